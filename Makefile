@@ -1,0 +1,29 @@
+# `make run` sets up and serves on the embedded default (SQLite, in-process
+# presence) at http://localhost:8000/.  `make test` sets up and runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+TWISTD_ARGS ?=
+
+.PHONY: setup run test client clean
+
+$(BIN)/twistd: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q ".[test]"
+	touch $@
+
+setup: $(BIN)/twistd
+
+client:
+	@sh tools/build-client.sh
+
+run: setup client
+	$(BIN)/pip install -q --no-deps --force-reinstall .
+	$(BIN)/twistd -n rpg $(TWISTD_ARGS)
+
+test: setup
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,100 @@
+"""
+Game tunables: their names, defaults and validation.
+
+Read once, from the operator's ``--config FILE.toml`` (a flat table of these
+keys), in L{rpg.tap.Options.postOptions}; then handed to the services.  Every
+key is documented in ``docs/configuration.md``.
+"""
+
+import dataclasses
+import tomllib
+
+
+@dataclasses.dataclass(frozen=True)
+class Tunables:
+    # the tick
+    tick_rate: int = 20
+    # movement and view
+    move_cooldown_ms: int = 500
+    view_radius_chunks: int = 1
+    # persistence
+    snapshot_interval_s: float = 10.0
+    online_ttl_s: float = 30.0
+    # websocket and session
+    max_message_bytes: int = 16384
+    max_frame_bytes: int = 16384
+    auth_timeout_s: float = 10.0
+    max_auth_failures: int = 5
+    open_handshake_timeout_s: float = 10.0
+    auto_ping_interval_s: float = 20.0
+    auto_ping_timeout_s: float = 20.0
+    shutdown_grace_s: float = 1.0
+    # accounts
+    token_ttl_s: int = 86400
+    login_attempts_per_minute: int = 10
+    # chat
+    chat_cooldown_ms: int = 1000
+    chat_max_length: int = 256
+    chat_local_radius_chunks: int = 3
+    profanity_words_file: str = ""
+    # items
+    ground_item_private_s: float = 60.0
+    despawn_common_s: float = 120.0
+    despawn_uncommon_s: float = 180.0
+    despawn_rare_s: float = 300.0
+    # combat and death
+    respawn_delay_s: float = 5.0
+    hp_regen_interval_s: float = 10.0
+
+
+class ConfigError(ValueError):
+    """The configuration file is unreadable or holds a bad key or value."""
+
+
+def load_tunables(path=None, base=None):
+    """
+    Read tunables from a TOML file (keys may also sit under a ``[game]``
+    table).  Unknown keys and values of the wrong type are refused.
+    """
+    base = base or Tunables()
+    if path is None:
+        return base
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if isinstance(data.get("game"), dict):
+        data = {**{k: v for k, v in data.items() if k != "game"}, **data["game"]}
+    return apply_overrides(base, data, source=path)
+
+
+def apply_overrides(base, data, source="config"):
+    fields = {f.name: f for f in dataclasses.fields(Tunables)}
+    changes = {}
+    for key, value in data.items():
+        if key not in fields:
+            raise ConfigError(f"{source}: unknown key {key!r}")
+        default = getattr(base, key)
+        if isinstance(default, bool) or isinstance(value, bool):
+            ok = isinstance(value, bool) and isinstance(default, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int)
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float))
+            value = float(value) if ok else value
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            raise ConfigError(f"{source}: {key} must be a {type(default).__name__}, not {value!r}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            raise ConfigError(f"{source}: {key} must not be negative")
+        changes[key] = value
+    tunables = dataclasses.replace(base, **changes)
+    if tunables.tick_rate < 1 or tunables.tick_rate > 1000:
+        raise ConfigError(f"{source}: tick_rate must be between 1 and 1000")
+    if tunables.max_message_bytes < 256:
+        raise ConfigError(f"{source}: max_message_bytes must be at least 256")
+    return tunables

@@ -1,0 +1,244 @@
+"""
+The roles that rpg's parts play for one another.
+
+Every method that may wait returns a Deferred; its docstring says what the
+Deferred fires with and which errors it fails with.  Each role has an in-memory
+implementation that ships with the server (used by the embedded default and by
+fast tests) and a real one (SQL through adbapi, Valkey through txredisapi); both
+pass one shared contract suite in ``tests/``.
+"""
+
+from zope.interface import Attribute, Interface
+
+
+class UsernameTaken(Exception):
+    """An account with this username (compared case-insensitively) exists."""
+
+
+class UnknownAccount(Exception):
+    """No account has this username."""
+
+
+class PlayerOnline(Exception):
+    """The player is online, so an offline change (admin, give...) is refused."""
+
+
+class InventoryFull(Exception):
+    """An offline grant found no room in the player's inventory."""
+
+
+class IPlayerStore(Interface):
+    """
+    Accounts and characters, durably.
+
+    Usernames are unique case-insensitively and returned as registered.  A
+    character is created by ``create_account`` with the state it is handed.
+    """
+
+    def migrate():
+        """
+        Bring the schema to the newest version.
+
+        @return: Deferred firing with the schema version now in force.
+        """
+
+    def create_account(username, password_hash, character):
+        """
+        Register an account and its first character in one transaction.
+
+        @param character: a L{rpg.models.CharacterState}; its C{player_id}
+            and C{username} are ignored and filled in.
+        @return: Deferred firing with the new L{rpg.models.Account}; fails
+            with L{UsernameTaken}.
+        """
+
+    def get_account(username):
+        """
+        @return: Deferred firing with the L{rpg.models.Account} whose
+            username matches case-insensitively, or C{None}.
+        """
+
+    def set_role(username, role):
+        """
+        @return: Deferred firing with C{None}; fails with L{UnknownAccount}.
+        """
+
+    def set_banned(username, banned):
+        """
+        @return: Deferred firing with C{None}; fails with L{UnknownAccount}.
+        """
+
+    def load_character(player_id):
+        """
+        @return: Deferred firing with the L{rpg.models.CharacterState}, or
+            C{None} when the player has none.
+        """
+
+    def save_snapshot(snapshot):
+        """
+        Write one consistent cut of the world in one transaction: every
+        character in C{snapshot.characters}, and, when
+        C{snapshot.ground_items} is not C{None}, the whole set of ground items
+        (replacing what was stored).  Online records listed in
+        C{snapshot.released} are removed in the same transaction.
+
+        @return: Deferred firing with C{None} once committed.
+        """
+
+    def load_ground_items():
+        """
+        @return: Deferred firing with a list of L{rpg.models.GroundItemState}.
+        """
+
+    def mark_online(player_ids, server_id, ttl_seconds):
+        """
+        Record (or refresh) that these players are online on C{server_id};
+        each record expires C{ttl_seconds} from now unless refreshed.
+
+        @return: Deferred firing with C{None}.
+        """
+
+    def online_server(player_id):
+        """
+        @return: Deferred firing with the server id holding an unexpired
+            online record for the player, or C{None}.
+        """
+
+    def update_offline_character(username, change):
+        """
+        Apply C{change(character)} to an offline player's character in one
+        transaction.  C{change} mutates the L{rpg.models.CharacterState} it
+        is given (and may raise to abort).
+
+        @return: Deferred firing with the changed character; fails with
+            L{UnknownAccount}, L{PlayerOnline}, or whatever C{change} raised.
+        """
+
+    def close():
+        """
+        Release connections.
+
+        @return: Deferred firing with C{None}.
+        """
+
+
+class IPresence(Interface):
+    """
+    Which player is online on which server process, and which connection.
+
+    Keys are usernames compared case-insensitively.  An entry is a
+    L{rpg.models.PresenceEntry}.
+    """
+
+    def claim(entry):
+        """
+        Make C{entry} the player's current presence.
+
+        @return: Deferred firing with the entry it replaced, or C{None}.
+        """
+
+    def release(entry):
+        """
+        Remove the player's presence if it is still C{entry} (same server and
+        connection); a newer claim is left alone.
+
+        @return: Deferred firing with C{True} if removed.
+        """
+
+    def lookup(username):
+        """
+        @return: Deferred firing with the player's L{rpg.models.PresenceEntry}
+            or C{None}.
+        """
+
+    def count():
+        """
+        @return: Deferred firing with the number of online players.
+        """
+
+    def refresh(entries):
+        """
+        Keep these entries alive (a shared store expires entries of a server
+        that stopped refreshing them).
+
+        @return: Deferred firing with C{None}.
+        """
+
+
+class IMessageBus(Interface):
+    """
+    Messages between server processes (one process: delivered in-process).
+
+    Messages are C{bytes}; channels are C{str}.
+    """
+
+    def publish(channel, message):
+        """
+        @return: Deferred firing with C{None} once sent (not once delivered).
+        """
+
+    def subscribe(channel, handler):
+        """
+        Call C{handler(message)} for every message published on C{channel}
+        from now on, by any process.
+
+        @return: Deferred firing with C{None} once the subscription holds.
+        """
+
+
+class IClient(Interface):
+    """
+    One authenticated player's connection, as the services see it.
+    """
+
+    player_id = Attribute("The player's id (int).")
+    username = Attribute("The player's username.")
+    connection_id = Attribute("A string unique to this connection.")
+
+    def send_frame(frame):
+        """
+        Send one already-encoded frame (C{bytes}) to the player.
+        """
+
+    def kick(code, reason):
+        """
+        Close the connection with this WebSocket close code and reason.
+        """
+
+
+class IWorld(Interface):
+    """
+    The running world, as sessions see it.
+    """
+
+    def enter(client, character):
+        """
+        Put an authenticated player into the world.
+
+        @return: the list of messages (dicts) to send after the welcome.
+        """
+
+    def leave(player_id):
+        """
+        Take the player out of the world.
+
+        @return: the L{rpg.models.CharacterState} to save.
+        """
+
+    def submit(player_id, command):
+        """
+        Queue a command for the next tick; the reply is sent from the tick.
+        """
+
+
+class IChat(Interface):
+    """
+    Chat: local, global and direct messages, and system broadcasts.
+    """
+
+    def send(sender, channel, message, recipient):
+        """
+        @return: Deferred firing with the reply payload
+            C{{message_id, channel, recipients}}; fails with a
+            L{rpg.world.errors.GameError}.
+        """

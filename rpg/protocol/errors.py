@@ -1,0 +1,56 @@
+"""
+The one table from the game's errors to the wire's error codes.
+"""
+
+from rpg.world import errors as e
+
+ERROR_CODES = {
+    e.InvalidMessageFormat: "INVALID_MESSAGE_FORMAT",
+    e.UnknownMessageType: "UNKNOWN_MESSAGE_TYPE",
+    e.VersionMismatch: "PROTOCOL_VERSION_MISMATCH",
+    e.AuthenticationFailed: "AUTHENTICATION_FAILED",
+    e.MissingToken: "AUTHENTICATION_MISSING_TOKEN",
+    e.InvalidAuthPayload: "AUTHENTICATION_INVALID_PAYLOAD",
+    e.ExpiredToken: "AUTHENTICATION_EXPIRED_TOKEN",
+    e.InvalidDirection: "MOVEMENT_INVALID_DIRECTION",
+    e.MoveRateLimited: "MOVEMENT_RATE_LIMITED",
+    e.MoveBlocked: "MOVEMENT_BLOCKED",
+    e.OutOfBounds: "MOVEMENT_OUT_OF_BOUNDS",
+    e.RadiusTooLarge: "CHUNKS_RADIUS_TOO_LARGE",
+    e.MapNotFound: "CHUNKS_MAP_NOT_FOUND",
+    e.InvalidCoordinates: "CHUNKS_INVALID_COORDINATES",
+    e.ChatRateLimited: "CHAT_RATE_LIMITED",
+    e.ChatTooLong: "CHAT_MESSAGE_TOO_LONG",
+    e.ChatEmpty: "CHAT_EMPTY_MESSAGE",
+    e.ChatRecipientNotFound: "CHAT_DM_RECIPIENT_NOT_FOUND",
+    e.ChatInvalidChannel: "CHAT_INVALID_CHANNEL",
+    e.ChatPermissionDenied: "CHAT_PERMISSION_DENIED",
+    e.SlotEmpty: "INVENTORY_SLOT_EMPTY",
+    e.InvalidSlot: "INVENTORY_INVALID_SLOT",
+    e.InventoryFull: "INVENTORY_FULL",
+    e.ItemNotFound: "INVENTORY_ITEM_NOT_FOUND",
+    e.ItemNotUsable: "INVENTORY_ITEM_NOT_USABLE",
+    e.PickupOutOfRange: "PICKUP_OUT_OF_RANGE",
+    e.EquipmentSlotInvalid: "EQUIPMENT_SLOT_INVALID",
+    e.RequirementsNotMet: "EQUIPMENT_REQUIREMENTS_NOT_MET",
+    e.WrongSlot: "EQUIPMENT_WRONG_SLOT",
+    e.EquipmentInventoryFull: "EQUIPMENT_INVENTORY_FULL",
+    e.EquipmentSlotEmpty: "EQUIPMENT_SLOT_EMPTY",
+    e.TargetNotFound: "COMBAT_TARGET_NOT_FOUND",
+    e.TargetOutOfRange: "COMBAT_OUT_OF_RANGE",
+    e.AlreadyInCombat: "COMBAT_ALREADY_IN_COMBAT",
+    e.InvalidTarget: "COMBAT_INVALID_TARGET",
+}
+
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+def error_code(exc):
+    """
+    The wire code for a game error (looked up along its class's ancestry).
+    """
+    for cls in type(exc).__mro__:
+        code = ERROR_CODES.get(cls)
+        if code is not None:
+            return code
+    return INTERNAL_SERVER_ERROR

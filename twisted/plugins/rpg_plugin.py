@@ -1,0 +1,3 @@
+from twisted.application.service import ServiceMaker
+
+rpg = ServiceMaker("rpg", "rpg.tap", "A game server for tile-based online RPGs (protocol 2.0).", "rpg")
