@@ -162,3 +162,8 @@ class AlreadyInCombat(GameError):
 
 class InvalidTarget(GameError):
     message = "Cannot attack that target"
+
+
+# -- inventory (added)
+class InvalidQuantity(GameError):
+    message = "Quantity must be a whole number from 1 to the stack size"
