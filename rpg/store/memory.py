@@ -1,0 +1,152 @@
+"""
+L{IPlayerStore} in memory: the embedded store for one process and for fast
+tests.  It keeps the same promises as the SQL store, including that what a
+caller hands in or gets back is a copy, never the stored state itself.
+"""
+
+import copy
+
+from twisted.internet.defer import fail, succeed
+from zope.interface import implementer
+
+from rpg.interfaces import IPlayerStore, PlayerOnline, UnknownAccount, UsernameTaken
+from rpg.models import Account
+from rpg.store.migrations import LATEST_VERSION
+
+
+def _deferred(function):
+    """Run C{function} now; its result or exception becomes a fired Deferred."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            return succeed(function(*args, **kwargs))
+        except Exception:
+            return fail()
+
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+@implementer(IPlayerStore)
+class MemoryPlayerStore:
+    """
+    Accounts, characters, ground items and online records in dicts.
+
+    @param clock: an C{IReactorTime} for online-record expiry; the reactor
+        by default.
+    """
+
+    def __init__(self, clock=None):
+        if clock is None:
+            from twisted.internet import reactor as clock
+        self._clock = clock
+        self._accounts = {}  # username_lower -> Account
+        self._characters = {}  # player_id -> CharacterState
+        self._ground_items = []
+        self._online = {}  # player_id -> (server_id, expires_at)
+        self._next_player_id = 1
+
+    def _account_by_id(self, player_id):
+        for account in self._accounts.values():
+            if account.player_id == player_id:
+                return account
+        return None
+
+    def _online_server(self, player_id):
+        record = self._online.get(player_id)
+        if record is None or record[1] <= self._clock.seconds():
+            return None
+        return record[0]
+
+    def _store_character(self, character):
+        stored = copy.deepcopy(character)
+        account = self._account_by_id(stored.player_id)
+        if account is not None:
+            stored.username = account.username
+        self._characters[stored.player_id] = stored
+
+    @_deferred
+    def migrate(self):
+        return LATEST_VERSION
+
+    @_deferred
+    def create_account(self, username, password_hash, character):
+        key = username.lower()
+        if key in self._accounts:
+            raise UsernameTaken(username)
+        account = Account(self._next_player_id, username, password_hash)
+        self._next_player_id += 1
+        self._accounts[key] = account
+        character = copy.deepcopy(character)
+        character.player_id = account.player_id
+        character.username = username
+        self._store_character(character)
+        return copy.copy(account)
+
+    @_deferred
+    def get_account(self, username):
+        account = self._accounts.get(username.lower())
+        return None if account is None else copy.copy(account)
+
+    def _account(self, username):
+        account = self._accounts.get(username.lower())
+        if account is None:
+            raise UnknownAccount(username)
+        return account
+
+    @_deferred
+    def set_role(self, username, role):
+        self._account(username).role = role
+
+    @_deferred
+    def set_banned(self, username, banned):
+        self._account(username).banned = bool(banned)
+
+    @_deferred
+    def load_character(self, player_id):
+        return copy.deepcopy(self._characters.get(player_id))
+
+    @_deferred
+    def save_snapshot(self, snapshot):
+        for character in snapshot.characters:
+            self._store_character(character)
+        if snapshot.ground_items is not None:
+            self._ground_items = copy.deepcopy(list(snapshot.ground_items))
+        for player_id, server_id in snapshot.released:
+            record = self._online.get(player_id)
+            if record is not None and record[0] == server_id:
+                del self._online[player_id]
+
+    @_deferred
+    def load_ground_items(self):
+        items = sorted(self._ground_items, key=lambda g: g.ground_item_id)
+        return copy.deepcopy(items)
+
+    @_deferred
+    def mark_online(self, player_ids, server_id, ttl_seconds):
+        expires_at = self._clock.seconds() + ttl_seconds
+        for player_id in player_ids:
+            self._online[player_id] = (server_id, expires_at)
+
+    @_deferred
+    def online_server(self, player_id):
+        return self._online_server(player_id)
+
+    @_deferred
+    def update_offline_character(self, username, change):
+        account = self._account(username)
+        server_id = self._online_server(account.player_id)
+        if server_id is not None:
+            raise PlayerOnline(f"{account.username} is online on {server_id}")
+        if account.player_id not in self._characters:
+            raise UnknownAccount(username)
+        character = copy.deepcopy(self._characters[account.player_id])
+        change(character)
+        character.player_id = account.player_id
+        self._store_character(character)
+        return copy.deepcopy(character)
+
+    @_deferred
+    def close(self):
+        return None

@@ -1,0 +1,342 @@
+"""
+L{IPlayerStore} in SQL, through adbapi: one implementation for SQLite
+(sqlite3) and PostgreSQL (psycopg2).
+
+Every method runs one C{runInteraction}, that is one transaction.  Times
+(online-record expiry, creation dates) are read from the injected clock on the
+reactor thread and handed to the database thread.
+"""
+
+from twisted.enterprise import adbapi
+from twisted.internet.defer import Deferred, succeed
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from rpg.interfaces import IPlayerStore, PlayerOnline, UnknownAccount, UsernameTaken
+from rpg.models import Account, CharacterState, GroundItemState, ItemStack
+from rpg.store import migrations
+from rpg.store.migrations import POSTGRESQL, SQLITE
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+_GROUND_ITEM_COLUMNS = (
+    "ground_item_id, item_id, quantity, map_id, x, y, owner_id, public_at, despawn_at"
+)
+
+
+def _configure_sqlite(connection):
+    """Run on every new sqlite3 connection (adbapi's C{cp_openfun})."""
+    connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = NORMAL")
+    connection.execute("PRAGMA foreign_keys = ON")
+
+
+def _default_clock(clock):
+    if clock is None:
+        from twisted.internet import reactor as clock
+    return clock
+
+
+@implementer(IPlayerStore)
+class SQLPlayerStore:
+    """
+    Accounts and characters in an SQL database.
+
+    @param pool: an adbapi C{ConnectionPool} for C{dialect.module}.
+    @param dialect: L{migrations.SQLITE} or L{migrations.POSTGRESQL}.
+    @param clock: an C{IReactorTime}; the reactor by default.
+    """
+
+    log = Logger()
+
+    def __init__(self, pool, dialect, clock=None):
+        self._pool = pool
+        self._dialect = dialect
+        self._clock = _default_clock(clock)
+        self._dbapi = __import__(dialect.module)
+
+    @classmethod
+    def for_sqlite(cls, path, clock=None):
+        """A store on the SQLite file C{path} (or C{":memory:"}), one writer."""
+        pool = adbapi.ConnectionPool(
+            "sqlite3",
+            path,
+            check_same_thread=False,
+            cp_min=1,
+            cp_max=1,
+            cp_openfun=_configure_sqlite,
+        )
+        return cls(pool, SQLITE, clock)
+
+    @classmethod
+    def for_postgresql(cls, dsn, clock=None):
+        """A store on the PostgreSQL database that libpq's C{dsn} names."""
+        pool = adbapi.ConnectionPool(
+            "psycopg2", dsn, cp_min=1, cp_max=5, cp_reconnect=True
+        )
+        return cls(pool, POSTGRESQL, clock)
+
+    @property
+    def dialect(self):
+        return self._dialect
+
+    # -- helpers run in the database thread
+
+    def _execute(self, txn, statement, args=()):
+        txn.execute(self._dialect.sql(statement), args)
+
+    def _execute_many(self, txn, statement, rows):
+        if not rows:
+            return
+        statement = self._dialect.sql(statement)
+        if self._dialect.name == "postgresql":
+            from psycopg2.extras import execute_batch
+
+            # psycopg2's executemany is one round trip per row.
+            execute_batch(txn, statement, rows)
+        else:
+            txn.executemany(statement, rows)
+
+    def _lock_accounts(self, txn, player_ids):
+        """
+        Lock the players' account rows (PostgreSQL; SQLite's write lock is
+        already database-wide), so that a login (C{mark_online}) and an
+        offline change of the same player are ordered, never interleaved.
+        """
+        if self._dialect.name == "postgresql" and player_ids:
+            txn.execute(
+                "SELECT player_id FROM accounts WHERE player_id = ANY(%s)"
+                " ORDER BY player_id FOR UPDATE",
+                (sorted(player_ids),),
+            )
+
+    def _account_row(self, txn, username):
+        self._execute(
+            txn,
+            "SELECT player_id, username, password_hash, role, banned"
+            " FROM accounts WHERE username_lower = ?",
+            (username.lower(),),
+        )
+        row = txn.fetchone()
+        if row is None:
+            return None
+        player_id, name, password_hash, role, banned = row
+        return Account(player_id, name, password_hash, role, bool(banned))
+
+    def _write_characters(self, txn, characters):
+        self._execute_many(
+            txn,
+            "INSERT INTO characters (player_id, map_id, x, y, facing, hp)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (player_id) DO UPDATE SET map_id = excluded.map_id,"
+            " x = excluded.x, y = excluded.y, facing = excluded.facing,"
+            " hp = excluded.hp",
+            [(c.player_id, c.map_id, c.x, c.y, c.facing, c.hp) for c in characters],
+        )
+        owners = [(c.player_id,) for c in characters]
+        for table in ("skills", "inventory", "equipment"):
+            self._execute_many(txn, f"DELETE FROM {table} WHERE player_id = ?", owners)
+        self._execute_many(
+            txn,
+            "INSERT INTO skills (player_id, skill, xp) VALUES (?, ?, ?)",
+            [(c.player_id, s, xp) for c in characters for s, xp in c.skills.items()],
+        )
+        for table, holdings in (
+            ("inventory", lambda c: c.inventory),
+            ("equipment", lambda c: c.equipment),
+        ):
+            self._execute_many(
+                txn,
+                f"INSERT INTO {table} (player_id, slot, item_id, quantity)"
+                " VALUES (?, ?, ?, ?)",
+                [
+                    (c.player_id, slot, stack.item_id, stack.quantity)
+                    for c in characters
+                    for slot, stack in holdings(c).items()
+                ],
+            )
+
+    def _read_character(self, txn, player_id):
+        self._execute(
+            txn,
+            "SELECT a.username, c.map_id, c.x, c.y, c.facing, c.hp"
+            " FROM characters c JOIN accounts a ON a.player_id = c.player_id"
+            " WHERE c.player_id = ?",
+            (player_id,),
+        )
+        row = txn.fetchone()
+        if row is None:
+            return None
+        username, map_id, x, y, facing, hp = row
+        character = CharacterState(player_id, username, map_id, x, y, facing, hp)
+        self._execute(
+            txn, "SELECT skill, xp FROM skills WHERE player_id = ?", (player_id,)
+        )
+        character.skills = {skill: xp for skill, xp in txn.fetchall()}
+        for table in ("inventory", "equipment"):
+            self._execute(
+                txn,
+                f"SELECT slot, item_id, quantity FROM {table}"
+                " WHERE player_id = ? ORDER BY slot",
+                (player_id,),
+            )
+            setattr(
+                character,
+                table,
+                {slot: ItemStack(item, qty) for slot, item, qty in txn.fetchall()},
+            )
+        return character
+
+    def _online_server(self, txn, player_id, now):
+        self._execute(
+            txn,
+            "SELECT server_id FROM online_players"
+            " WHERE player_id = ? AND expires_at > ?",
+            (player_id, now),
+        )
+        row = txn.fetchone()
+        return None if row is None else row[0]
+
+    # -- IPlayerStore
+
+    def migrate(self):
+        return Deferred.fromCoroutine(
+            migrations.migrate(self._pool, self._dialect, self._clock)
+        )
+
+    def create_account(self, username, password_hash, character):
+        return self._pool.runInteraction(
+            self._create_account, username, password_hash, character,
+            self._clock.seconds(),
+        )
+
+    def _create_account(self, txn, username, password_hash, character, now):
+        self._dialect.begin_write(txn)
+        if self._account_row(txn, username) is not None:
+            raise UsernameTaken(username)
+        try:
+            self._execute(
+                txn,
+                "INSERT INTO accounts (username, username_lower, password_hash,"
+                " role, banned, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " RETURNING player_id",
+                (username, username.lower(), password_hash, "player", False, now),
+            )
+        except self._dbapi.IntegrityError:
+            # Another process registered the name since the check above.
+            raise UsernameTaken(username) from None
+        (player_id,) = txn.fetchone()
+        character.player_id = player_id
+        character.username = username
+        self._write_characters(txn, [character])
+        return Account(player_id, username, password_hash)
+
+    def get_account(self, username):
+        return self._pool.runInteraction(self._account_row, username)
+
+    def set_role(self, username, role):
+        return self._pool.runInteraction(self._update_account, username, "role", role)
+
+    def set_banned(self, username, banned):
+        return self._pool.runInteraction(
+            self._update_account, username, "banned", bool(banned)
+        )
+
+    def _update_account(self, txn, username, column, value):
+        self._execute(
+            txn,
+            f"UPDATE accounts SET {column} = ? WHERE username_lower = ?",
+            (value, username.lower()),
+        )
+        if txn.rowcount == 0:
+            raise UnknownAccount(username)
+
+    def load_character(self, player_id):
+        return self._pool.runInteraction(self._read_character, player_id)
+
+    def save_snapshot(self, snapshot):
+        return self._pool.runInteraction(self._save_snapshot, snapshot)
+
+    def _save_snapshot(self, txn, snapshot):
+        self._dialect.begin_write(txn)
+        self._write_characters(txn, snapshot.characters)
+        if snapshot.ground_items is not None:
+            self._execute(txn, "DELETE FROM ground_items")
+            self._execute_many(
+                txn,
+                f"INSERT INTO ground_items ({_GROUND_ITEM_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (g.ground_item_id, g.item_id, g.quantity, g.map_id, g.x, g.y,
+                     g.owner_id, g.public_at, g.despawn_at)
+                    for g in snapshot.ground_items
+                ],
+            )
+        self._execute_many(
+            txn,
+            "DELETE FROM online_players WHERE player_id = ? AND server_id = ?",
+            [(player_id, server_id) for player_id, server_id in snapshot.released],
+        )
+
+    def load_ground_items(self):
+        return self._pool.runInteraction(self._load_ground_items)
+
+    def _load_ground_items(self, txn):
+        txn.execute(
+            f"SELECT {_GROUND_ITEM_COLUMNS} FROM ground_items ORDER BY ground_item_id"
+        )
+        return [GroundItemState(*row) for row in txn.fetchall()]
+
+    def mark_online(self, player_ids, server_id, ttl_seconds):
+        expires_at = self._clock.seconds() + ttl_seconds
+        return self._pool.runInteraction(
+            self._mark_online, list(player_ids), server_id, expires_at
+        )
+
+    def _mark_online(self, txn, player_ids, server_id, expires_at):
+        self._dialect.begin_write(txn)
+        self._lock_accounts(txn, player_ids)
+        self._execute_many(
+            txn,
+            "INSERT INTO online_players (player_id, server_id, expires_at)"
+            " VALUES (?, ?, ?) ON CONFLICT (player_id) DO UPDATE SET"
+            " server_id = excluded.server_id, expires_at = excluded.expires_at",
+            [(player_id, server_id, expires_at) for player_id in player_ids],
+        )
+
+    def online_server(self, player_id):
+        return self._pool.runInteraction(
+            self._online_server, player_id, self._clock.seconds()
+        )
+
+    def update_offline_character(self, username, change):
+        """
+        See L{IPlayerStore.update_offline_character}.  C{change} runs in a
+        database thread, inside the transaction: it must not touch the
+        reactor.
+        """
+        return self._pool.runInteraction(
+            self._update_offline_character, username, change, self._clock.seconds()
+        )
+
+    def _update_offline_character(self, txn, username, change, now):
+        self._dialect.begin_write(txn)
+        account = self._account_row(txn, username)
+        if account is None:
+            raise UnknownAccount(username)
+        self._lock_accounts(txn, [account.player_id])
+        server_id = self._online_server(txn, account.player_id, now)
+        if server_id is not None:
+            raise PlayerOnline(f"{account.username} is online on {server_id}")
+        character = self._read_character(txn, account.player_id)
+        if character is None:
+            raise UnknownAccount(username)
+        change(character)
+        character.player_id = account.player_id
+        self._write_characters(txn, [character])
+        return character
+
+    def close(self):
+        self._pool.close()
+        return succeed(None)
