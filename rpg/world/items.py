@@ -107,6 +107,10 @@ class ItemCatalog:
     def __iter__(self):
         return iter(sorted(self._by_id.values(), key=lambda item: item.item_id))
 
+    def all(self):
+        """Every L{ItemDef}, by ascending id."""
+        return list(self)
+
     def __contains__(self, item_id):
         return item_id in self._by_id
 

@@ -132,6 +132,12 @@ def test_get_and_by_key_return_none_when_unknown(catalog):
     assert catalog.get(5) is catalog.by_key("bronze_sword")
 
 
+def test_all_lists_every_item_by_id(catalog):
+    """all() returns every definition in ascending id order."""
+    ids = [item.item_id for item in catalog.all()]
+    assert ids == sorted(ids) and len(ids) == len(catalog)
+
+
 def test_catalog_refuses_duplicates():
     """Two definitions with one id cannot share a catalog."""
     with pytest.raises(ValueError):
