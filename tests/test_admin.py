@@ -1,0 +1,251 @@
+"""
+rpg-admin: its commands against an SQLite database, and its exit codes.
+"""
+
+import io
+import subprocess
+import sys
+
+import pytest
+import pytest_twisted
+from twisted.internet.task import Clock
+
+from rpg import admin
+from rpg.models import CharacterState, ItemStack
+from rpg.store.urls import open_store
+from rpg.world.maps import GameMap
+
+SERVER = "server-a"
+
+
+def make_map(map_id, width=10, height=8, blocked=()):
+    cells = bytearray(width * height)
+    for x, y in blocked:
+        cells[y * width + x] = 1
+    return GameMap(map_id, width, height, 32, 32, [], cells, (1, 1))
+
+
+MAPS = {"town": make_map("town", blocked=[(4, 4)]), "cave": make_map("cave", 5, 5)}
+
+
+class Admin:
+    """Runs rpg-admin commands in-process against one database and clock."""
+
+    def __init__(self, url, clock):
+        self.url = url
+        self.clock = clock
+        self.out = ""
+        self.err = ""
+
+    async def __call__(self, *argv):
+        args = admin.build_parser().parse_args(["--database", self.url, *argv])
+        out, err = io.StringIO(), io.StringIO()
+        code = await admin.run(args, clock=self.clock, out=out, err=err)
+        self.out, self.err = out.getvalue(), err.getvalue()
+        return code
+
+    async def store(self):
+        store = open_store(self.url, clock=self.clock)
+        await store.migrate()
+        return store
+
+
+@pytest.fixture
+def maps(monkeypatch):
+    loaded = []
+
+    def load(directory):
+        loaded.append(directory)
+        return MAPS
+
+    monkeypatch.setattr(admin, "load_game_maps", load)
+    return loaded
+
+
+@pytest_twisted.async_yield_fixture
+async def rpg_admin(tmp_path):
+    """An rpg-admin on a fresh SQLite database holding the player Alice."""
+    tool = Admin(f"sqlite:///{tmp_path / 'rpg.sqlite3'}", Clock())
+    store = await tool.store()
+    character = CharacterState(0, "", "town", 2, 3, inventory={0: ItemStack(995, 5)})
+    account = await store.create_account("Alice", "hash", character)
+    tool.player_id = account.player_id
+    await store.close()
+    yield tool
+
+
+async def stored(rpg_admin, what):
+    store = await rpg_admin.store()
+    try:
+        if what == "account":
+            return await store.get_account("alice")
+        return await store.load_character(rpg_admin.player_id)
+    finally:
+        await store.close()
+
+
+async def go_online(rpg_admin):
+    store = await rpg_admin.store()
+    await store.mark_online([rpg_admin.player_id], SERVER, 30)
+    await store.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_migrate_reports_version(tmp_path):
+    """migrate creates the database in the data directory and prints its version."""
+    tool = Admin("unused", Clock())
+    args = admin.build_parser().parse_args(["migrate", "--data-dir", str(tmp_path / "d")])
+    out = io.StringIO()
+    assert await admin.run(args, clock=tool.clock, out=out, err=io.StringIO()) == 0
+    assert "schema version 1" in out.getvalue()
+    assert (tmp_path / "d" / "rpg.sqlite3").is_file()
+
+
+def test_database_option_after_subcommand():
+    """--database is accepted after the subcommand and is not reset by it."""
+    parser = admin.build_parser()
+    assert parser.parse_args(["ban", "bob", "--database", "memory:"]).database == "memory:"
+    assert parser.parse_args(["--database", "memory:", "ban", "bob"]).database == "memory:"
+    assert parser.parse_args(["ban", "bob"]).database is None
+
+
+def test_default_database_is_in_data_dir():
+    """Without --database the SQLite file in --data-dir is used."""
+    args = admin.build_parser().parse_args(["--data-dir", "/srv/rpg", "migrate"])
+    assert admin.database_url(args) == "sqlite:////srv/rpg/rpg.sqlite3"
+
+
+@pytest_twisted.ensureDeferred
+async def test_set_role(rpg_admin):
+    """set-role changes the role, matching the username case-insensitively."""
+    assert await rpg_admin("set-role", "ALICE", "moderator") == 0
+    assert rpg_admin.out == "Alice is now moderator\n"
+    assert (await stored(rpg_admin, "account")).role == "moderator"
+
+
+def test_set_role_refuses_unknown_role():
+    """A role outside player/moderator/admin is a usage error (exit 2)."""
+    with pytest.raises(SystemExit) as exited:
+        admin.build_parser().parse_args(["set-role", "alice", "king"])
+    assert exited.value.code == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_ban_and_unban(rpg_admin):
+    """ban and unban set and clear the account's ban."""
+    assert await rpg_admin("ban", "alice") == 0
+    assert (await stored(rpg_admin, "account")).banned is True
+    assert await rpg_admin("unban", "alice") == 0
+    assert rpg_admin.out == "Alice is no longer banned\n"
+    assert (await stored(rpg_admin, "account")).banned is False
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("set-role", "bob", "admin"), ("ban", "bob"), ("unban", "bob"), ("teleport", "bob", "1", "1")],
+)
+@pytest_twisted.ensureDeferred
+async def test_unknown_user(rpg_admin, maps, argv):
+    """Every command refuses an unknown user with one line and exit 1."""
+    assert await rpg_admin(*argv) == 1
+    assert rpg_admin.err == "rpg-admin: no such user: bob\n"
+    assert rpg_admin.out == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("set-role", "alice", "admin"), ("ban", "alice"), ("unban", "alice"), ("teleport", "alice", "1", "1")],
+)
+@pytest_twisted.ensureDeferred
+async def test_online_player_is_refused(rpg_admin, maps, argv):
+    """Every command refuses an online player and changes nothing."""
+    await go_online(rpg_admin)
+    assert await rpg_admin(*argv) == 1
+    assert "Alice is online" in rpg_admin.err
+    assert rpg_admin.err.count("\n") == 1
+    account = await stored(rpg_admin, "account")
+    assert (account.role, account.banned) == ("player", False)
+    assert (await stored(rpg_admin, "character")).x == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_expired_online_record_does_not_block(rpg_admin):
+    """A stale online record (crashed server) no longer blocks a change."""
+    await go_online(rpg_admin)
+    rpg_admin.clock.advance(31)
+    assert await rpg_admin("ban", "alice") == 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_teleport_on_same_map(rpg_admin, maps):
+    """teleport without --map moves the player on its own map, keeping the rest."""
+    assert await rpg_admin("teleport", "alice", "7", "6", "--maps", "/srv/maps") == 0
+    assert rpg_admin.out == "Alice is now at (7, 6) on town\n"
+    character = await stored(rpg_admin, "character")
+    assert (character.map_id, character.x, character.y) == ("town", 7, 6)
+    assert character.inventory == {0: ItemStack(995, 5)}
+    assert maps == ["/srv/maps"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_teleport_to_other_map(rpg_admin, maps):
+    """teleport --map moves the player to another map."""
+    assert await rpg_admin("teleport", "alice", "4", "4", "--map", "cave") == 0
+    character = await stored(rpg_admin, "character")
+    assert (character.map_id, character.x, character.y) == ("cave", 4, 4)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (("1", "1", "--map", "moon"), "unknown map: moon"),
+        (("10", "1"), "outside map town"),
+        (("1", "-1"), "outside map town"),
+        (("4", "4"), "is blocked"),
+        (("5", "5", "--map", "cave"), "outside map cave"),
+    ],
+)
+@pytest_twisted.ensureDeferred
+async def test_teleport_refuses_bad_destination(rpg_admin, maps, argv, message):
+    """An unknown map, a tile off the map or a blocked tile is refused; nothing moves."""
+    assert await rpg_admin("teleport", "alice", *argv) == 1
+    assert message in rpg_admin.err
+    character = await stored(rpg_admin, "character")
+    assert (character.map_id, character.x, character.y) == ("town", 2, 3)
+
+
+@pytest_twisted.ensureDeferred
+async def test_teleport_with_unloadable_maps(rpg_admin, tmp_path):
+    """A maps directory that cannot be loaded is one line and exit 1."""
+    assert await rpg_admin("teleport", "alice", "1", "1", "--maps", str(tmp_path / "none")) == 1
+    assert rpg_admin.err.startswith("rpg-admin: cannot load maps:")
+
+
+@pytest_twisted.ensureDeferred
+async def test_bad_database_url(rpg_admin):
+    """A database URL of no known kind is one line and exit 1."""
+    rpg_admin.url = "mysql://db/rpg"
+    assert await rpg_admin("ban", "alice") == 1
+    assert rpg_admin.err.startswith("rpg-admin: unsupported database URL scheme 'mysql'")
+
+
+def run_cli(*argv):
+    return subprocess.run(
+        [sys.executable, "-m", "rpg.admin", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_cli_exit_codes(tmp_path):
+    """The real command: 0 on success, 1 on a refusal, 2 on bad usage, one line each."""
+    database = f"sqlite:///{tmp_path / 'rpg.sqlite3'}"
+    done = run_cli("migrate", "--database", database)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.count("\n") == 1
+    refused = run_cli("--database", database, "ban", "nobody")
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr == "rpg-admin: no such user: nobody\n"
+    usage = run_cli("--database", database, "teleport", "alice", "x", "1")
+    assert usage.returncode == 2
