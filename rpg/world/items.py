@@ -202,16 +202,15 @@ def load_items(path):
     except tomllib.TOMLDecodeError as exc:
         raise ContentError(_one_line(f"{path}: not valid TOML: {exc}")) from None
     try:
-        return parse_items(data)
+        return _parse_items(data)
     except _Fault as exc:
         raise ContentError(_one_line(f"{path}: {exc}")) from None
 
 
-def parse_items(data):
+def _parse_items(data):
     """
-    Build a catalog from already-parsed TOML data.
-
-    @raise _Fault: naming the fault (L{load_items} adds the file name).
+    Build a catalog from parsed TOML; raise L{_Fault} naming the fault
+    (L{load_items} adds the file name).
     """
     unknown = set(data) - {"items", "starting_inventory"}
     if unknown:
@@ -260,7 +259,7 @@ def _parse_item(row, index):
     extra = set(row) - _ITEM_FIELDS
     if extra:
         raise _Fault(f"{where}: unknown field {sorted(extra)[0]!r}")
-    item_id = _integer(row, "item_id", where, minimum=1)
+    item_id = _integer(row["item_id"], "item_id", where, minimum=1)
     name = _string(row, "name", where)
     stackable = _boolean(row, "stackable", where)
     two_handed = _boolean(row, "two_handed", where)
@@ -273,10 +272,10 @@ def _parse_item(row, index):
     if "attack_speed" in row:
         if slot != "weapon":
             raise _Fault(f"{where}: attack_speed is for weapons only")
-        attack_speed = _integer(row, "attack_speed", where, minimum=1)
+        attack_speed = _integer(row["attack_speed"], "attack_speed", where, minimum=1)
     heal = 0
     if "heal" in row:
-        heal = _integer(row, "heal", where, minimum=0)
+        heal = _integer(row["heal"], "heal", where, minimum=0)
         if heal <= 0:
             raise _Fault(f"{where}: food must heal more than 0")
         if slot is not None:
@@ -293,8 +292,7 @@ def _parse_item(row, index):
         attack_speed=attack_speed, heal=heal, rarity=rarity, sprite_id=sprite_id)
 
 
-def _integer(row, name, where, minimum):
-    value = row[name]
+def _integer(value, name, where, minimum):
     if not _is_int(value):
         raise _Fault(f"{where}: {name} must be an integer, not {value!r}")
     if value < minimum:
@@ -358,7 +356,7 @@ def _parse_starting(rows, by_key):
         item = by_key.get(row["item"])
         if item is None:
             raise _Fault(f"{where}: unknown item {row['item']!r}")
-        quantity = _integer({"quantity": row.get("quantity", 1)}, "quantity", where, minimum=1)
+        quantity = _integer(row.get("quantity", 1), "quantity", where, minimum=1)
         if item.stackable and quantity > MAX_STACK:
             raise _Fault(f"{where}: quantity above the stack limit {MAX_STACK}")
         slots += 1 if item.stackable else quantity
