@@ -23,7 +23,6 @@ from rpg.models import ROLES
 from rpg.store.urls import default_database_url, describe_database_url, open_store
 
 DEFAULT_DATA_DIR = "./rpg-data"
-DEFAULT_MAPS_DIR = "maps"
 
 
 class AdminError(Exception):
@@ -177,15 +176,22 @@ def _configure_teleport(parser):
     parser.add_argument(
         "--maps",
         metavar="DIR",
-        default=DEFAULT_MAPS_DIR,
-        help=f"the directory of *.tmx maps (default: {DEFAULT_MAPS_DIR})",
+        help="the server's directory of *.tmx maps"
+        " (default: the server's own default, the repository's maps/)",
     )
 
 
 def load_game_maps(directory):
-    """The server's maps, {map_id: GameMap}; replaced in tests."""
+    """
+    The server's maps, {map_id: GameMap}, from C{directory} or, when it is
+    C{None}, from where C{twistd rpg} finds them by default.
+    """
     from rpg.world.maps import MapError, load_maps
 
+    if directory is None:
+        from rpg.tap import default_maps_dir
+
+        directory = default_maps_dir()
     try:
         return load_maps(directory)
     except MapError as exc:

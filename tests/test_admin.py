@@ -214,6 +214,17 @@ async def test_teleport_refuses_bad_destination(rpg_admin, maps, argv, message):
     assert (character.map_id, character.x, character.y) == ("town", 2, 3)
 
 
+def test_maps_default_to_the_servers(monkeypatch):
+    """Without --maps, teleport reads the maps twistd rpg reads by default."""
+    from rpg.tap import default_maps_dir
+    from rpg.world import maps as maps_module
+
+    asked = []
+    monkeypatch.setattr(maps_module, "load_maps", lambda d: asked.append(d) or MAPS)
+    assert admin.load_game_maps(None) is MAPS
+    assert asked == [default_maps_dir()]
+
+
 @pytest_twisted.ensureDeferred
 async def test_teleport_with_unloadable_maps(rpg_admin, tmp_path):
     """A maps directory that cannot be loaded is one line and exit 1."""
