@@ -1,0 +1,415 @@
+"""
+The game world: players and NPCs on maps, movement, and what each player
+sees, as data plus step functions.
+
+No Twisted, no I/O, no clock: time enters as C{now} (float seconds), chance
+as the injected C{random.Random}.  The world service calls, once per tick:
+the commands (C{move}...), then C{step(now)}, then C{compute_updates()} and
+sends what it returns.  The visibility algorithm is described in
+``docs/world.md``.
+"""
+
+import copy
+import random
+from collections import deque
+
+from rpg.models import CharacterState
+from rpg.world import movement
+from rpg.world.entities import FACINGS, Entity, PlayerEntity, empty_visual
+from rpg.world.skills import max_hp
+from rpg.world.spatial import SpatialIndex, chunk_key
+
+
+class World:
+    """
+    @param maps: map id -> L{rpg.world.maps.GameMap}.
+    @param start_map: the map whose C{player_spawn} takes players whose saved
+        place is unusable.
+    @param view_radius: chunks seen around a player's own (Chebyshev).
+    @param move_cooldown_ms: time between two successful moves of a player.
+    @param rng: the world's only source of chance.
+    @param visual_for: C{equipment -> visual_state}, where C{equipment} maps
+        a slot name to an L{rpg.models.ItemStack}.
+    """
+
+    def __init__(self, maps, *, start_map, view_radius=1, move_cooldown_ms=500,
+                 rng=None, visual_for=None):
+        if start_map not in maps:
+            raise ValueError(f"start map {start_map!r} is not among the maps")
+        self.maps = dict(maps)
+        self.start_map = start_map
+        self.view_radius = view_radius
+        self.move_cooldown_ms = move_cooldown_ms
+        self.rng = rng if rng is not None else random.Random()
+        self.visual_for = visual_for or empty_visual
+        self.spatial = SpatialIndex(view_radius)
+        self.entities = {}  # entity id -> Entity
+        self.players = {}  # player id -> PlayerEntity
+        self._changed = set()  # entities with change marks
+        self._unsaved = set()  # player ids
+        self._departed = {}  # entity id -> removal key, until the next diff
+        self._walking = deque()  # (move time, player), in time order
+        self._move_listeners = []
+
+    # -- players
+    def add_player(self, character, now):
+        """
+        Put a saved character into the world.  A character whose map is
+        unknown or whose tile is off the map or blocked appears at the start
+        map's spawn instead (C{placed_at_spawn} is set and the player is
+        marked unsaved).
+
+        @param character: an L{rpg.models.CharacterState} (copied, not kept).
+        @return: the L{PlayerEntity}.
+        @raise ValueError: the player is already in the world.
+        """
+        if character.player_id in self.players:
+            raise ValueError(f"player {character.player_id} is already in the world")
+        map_id, x, y = character.map_id, character.x, character.y
+        game_map = self.maps.get(map_id)
+        misplaced = game_map is None or game_map.is_blocked(x, y)
+        if misplaced:
+            map_id = self.start_map
+            x, y = self.maps[map_id].player_spawn
+        equipment = _copy_stacks(character.equipment)
+        skills = dict(character.skills)
+        player = PlayerEntity(
+            character.player_id, character.username, map_id, x, y,
+            facing_direction=character.facing if character.facing in FACINGS else "south",
+            current_hp=character.hp, max_hp=max_hp(skills),
+            visual_state=self.visual_for(equipment), skills=skills,
+            inventory=_copy_stacks(character.inventory), equipment=equipment)
+        player.placed_at_spawn = misplaced
+        player.entered_at = now
+        self.players[player.player_id] = player
+        self._insert(player)
+        if misplaced:
+            self._unsaved.add(player.player_id)
+        return player
+
+    def remove_player(self, player_id):
+        """
+        Take a player out; observers see it in their next C{removed_entities}.
+
+        @return: its L{rpg.models.CharacterState}.
+        @raise KeyError: the player is not in the world.
+        """
+        player = self.players.pop(player_id)
+        state = self._state_of(player)
+        self._remove(player)
+        self._unsaved.discard(player_id)
+        return state
+
+    def player(self, player_id):
+        """The L{PlayerEntity}, or C{None}."""
+        return self.players.get(player_id)
+
+    def character_state(self, player_id):
+        """
+        A copy of the player's savable state, independent of the live player.
+
+        @raise KeyError: the player is not in the world.
+        """
+        return self._state_of(self.players[player_id])
+
+    def _state_of(self, player):
+        return CharacterState(
+            player_id=player.player_id, username=player.username, map_id=player.map_id,
+            x=player.x, y=player.y, facing=player.facing_direction, hp=player.current_hp,
+            skills=dict(player.skills), inventory=_copy_stacks(player.inventory),
+            equipment=_copy_stacks(player.equipment))
+
+    def refresh_visual(self, player_id):
+        """Recompute a player's C{visual_state} from its equipment."""
+        player = self.players[player_id]
+        self.set_field(player, "visual_state", self.visual_for(player.equipment))
+
+    # -- persistence marks
+    def dirty_player_ids(self):
+        """The ids of players whose saved state changed since C{mark_saved}."""
+        return set(self._unsaved)
+
+    def mark_saved(self, player_ids):
+        """Call when taking the snapshot of these players (not when it lands)."""
+        self._unsaved.difference_update(player_ids)
+
+    def mark_unsaved(self, player_ids):
+        """Mark players unsaved: after changing skills, inventory or equipment
+        in place, or when a snapshot failed."""
+        self._unsaved.update(p for p in player_ids if p in self.players)
+
+    # -- any entity
+    def add_entity(self, entity):
+        """
+        Put an entity (an NPC...) into the world at its C{map_id}, C{x}, C{y}.
+
+        @raise ValueError: an entity with that id is already in the world, or
+            its map is unknown.
+        """
+        if entity.id in self.entities:
+            raise ValueError(f"entity {entity.id} is already in the world")
+        if entity.map_id not in self.maps:
+            raise ValueError(f"entity {entity.id} is on unknown map {entity.map_id!r}")
+        self._insert(entity)
+        return entity
+
+    def remove_entity(self, entity_id):
+        """
+        Take an entity out (players as by C{remove_player}).
+
+        @return: the entity.
+        @raise KeyError: no such entity.
+        """
+        entity = self.entities[entity_id]
+        if isinstance(entity, PlayerEntity):
+            self.remove_player(entity.player_id)
+        else:
+            self._remove(entity)
+        return entity
+
+    def _insert(self, entity):
+        entity.changed = {}
+        self.entities[entity.id] = entity
+        if self._departed.pop(entity.id, None) is not None:
+            # back in the tick it left: whoever still knows the id gets all of it
+            entity.changed = dict.fromkeys(entity.FIELDS[1:], True)
+            self._changed.add(entity)
+        self.spatial.insert(entity, chunk_key(entity.map_id, entity.x, entity.y))
+
+    def _remove(self, entity):
+        del self.entities[entity.id]
+        self.spatial.remove(entity)
+        self._changed.discard(entity)
+        entity.changed = {}
+        self._departed[entity.id] = entity.removal_key
+
+    def set_field(self, entity, name, value):
+        """
+        Set a public field; observers get it in the next diff if it changed.
+
+        @return: whether the value changed.
+        """
+        if getattr(entity, name) == value:
+            return False
+        setattr(entity, name, value)
+        entity.changed[name] = True
+        if entity.chunk_key is not None:
+            self._changed.add(entity)
+            self.spatial.touch(entity.chunk_key)
+            if name in entity.PERSISTED:
+                self._unsaved.add(entity.player_id)
+        return True
+
+    def place(self, entity, map_id, x, y):
+        """
+        Put an entity on tile C{(x, y)} of C{map_id} (no rules checked),
+        re-indexing it when its chunk changes.
+        """
+        self.set_field(entity, "x", x)
+        self.set_field(entity, "y", y)
+        if entity.map_id != map_id:
+            entity.map_id = map_id
+            if isinstance(entity, PlayerEntity) and entity.chunk_key is not None:
+                self._unsaved.add(entity.player_id)
+        key = chunk_key(map_id, x, y)
+        if entity.chunk_key is not None and key != entity.chunk_key:
+            self.spatial.relocate(entity, key)
+
+    def teleport(self, player_id, map_id, x, y):
+        """
+        Move a player anywhere (respawn...); on another map it sees the old
+        map's entities removed and itself in full.
+
+        @raise ValueError: unknown map, or a tile off the map or blocked.
+        """
+        game_map = self.maps.get(map_id)
+        if game_map is None or game_map.is_blocked(x, y):
+            raise ValueError(f"cannot teleport to {map_id!r} {x},{y}")
+        self.place(self.players[player_id], map_id, x, y)
+
+    # -- movement
+    def add_move_listener(self, listener):
+        """Call C{listener(world, player)} after every successful move."""
+        self._move_listeners.append(listener)
+
+    def move(self, player_id, direction, now):
+        """
+        Move a player one tile.
+
+        @return: the C{resp_success} payload of C{cmd_move}.
+        @raise InvalidDirection, MoveRateLimited, OutOfBounds, MoveBlocked:
+            nothing changed (the cooldown is not restarted).
+        @raise KeyError: the player is not in the world.
+        """
+        player = self.players[player_id]
+        dx, dy, facing = movement.resolve_direction(direction)
+        movement.check_cooldown(player.last_move_at, now, self.move_cooldown_ms)
+        map_id, x, y = player.map_id, player.x, player.y
+        movement.check_target(self.maps[map_id], x, y, x + dx, y + dy)
+        self.set_field(player, "facing_direction", facing)
+        self.set_field(player, "animation_state", "walking")
+        self.place(player, map_id, x + dx, y + dy)
+        player.last_move_at = now
+        self._walking.append((now, player))
+        player.combat_target = None
+        for listener in self._move_listeners:
+            listener(self, player)
+        return {
+            "new_position": {"x": x + dx, "y": y + dy, "map_id": map_id,
+                             "player_id": player_id, "timestamp": now},
+            "old_position": movement.position(map_id, x, y),
+            "collision": False,
+        }
+
+    def step(self, now):
+        """
+        Apply what time alone changes: walkers idle after a cooldown without
+        moving.
+
+        @return: a list of C{(player_ids, message_type, payload)} events
+            (none yet; NPC and combat events come here).
+        """
+        walking = self._walking
+        due = now - self.move_cooldown_ms / 1000.0 + 1e-6
+        while walking and walking[0][0] <= due:
+            moved_at, player = walking.popleft()
+            if (player.last_move_at == moved_at and player.chunk_key is not None
+                    and player.animation_state == "walking"):
+                self.set_field(player, "animation_state", "idle")
+        return []
+
+    # -- visibility
+    def initial_view(self, player_id):
+        """
+        Everything the player sees now, as an C{event_game_update} payload
+        (the player itself first), recorded as what its client knows.
+        """
+        player = self.players[player_id]
+        visible = self.spatial.visible(player.chunk_key)
+        player.known = visible
+        player.view_key = player.chunk_key
+        entities = self.entities
+        shown = [player.full()]
+        shown.extend(entities[i].full() for i in visible if i != player.id)
+        return {"entities": shown, "removed_entities": [], "map_id": player.map_id}
+
+    def compute_updates(self):
+        """
+        The diffs since the last call, then clear every change mark.
+
+        Only players near a dirty chunk are looked at; players whose diff is
+        necessarily identical (same chunk, same known set) share one payload.
+
+        @return: a list of C{(player_ids, payload)}; each player whose view
+            changed is in exactly one entry.  Payloads share dicts: read only.
+        """
+        spatial = self.spatial
+        if not spatial.dirty:
+            return []
+        entities = self.entities
+        updates = []
+        fulls = {}
+        deltas = {}
+        for centre in spatial.affected_centres():
+            viewer_ids = spatial.viewers.get(centre)
+            if not viewer_ids:
+                continue
+            groups = {}
+            map_id = centre[0]
+            for viewer_id in viewer_ids:
+                player = entities[viewer_id]
+                known = player.known
+                if known is None:
+                    continue  # no initial view yet
+                # a map change is alone: it also gets itself in full
+                key = id(known) if player.view_key[0] == map_id else viewer_id
+                group = groups.get(key)
+                if group is None:
+                    groups[key] = [player]
+                else:
+                    group.append(player)
+            if not groups:
+                continue
+            visible = spatial.visible(centre)
+            changed_here = self._changes_in(centre, deltas)
+            for group in groups.values():
+                first = group[0]
+                known = first.known
+                if first.view_key[0] != map_id:
+                    known = known - {first.id}
+                for player in group:
+                    player.known = visible
+                    player.view_key = centre
+                payload = self._diff(known, visible, changed_here, map_id, fulls)
+                if payload is not None:
+                    updates.append((tuple(p.player_id for p in group), payload))
+        for entity in self._changed:
+            entity.changed = {}
+        self._changed = set()
+        self._departed = {}
+        spatial.dirty = set()
+        return updates
+
+    def _changes_in(self, centre, deltas):
+        """C{(entity id, delta)} of the changed entities visible from C{centre}."""
+        found = []
+        spatial = self.spatial
+        dirty = spatial.dirty
+        members = spatial.members
+        entities = self.entities
+        for key in spatial.neighbourhood(centre):
+            if key in dirty:
+                for entity_id in members.get(key, ()):
+                    entity = entities[entity_id]
+                    if entity.changed:
+                        delta = deltas.get(entity_id)
+                        if delta is None:
+                            delta = deltas[entity_id] = entity.delta()
+                        found.append((entity_id, delta))
+        return found
+
+    def _diff(self, known, visible, changed_here, map_id, fulls):
+        if known is visible:
+            entered = left = ()
+        else:
+            entered = visible - known
+            left = known - visible
+        shown = [delta for entity_id, delta in changed_here if entity_id in known]
+        if not (entered or left or shown):
+            return None
+        entities = self.entities
+        for entity_id in entered:
+            full = fulls.get(entity_id)
+            if full is None:
+                full = fulls[entity_id] = entities[entity_id].full()
+            shown.append(full)
+        return {"entities": shown,
+                "removed_entities": [self._removal_key(i) for i in left],
+                "map_id": map_id}
+
+    def _removal_key(self, entity_id):
+        entity = self.entities.get(entity_id)
+        if entity is not None:
+            return entity.removal_key
+        return self._departed.get(entity_id, entity_id)
+
+    # -- who is near
+    def observers_of_tile(self, map_id, x, y):
+        """The ids of the players whose view covers tile C{(x, y)}."""
+        return self._players_within(chunk_key(map_id, x, y), self.view_radius)
+
+    def players_near(self, player_id, radius_chunks):
+        """The ids of players on the same map within C{radius_chunks} chunks
+        of the player's chunk, the player included."""
+        return self._players_within(self.players[player_id].chunk_key, radius_chunks)
+
+    def _players_within(self, key, radius):
+        entities = self.entities
+        return [entities[i].player_id for i in self.spatial.viewers_within(key, radius)]
+
+
+def _copy_stacks(stacks):
+    return {slot: copy.copy(stack) for slot, stack in stacks.items()}
+
+
+__all__ = ["World", "Entity", "PlayerEntity"]
