@@ -46,6 +46,9 @@ class MemoryPresence:
     def count(self):
         return succeed(len(self._entries))
 
+    def usernames(self):
+        return succeed(sorted((e.username for e in self._entries.values()), key=str.lower))
+
     def refresh(self, entries):
         return succeed(None)
 

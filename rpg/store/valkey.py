@@ -268,6 +268,13 @@ return redis.call('ZCARD', KEYS[1])
 """
 
 
+# KEYS: online set
+_MEMBERS = _NOW_MS + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+"""
+
+
 def encode_entry(entry):
     # Fixed field order: release and refresh compare the stored bytes.
     return msgpack.packb({"player_id": entry.player_id, "username": entry.username,
@@ -318,6 +325,20 @@ class ValkeyPresence:
 
     def count(self):
         return self._eval(_COUNT, [self._online], []).addCallback(int)
+
+    async def _usernames(self):
+        members = await self._eval(_MEMBERS, [self._online], [])
+        names = []
+        for start in range(0, len(members), REFRESH_BATCH):
+            keys = [self._prefix.encode() + m for m in members[start:start + REFRESH_BATCH]]
+            blobs = await self._link.execute("MGET", *keys)
+            # an entry may expire between the two calls: skip it
+            names += [decode_entry(b).username for b in blobs if b is not None]
+        return sorted(names, key=str.lower)
+
+    def usernames(self):
+        """Sorted case-insensitively."""
+        return Deferred.fromCoroutine(self._usernames())
 
     def refresh(self, entries):
         entries = list(entries)

@@ -215,6 +215,22 @@ async def test_count_counts_online_players(presence):
 
 
 @pytest_twisted.ensureDeferred
+async def test_usernames_lists_online_players_as_registered(presence):
+    """usernames() lists each online player once, spelled as claimed, sorted."""
+    await presence.claim(entry("bob", player_id=8))
+    await presence.claim(entry("Alice"))
+    await presence.claim(entry("Carol", player_id=9))
+    await presence.release(entry("Carol", player_id=9))
+    assert await presence.usernames() == ["Alice", "bob"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_usernames_empty(presence):
+    """usernames() of nobody online is an empty list."""
+    assert await presence.usernames() == []
+
+
+@pytest_twisted.ensureDeferred
 async def test_refresh_keeps_entries(presence):
     """Refreshing (also with nothing) leaves the entries in place."""
     await presence.claim(entry())
@@ -246,6 +262,7 @@ async def test_valkey_entry_expires_without_refresh(valkey_lab):
         return (await conn.presence.lookup("Alice") is None
                 and await conn.presence.count() == 0)
     await wait_until(gone)
+    assert await conn.presence.usernames() == []
     assert await conn.presence.release(entry()) is False
 
 
