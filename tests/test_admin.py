@@ -3,8 +3,10 @@ rpg-admin: its commands against an SQLite database, and its exit codes.
 """
 
 import io
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import pytest_twisted
@@ -241,11 +243,14 @@ async def test_bad_database_url(rpg_admin):
 
 
 def run_cli(*argv):
+    source = str(Path(admin.__file__).resolve().parent.parent)
+    path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, "-m", "rpg.admin", *argv],
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "PYTHONPATH": path},
     )
 
 
