@@ -156,6 +156,12 @@ class IPresence(Interface):
         @return: Deferred firing with the number of online players.
         """
 
+    def usernames():
+        """
+        @return: Deferred firing with the list of online players' usernames
+            (as registered), on every process.
+        """
+
     def refresh(entries):
         """
         Keep these entries alive (a shared store expires entries of a server

@@ -1,0 +1,118 @@
+"""
+The 2.0 envelope: one binary frame holds one MessagePack map
+C{{id, type, payload, version}}.
+"""
+
+from dataclasses import dataclass
+
+import msgpack
+
+from rpg.world.errors import InvalidMessageFormat, UnknownMessageType, VersionMismatch
+
+from .errors import error_code
+
+VERSION = "2.0"
+MAX_ID_LENGTH = 64
+
+CLIENT_TYPES = frozenset({
+    "cmd_authenticate", "cmd_move", "cmd_chat_send", "cmd_inventory_use",
+    "cmd_inventory_drop", "cmd_equipment_equip", "cmd_equipment_unequip",
+    "cmd_attack", "cmd_pickup_item", "query_chunks", "query_inventory",
+    "query_equipment",
+})
+
+
+@dataclass
+class Request:
+    id: str
+    type: str
+    payload: dict
+
+
+class EnvelopeError(Exception):
+    """
+    A frame refused before it reached the game: C{error} is the game error to
+    answer with, C{request_id} the id to answer to (or C{None}).
+    """
+
+    def __init__(self, error, request_id):
+        super().__init__(error.message)
+        self.error = error
+        self.request_id = request_id
+
+
+def _unpack(data, max_size):
+    return msgpack.unpackb(
+        data, raw=False, strict_map_key=False,
+        max_str_len=max_size, max_bin_len=max_size,
+        max_array_len=max_size, max_map_len=max_size, max_ext_len=max_size,
+    )
+
+
+def decode_request(data, is_binary, max_size=16384):
+    """
+    Check one incoming frame and return the L{Request} it holds.
+
+    @raise EnvelopeError: for a text frame, bytes that are not one MessagePack
+        map, a bad C{id}, C{type} or C{payload}, the wrong C{version}, or a
+        type that is not a client command or query -- in that order.
+    """
+    if not is_binary:
+        raise EnvelopeError(InvalidMessageFormat("Frames must be binary MessagePack"), None)
+    try:
+        message = _unpack(data, max_size)
+    except Exception:
+        raise EnvelopeError(InvalidMessageFormat("Frame is not valid MessagePack"), None) from None
+    if not isinstance(message, dict):
+        raise EnvelopeError(InvalidMessageFormat("Message must be a map"), None)
+    request_id = message.get("id")
+    valid_id = isinstance(request_id, str) and len(request_id) <= MAX_ID_LENGTH
+    answer_to = request_id if valid_id else None
+    if not valid_id:
+        raise EnvelopeError(InvalidMessageFormat(
+            f"id must be a string of at most {MAX_ID_LENGTH} characters"), None)
+    message_type = message.get("type")
+    if not isinstance(message_type, str):
+        raise EnvelopeError(InvalidMessageFormat("type must be a string"), answer_to)
+    payload = message.get("payload", {})
+    if not isinstance(payload, dict):
+        raise EnvelopeError(InvalidMessageFormat("payload must be a map"), answer_to)
+    if message.get("version") != VERSION:
+        raise EnvelopeError(VersionMismatch(
+            "Protocol version 2.0 is required", supported=[VERSION]), answer_to)
+    if message_type not in CLIENT_TYPES:
+        raise EnvelopeError(UnknownMessageType(
+            f"Unknown message type {message_type[:64]!r}"), answer_to)
+    return Request(request_id, message_type, payload)
+
+
+def encode(message_type, payload, request_id=None):
+    """One outgoing frame."""
+    return msgpack.packb(
+        {"id": request_id, "type": message_type, "payload": payload, "version": VERSION},
+        use_bin_type=True)
+
+
+def encode_success(request_id, payload):
+    return encode("resp_success", payload, request_id)
+
+
+def encode_error(request_id, error):
+    """A C{resp_error} frame for a L{rpg.world.errors.GameError}."""
+    return encode("resp_error", {
+        "error_code": error_code(error),
+        "message": error.message,
+        "details": dict(error.details),
+    }, request_id)
+
+
+def encode_internal_error(request_id):
+    return encode("resp_error", {
+        "error_code": "INTERNAL_SERVER_ERROR",
+        "message": "Unexpected server error",
+        "details": {},
+    }, request_id)
+
+
+def encode_event(message_type, payload):
+    return encode(message_type, payload, None)

@@ -1,0 +1,142 @@
+"""
+The whole server, assembled: start-up in order, shutdown in order.
+
+C{MultiService} neither waits for its children's start nor orders their
+stop, so this service chains both itself: stop accepting, tell players,
+save the world, close connections, then close the store.
+"""
+
+from twisted.application.service import MultiService
+from twisted.internet import defer, endpoints, task
+from twisted.logger import Logger
+
+from rpg.services.auth import AuthService
+from rpg.services.chat import ChatService
+from rpg.services.hub import Hub
+from rpg.services.metrics import Metrics
+from rpg.services.persistence import Persistence
+from rpg.services.world import WorldService
+from rpg.store.presence import MemoryBus, MemoryPresence
+from rpg.store.urls import open_store
+from rpg.web.site import build_site
+from rpg.web.ws import GameFactory
+from rpg.world.game import GameWorld
+
+CLOSE_GOING_AWAY = 1001
+
+
+def check_nvx(log):
+    try:
+        from autobahn.websocket import USES_NVX
+    except ImportError:
+        USES_NVX = False
+    if not USES_NVX:
+        log.warn("!!! Autobahn's native acceleration (NVX) is NOT in use: WebSocket masking "
+                 "and UTF-8 checks run in pure Python, hundreds of times slower. Install an "
+                 "autobahn wheel built with NVX for this platform. !!!")
+    return USES_NVX
+
+
+class RpgService(MultiService):
+    log = Logger()
+
+    def __init__(self, listen, database_url, valkey_url, content, start_map, secret,
+                 tunables, maps_dir, server_id, reactor=None):
+        super().__init__()
+        if reactor is None:
+            from twisted.internet import reactor
+        self.reactor = reactor
+        self.listen = listen
+        self.database_url = database_url
+        self.valkey_url = valkey_url
+        self.content = content
+        self.start_map = start_map
+        self.secret = secret
+        self.tunables = tunables
+        self.maps_dir = maps_dir
+        self.server_id = server_id
+        self.metrics = Metrics()
+        self.port = None
+        self.valkey = None
+        self.started = None
+
+    def startService(self):
+        # Children are added by _start, once the store is ready.
+        self.running = 1
+        self.started = defer.ensureDeferred(self._start())
+        self.started.addErrback(self._start_failed)
+
+    def _start_failed(self, failure):
+        self.log.failure("rpg could not start", failure)
+        if self.reactor.running:
+            self.reactor.stop()
+        return failure
+
+    async def _start(self):
+        check_nvx(self.log)
+        self.store = open_store(self.database_url, clock=self.reactor)
+        version = await self.store.migrate()
+        self.log.info("Database schema at version {version}", version=version)
+        if self.valkey_url:
+            from rpg.store.valkey import connect_valkey
+            self.valkey = await connect_valkey(self.valkey_url, clock=self.reactor)
+            presence, bus = self.valkey.presence, self.valkey.bus
+        else:
+            presence, bus = MemoryPresence(), MemoryBus()
+        self.world = GameWorld(self.content, self.start_map, self.tunables)
+        self.world.restore_ground_items(await self.store.load_ground_items(), self.reactor.seconds())
+        self.persistence = Persistence(self.store, self.server_id, self.tunables.online_ttl_s,
+                                       self.metrics)
+        self.world_service = WorldService(self.world, self.persistence, self.tunables,
+                                          clock=self.reactor, metrics=self.metrics)
+        self.auth = AuthService(self.store, self.secret, self.tunables,
+                                self.world.new_character, clock=self.reactor)
+        self.chat = ChatService(self.server_id, presence, bus, self.world_service,
+                                self.tunables, clock=self.reactor)
+        self.hub = Hub(self.server_id, self.auth, self.store, presence, bus,
+                       self.world_service, self.chat, self.content.maps, self.reactor)
+        self.chat.hub = self.hub
+        self.factory = GameFactory(self.hub, self.tunables, self.reactor)
+        self.world_service.fanout = self.factory.fanout
+        for child in (self.auth, self.world_service, self.chat, self.hub):
+            child.setServiceParent(self)  # starts it: this service is running
+        await self.hub.ready
+        await self.chat.ready
+        site = build_site(self.factory, self.auth, self.metrics, self.health, self.maps_dir)
+        self.port = await endpoints.serverFromString(self.reactor, self.listen).listen(site)
+        self.log.info("rpg {server_id} serving on {address}", server_id=self.server_id,
+                      address=self.port.getHost())
+
+    def health(self):
+        return {"server_id": self.server_id,
+                "players_online": len(self.world_service.clients)}
+
+    def stopService(self):
+        return defer.ensureDeferred(self._stop())
+
+    async def _stop(self):
+        if self.started is not None and not self.started.called:
+            await self.started
+        self.running = 0
+        if self.port is None:
+            return
+        await self.port.stopListening()
+        grace = self.tunables.shutdown_grace_s
+        self.hub.broadcast_shutdown("The server is shutting down", grace)
+        if grace:
+            await task.deferLater(self.reactor, grace, lambda: None)
+        await self.world_service.shutdown()
+        self.factory.close_all(CLOSE_GOING_AWAY, "server shutting down")
+        await self._connections_closed(timeout=2.0)
+        for child in list(self):
+            await defer.maybeDeferred(child.stopService)
+        await self.persistence.idle()
+        await self.store.close()
+        if self.valkey is not None:
+            await self.valkey.close()
+        self.log.info("rpg {server_id} stopped", server_id=self.server_id)
+
+    async def _connections_closed(self, timeout):
+        deadline = self.reactor.seconds() + timeout
+        while self.factory.connections and self.reactor.seconds() < deadline:
+            await task.deferLater(self.reactor, 0.02, lambda: None)

@@ -1,0 +1,204 @@
+"""
+Accounts and tokens: registration, login with throttling, JWT issue and check.
+"""
+
+import re
+from collections import deque
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from twisted.application.service import Service
+from twisted.internet import defer, threads
+from twisted.logger import Logger
+
+from rpg.interfaces import UsernameTaken
+from rpg.world.errors import AuthenticationFailed, ExpiredToken
+
+USERNAME_RE = re.compile(r"[A-Za-z0-9_]{3,20}")
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+# A hash to verify against when the username is unknown, so that a login
+# takes as long for a missing account as for a wrong password.
+_DUMMY_PASSWORD = "not-a-real-password"
+
+
+class RegistrationError(Exception):
+    """A registration refused; C{code} is the HTTP error code, C{status} the HTTP status."""
+
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class LoginThrottled(Exception):
+    def __init__(self, retry_after_s):
+        super().__init__("Too many login attempts")
+        self.retry_after_s = retry_after_s
+
+
+class BadCredentials(Exception):
+    pass
+
+
+class AccountBanned(Exception):
+    pass
+
+
+class SlidingWindow:
+    """
+    At most C{limit} events per C{window_s} seconds for each key.
+    """
+
+    def __init__(self, clock, limit, window_s=60.0):
+        self._clock = clock
+        self._limit = limit
+        self._window = window_s
+        self._events = {}
+
+    def _recent(self, key):
+        now = self._clock.seconds()
+        events = self._events.get(key)
+        if events is None:
+            return now, None
+        while events and events[0] <= now - self._window:
+            events.popleft()
+        if not events:
+            del self._events[key]
+            return now, None
+        return now, events
+
+    def retry_after(self, key):
+        """Seconds until another event is allowed for C{key} (0 if allowed now)."""
+        now, events = self._recent(key)
+        if events is None or len(events) < self._limit:
+            return 0.0
+        return max(0.001, events[0] + self._window - now)
+
+    def record(self, key):
+        now, events = self._recent(key)
+        if events is None:
+            events = self._events[key] = deque()
+        events.append(now)
+
+
+class AuthService(Service):
+    """
+    Owns password hashing (off the reactor thread), login throttling and
+    tokens.  C{new_character} builds the first character of a new account.
+    """
+
+    log = Logger()
+
+    def __init__(self, store, secret, tunables, new_character, clock=None,
+                 hasher=None, run_in_thread=None):
+        from twisted.internet import reactor
+        self.store = store
+        self.secret = secret
+        self.token_ttl = tunables.token_ttl_s
+        self.new_character = new_character
+        self.clock = clock or reactor
+        self.hasher = hasher or PasswordHasher()
+        self._run_in_thread = run_in_thread or threads.deferToThread
+        limit = tunables.login_attempts_per_minute
+        self.failures_by_user = SlidingWindow(self.clock, limit)
+        self.attempts_by_address = SlidingWindow(self.clock, limit * 3)
+        self._dummy_hash = None
+
+    # -- tokens
+    def issue_token(self, username):
+        now = int(self.clock.seconds())
+        claims = {"sub": username, "iat": now, "exp": now + self.token_ttl}
+        return jwt.encode(claims, self.secret, algorithm="HS256")
+
+    def check_token(self, token):
+        """
+        @return: the username the token names.
+        @raise ExpiredToken: when it has expired.
+        @raise AuthenticationFailed: for any other fault.
+        """
+        try:
+            claims = jwt.decode(
+                token, self.secret, algorithms=["HS256"],
+                options={"require": ["sub", "exp", "iat"], "verify_exp": False})
+        except jwt.PyJWTError:
+            raise AuthenticationFailed("Invalid or expired token", reason="invalid_token") from None
+        # Expiry is checked against the service's clock, so tests can drive it.
+        exp = claims.get("exp")
+        if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+            raise AuthenticationFailed("Invalid or expired token", reason="invalid_token")
+        if exp <= self.clock.seconds():
+            raise ExpiredToken("Token has expired")
+        if not isinstance(claims["sub"], str):
+            raise AuthenticationFailed("Invalid or expired token", reason="invalid_token")
+        return claims["sub"]
+
+    # -- accounts
+    @defer.inlineCallbacks
+    def register(self, username, password):
+        """
+        @return: Deferred firing with the new L{rpg.models.Account}; fails with
+            L{RegistrationError}.
+        """
+        if not isinstance(username, str) or not USERNAME_RE.fullmatch(username):
+            raise RegistrationError(400, "REGISTRATION_INVALID_USERNAME",
+                                    "Username must be 3-20 characters of A-Z, a-z, 0-9 and _")
+        if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+            raise RegistrationError(400, "REGISTRATION_INVALID_PASSWORD",
+                                    f"Password must be {PASSWORD_MIN}-{PASSWORD_MAX} characters")
+        existing = yield self.store.get_account(username)
+        if existing is not None:
+            raise RegistrationError(409, "REGISTRATION_USERNAME_TAKEN", "Username is taken")
+        password_hash = yield self._run_in_thread(self.hasher.hash, password)
+        try:
+            account = yield self.store.create_account(
+                username, password_hash, self.new_character())
+        except UsernameTaken:
+            raise RegistrationError(409, "REGISTRATION_USERNAME_TAKEN", "Username is taken") from None
+        self.log.info("Registered {username} as player {player_id}",
+                      username=account.username, player_id=account.player_id)
+        return account
+
+    @defer.inlineCallbacks
+    def login(self, username, password, address):
+        """
+        @return: Deferred firing with C{(token, expires_in)}; fails with
+            L{LoginThrottled}, L{BadCredentials} or L{AccountBanned}.
+        """
+        user_key = username.lower() if isinstance(username, str) else ""
+        wait = max(self.failures_by_user.retry_after(user_key),
+                   self.attempts_by_address.retry_after(address))
+        if wait:
+            raise LoginThrottled(wait)
+        self.attempts_by_address.record(address)
+        if not isinstance(username, str) or not isinstance(password, str) \
+                or len(password) > PASSWORD_MAX or len(username) > 64:
+            self.failures_by_user.record(user_key)
+            raise BadCredentials()
+        account = yield self.store.get_account(username)
+        if account is None:
+            yield self._verify(None, password)
+            self.failures_by_user.record(user_key)
+            raise BadCredentials()
+        ok = yield self._verify(account.password_hash, password)
+        if not ok:
+            self.failures_by_user.record(user_key)
+            raise BadCredentials()
+        if account.banned:
+            raise AccountBanned()
+        return self.issue_token(account.username), self.token_ttl
+
+    def _verify(self, password_hash, password):
+        """Check a password in a thread; C{None} checks against a dummy hash."""
+        def verify():
+            if password_hash is None:
+                if self._dummy_hash is None:
+                    self._dummy_hash = self.hasher.hash(_DUMMY_PASSWORD)
+                self.hasher.verify(self._dummy_hash, _DUMMY_PASSWORD)
+                return False
+            try:
+                return self.hasher.verify(password_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False
+        return self._run_in_thread(verify)

@@ -1,0 +1,210 @@
+"""
+Chat: local, global and direct messages, and system messages.
+
+Delivery inside this process is direct; other processes are reached through
+the message bus (Valkey pub/sub), each message tagged with its origin so that
+no process delivers its own message twice.  When the bus is down, chat inside
+the process goes on.
+"""
+
+import re
+from importlib import resources
+
+import msgpack
+from twisted.application.service import Service
+from twisted.internet import defer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from rpg.interfaces import IChat
+from rpg.protocol.envelope import encode_event
+from rpg.world.errors import (
+    ChatEmpty, ChatInvalidChannel, ChatPermissionDenied, ChatRateLimited,
+    ChatRecipientNotFound, ChatTooLong, InvalidMessageFormat)
+
+CHANNELS = ("local", "global", "dm")
+GLOBAL_ROLES = ("moderator", "admin")
+GLOBAL_CHANNEL = "chat.global"
+SYSTEM_CHANNEL = "chat.system"
+SYSTEM_NAME = "System"
+
+
+def load_word_list(path=None):
+    if path:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    else:
+        text = resources.files("rpg").joinpath("data/profanity.txt").read_text("utf-8")
+    return [line.strip() for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+class ProfanityFilter:
+    """Masks whole words of a list with '*', case-insensitively."""
+
+    def __init__(self, words):
+        words = sorted({w.lower() for w in words if w}, key=len, reverse=True)
+        self._pattern = re.compile(
+            r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?!\w)",
+            re.IGNORECASE) if words else None
+
+    def __call__(self, text):
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: "*" * len(m.group(0)), text)
+
+
+@implementer(IChat)
+class ChatService(Service):
+    log = Logger()
+
+    def __init__(self, server_id, presence, bus, world_service, tunables, clock,
+                 profanity=None):
+        self.server_id = server_id
+        self.presence = presence
+        self.bus = bus
+        self.world_service = world_service
+        self.tunables = tunables
+        self.clock = clock
+        self.filter = profanity or ProfanityFilter(load_word_list(tunables.profanity_words_file))
+        self.last_sent = {}  # player_id -> time of the last accepted message
+        self.hub = None
+        self.ready = None
+
+    def startService(self):
+        super().startService()
+        self.ready = defer.gatherResults([
+            self.bus.subscribe(GLOBAL_CHANNEL, self._global_from_bus),
+            self.bus.subscribe(SYSTEM_CHANNEL, self._system_from_bus),
+        ], consumeErrors=True)
+
+    # -- payloads
+    def system_payload(self, message):
+        return {"username": SYSTEM_NAME, "message": message, "channel": "system",
+                "timestamp": self.clock.seconds()}
+
+    # -- sending
+    async def handle(self, session, payload):
+        return await self.send(session, payload.get("channel"), payload.get("message"),
+                               payload.get("recipient"))
+
+    async def send(self, sender, channel, message, recipient=None):
+        """
+        Validate and deliver one message.  Checks run in this order: channel,
+        message, permission, rate, recipient; only a delivered message starts
+        the cooldown.
+        """
+        if not isinstance(channel, str) or channel not in CHANNELS:
+            raise ChatInvalidChannel("Channel must be local, global or dm")
+        if message is None:
+            raise ChatEmpty("Message is empty")
+        if not isinstance(message, str):
+            raise InvalidMessageFormat("message must be a string", field="message")
+        if not message.strip():
+            raise ChatEmpty("Message is empty")
+        if len(message) > self.tunables.chat_max_length:
+            raise ChatTooLong(f"Message exceeds {self.tunables.chat_max_length} characters",
+                              max_length=self.tunables.chat_max_length, length=len(message))
+        if channel == "global" and sender.role not in GLOBAL_ROLES:
+            raise ChatPermissionDenied("Only moderators and admins may send global messages")
+        now = self.clock.seconds()
+        cooldown = self.tunables.chat_cooldown_ms / 1000.0
+        last = self.last_sent.get(sender.player_id)
+        if last is not None and now - last < cooldown:
+            retry = max(1, int(round((last + cooldown - now) * 1000)))
+            raise ChatRateLimited("Sending messages too fast", retry_after_ms=retry)
+        text = self.filter(message)
+        event = {"username": sender.username, "message": text, "channel": channel,
+                 "timestamp": now}
+        if channel == "local":
+            recipients = self._deliver_local(sender, event)
+        elif channel == "global":
+            recipients = await self._deliver_global(event)
+        else:
+            recipients = await self._deliver_dm(sender, recipient, event)
+        self.last_sent[sender.player_id] = now
+        return {"message_id": f"{sender.player_id}_{int(now * 1000)}", "channel": channel,
+                "recipients": recipients}
+
+    def _deliver_local(self, sender, event):
+        radius = self.tunables.chat_local_radius_chunks
+        player_ids = self.world_service.world.players_near(sender.player_id, radius)
+        clients = [self.world_service.clients[p] for p in player_ids
+                   if p in self.world_service.clients]
+        frame = encode_event("event_chat_message", event)
+        for client in clients:
+            client.send_frame(frame)
+        return [client.username for client in clients]
+
+    def _deliver_here(self, event):
+        frame = encode_event("event_chat_message", event)
+        clients = list(self.world_service.clients.values())
+        for client in clients:
+            client.send_frame(frame)
+        return [client.username for client in clients]
+
+    async def _deliver_global(self, event):
+        here = self._deliver_here(event)
+        self._publish(GLOBAL_CHANNEL, {"origin": self.server_id, "event": event})
+        try:
+            everyone = await self.presence.usernames()
+        except Exception:
+            return here
+        return sorted(set(here) | set(everyone), key=str.lower)
+
+    async def _deliver_dm(self, sender, recipient, event):
+        if not isinstance(recipient, str) or not recipient:
+            raise ChatRecipientNotFound("No recipient given")
+        entry = await self.presence.lookup(recipient)
+        if entry is None:
+            raise ChatRecipientNotFound(f"{recipient} is not online", recipient=recipient)
+        event = {**event, "recipient": entry.username}
+        frame = encode_event("event_chat_message", event)
+        if entry.server_id == self.server_id:
+            client = self.world_service.clients.get(entry.player_id)
+            if client is None:
+                raise ChatRecipientNotFound(f"{recipient} is not online", recipient=recipient)
+            client.send_frame(frame)
+        else:
+            self._publish(self.hub.server_channel(entry.server_id),
+                          {"kind": "chat", "player_id": entry.player_id, "event": event})
+        if entry.player_id != sender.player_id:
+            sender.send_frame(frame)
+            return [sender.username, entry.username]
+        return [sender.username]
+
+    def deliver_to_player(self, player_id, event):
+        """A DM that arrived from another process (called by the hub)."""
+        client = self.world_service.clients.get(player_id)
+        if client is not None:
+            client.send_frame(encode_event("event_chat_message", event))
+
+    # -- system messages
+    def broadcast_system(self, message):
+        """Deliver a system message on every process."""
+        event = self.system_payload(message)
+        self._deliver_here(event)
+        self._publish(SYSTEM_CHANNEL, {"origin": self.server_id, "event": event})
+
+    # -- the bus
+    def _publish(self, channel, message):
+        d = defer.maybeDeferred(self.bus.publish, channel, msgpack.packb(message))
+        d.addErrback(lambda f: None)  # the bus logs its own outages
+
+    def _from_bus(self, data):
+        try:
+            message = msgpack.unpackb(data, raw=False)
+        except Exception:
+            self.log.warn("Unreadable chat message from the bus")
+            return None
+        if not isinstance(message, dict) or message.get("origin") == self.server_id:
+            return None
+        event = message.get("event")
+        return event if isinstance(event, dict) else None
+
+    def _global_from_bus(self, data):
+        event = self._from_bus(data)
+        if event is not None:
+            self._deliver_here(event)
+
+    _system_from_bus = _global_from_bus

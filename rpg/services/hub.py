@@ -1,0 +1,192 @@
+"""
+The hub: where sessions meet the services.
+
+It runs the login sequence (token, account, presence, the hand-over from an
+older connection, the character, the world), routes requests, and cleans up
+after a disconnect.
+"""
+
+import msgpack
+from twisted.application.service import Service
+from twisted.internet import defer, task
+from twisted.logger import Logger
+
+from rpg.models import PresenceEntry
+from rpg.protocol.envelope import encode, encode_error, encode_event, encode_success
+from rpg.world import chunks
+from rpg.world.errors import AuthenticationFailed, GameError
+
+CLOSE_LOGGED_IN_ELSEWHERE = 4001
+# How long a login waits for another process to save a player it kicked.
+HANDOVER_TIMEOUT_S = 5.0
+HANDOVER_POLL_S = 0.05
+
+
+class Hub(Service):
+    log = Logger()
+
+    def __init__(self, server_id, auth, store, presence, bus, world, chat, maps,
+                 clock, welcome_message="Welcome to the game!"):
+        self.server_id = server_id
+        self.auth = auth
+        self.store = store
+        self.presence = presence
+        self.bus = bus
+        self.world = world
+        self.chat = chat
+        self.maps = maps
+        self.clock = clock
+        self.welcome_message = welcome_message
+        self.sessions = {}  # player_id -> playing Session on this process
+        self.handlers = {"query_chunks": self._query_chunks}
+
+    def server_channel(self, server_id):
+        return f"server.{server_id}"
+
+    def startService(self):
+        super().startService()
+        self.ready = self.bus.subscribe(self.server_channel(self.server_id), self._server_message)
+
+    # -- login
+    async def login(self, session, token, request_id):
+        username = self.auth.check_token(token)
+        account = await self.store.get_account(username)
+        if account is None or account.banned:
+            raise AuthenticationFailed("Invalid or expired token", reason="unknown_or_banned")
+        if session.state == "closed":
+            return
+        entry = PresenceEntry(account.player_id, account.username, self.server_id,
+                              session.connection_id)
+        previous = await self.presence.claim(entry)
+        try:
+            await self._hand_over(previous, account.player_id)
+            character = await self.store.load_character(account.player_id)
+            if character is None:
+                raise AuthenticationFailed("No character for this account", reason="no_character")
+            current = await self.presence.lookup(account.username)
+            if current != entry:
+                # A newer login claimed the player while this one was loading.
+                raise AuthenticationFailed("Logged in elsewhere", reason="superseded")
+        except BaseException:
+            await self.presence.release(entry)
+            raise
+        if session.state == "closed":
+            await self.presence.release(entry)
+            return
+        session.presence_entry = entry
+        session.player_id = account.player_id
+        session.username = account.username
+        session.role = account.role
+        self.sessions[account.player_id] = session
+        messages = self.world.enter(session, character)
+        session.send_frame(encode("event_welcome", self.world.welcome_payload(account.player_id),
+                                  request_id))
+        session.send_event("event_chat_message", self.chat.system_payload(self.welcome_message))
+        for message_type, payload in messages:
+            session.send_event(message_type, payload)
+        self.log.info("{username} (player {player_id}) logged in from {peer}",
+                      username=account.username, player_id=account.player_id, peer=session.peer)
+
+    async def _hand_over(self, previous, player_id):
+        """Make sure an older connection of the player is saved and gone."""
+        if previous is None:
+            return
+        if previous.server_id == self.server_id:
+            old = self.sessions.get(player_id)
+            if old is not None and old.connection_id == previous.connection_id:
+                await self._kick_local(old)
+            return
+        await self.bus.publish(self.server_channel(previous.server_id), msgpack.packb(
+            {"kind": "kick", "player_id": player_id, "connection_id": previous.connection_id}))
+        deadline = self.clock.seconds() + HANDOVER_TIMEOUT_S
+        while self.clock.seconds() < deadline:
+            holder = await self.store.online_server(player_id)
+            if holder != previous.server_id:
+                return
+            await task.deferLater(self.clock, HANDOVER_POLL_S, lambda: None)
+        self.log.warn("Player {player_id} was not released by {server} in time; taking over",
+                      player_id=player_id, server=previous.server_id)
+
+    async def _kick_local(self, session):
+        self.log.info("{username} logged in elsewhere; closing the older connection",
+                      username=session.username)
+        save = self._leave(session)
+        session.kick(CLOSE_LOGGED_IN_ELSEWHERE, "logged in elsewhere")
+        session.state = "closed"
+        await save
+
+    def _server_message(self, data):
+        try:
+            message = msgpack.unpackb(data, raw=False)
+        except Exception:
+            self.log.warn("Unreadable message on the server channel")
+            return
+        if not isinstance(message, dict):
+            return
+        if message.get("kind") == "chat" and isinstance(message.get("event"), dict):
+            self.chat.deliver_to_player(message.get("player_id"), message["event"])
+        elif message.get("kind") == "kick":
+            session = self.sessions.get(message.get("player_id"))
+            if session is not None and session.connection_id == message.get("connection_id"):
+                defer.ensureDeferred(self._kick_local(session)).addErrback(
+                    lambda f: self.log.failure("Kick failed", f))
+
+    # -- play
+    def dispatch(self, session, request):
+        handler = self.handlers.get(request.type)
+        if handler is not None:
+            try:
+                result = handler(session, request)
+            except GameError as e:
+                session.send_frame(encode_error(request.id, e))
+            else:
+                if isinstance(result, defer.Deferred):
+                    result.addCallbacks(
+                        lambda payload: session.send_frame(encode_success(request.id, payload)),
+                        lambda f: self._async_failed(session, request, f))
+                else:
+                    session.send_frame(encode_success(request.id, result))
+            return
+        if request.type == "cmd_chat_send":
+            d = defer.ensureDeferred(self.chat.handle(session, request.payload))
+            d.addCallbacks(
+                lambda payload: session.send_frame(encode_success(request.id, payload)),
+                lambda f: self._async_failed(session, request, f))
+            return
+        self.world.submit(session, request)
+
+    def _async_failed(self, session, request, failure):
+        if failure.check(GameError):
+            session.send_frame(encode_error(request.id, failure.value))
+        else:
+            self.log.failure("{type} failed", failure, type=request.type)
+            from rpg.protocol.envelope import encode_internal_error
+            session.send_frame(encode_internal_error(request.id))
+
+    def _query_chunks(self, session, request):
+        return {"chunks": chunks.query_chunks(self.maps, request.payload)}
+
+    # -- leaving
+    def disconnected(self, session):
+        d = self._leave(session)
+        d.addErrback(lambda f: self.log.failure("Saving {username} failed", f,
+                                                username=session.username))
+
+    def _leave(self, session):
+        """Take a player out of the world, save it, release its presence."""
+        if self.sessions.get(session.player_id) is session:
+            del self.sessions[session.player_id]
+        entry = session.presence_entry
+        d = self.world.leave(session.player_id)
+
+        def release(_):
+            if entry is not None:
+                return self.presence.release(entry)
+        d.addCallback(release)
+        self.log.info("{username} left", username=session.username)
+        return d
+
+    def broadcast_shutdown(self, message, seconds):
+        frame = encode_event("event_server_shutdown", {"message": message, "seconds": seconds})
+        for session in list(self.sessions.values()):
+            session.send_frame(frame)

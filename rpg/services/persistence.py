@@ -1,0 +1,54 @@
+"""
+Writes to the store, one at a time and in the order they were asked for.
+
+Saves of one player must never overtake each other (a periodic snapshot taken
+before a logout must not commit after the logout's save), and online records
+must not be refreshed after their release: every write goes through one lock.
+"""
+
+import time
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from rpg.models import WorldSnapshot
+
+
+class Persistence:
+    log = Logger()
+
+    def __init__(self, store, server_id, online_ttl_s, metrics=None):
+        self.store = store
+        self.server_id = server_id
+        self.online_ttl_s = online_ttl_s
+        self.metrics = metrics
+        self._lock = defer.DeferredLock()
+
+    def _run(self, what, f, *args):
+        async def timed():
+            started = time.perf_counter()
+            try:
+                return await f(*args)
+            finally:
+                if self.metrics is not None:
+                    self.metrics.observe_flush(what, time.perf_counter() - started)
+        return self._lock.run(lambda: defer.ensureDeferred(timed()))
+
+    def save(self, characters, ground_items=None, released=()):
+        """
+        Save one consistent cut: characters (and ground items) as they are now.
+
+        @return: Deferred firing once committed.
+        """
+        snapshot = WorldSnapshot(
+            characters=list(characters), ground_items=ground_items,
+            released=[(player_id, self.server_id) for player_id in released])
+        return self._run("snapshot", self.store.save_snapshot, snapshot)
+
+    def mark_online(self, player_ids):
+        return self._run("online", self.store.mark_online, list(player_ids),
+                         self.server_id, self.online_ttl_s)
+
+    def idle(self):
+        """A Deferred that fires when every write asked for so far is done."""
+        return self._lock.run(lambda: defer.succeed(None))

@@ -1,0 +1,194 @@
+"""
+The world service: owns the game world and its time.
+
+A C{LoopingCall.withCount} drives the tick.  Each tick runs named phases --
+commands in, NPCs and combat, visibility, out -- and measures them.  Commands
+queue between ticks; one poisoned command, or one failing tick, is logged and
+the world goes on.
+"""
+
+import time
+
+from twisted.application.service import Service
+from twisted.internet import defer, task
+from twisted.logger import Logger
+
+from rpg.protocol.envelope import encode_error, encode_event, encode_internal_error, encode_success
+from rpg.world.errors import GameError
+
+from . import commands
+
+PHASES = ("commands", "world", "visibility", "out")
+
+
+class WorldService(Service):
+    log = Logger()
+
+    def __init__(self, world, persistence, tunables, clock=None, metrics=None,
+                 fanout=None, wall_clock=time.time):
+        from twisted.internet import reactor
+        self.world = world
+        self.persistence = persistence
+        self.tunables = tunables
+        self.clock = clock or reactor
+        self.metrics = metrics
+        self.fanout = fanout or _send_each
+        self.wall_clock = wall_clock
+        self.clients = {}  # player_id -> IClient
+        self.queue = []
+        self.tick_number = 0
+        self.missed_ticks = 0
+        self._loops = []
+        self._saving = None
+
+    # -- lifecycle
+    def startService(self):
+        super().startService()
+        self._start_loop(self.tick, 1.0 / self.tunables.tick_rate, with_count=True)
+        self._start_loop(self.snapshot, self.tunables.snapshot_interval_s)
+        self._start_loop(self.heartbeat, max(1.0, self.tunables.online_ttl_s / 3))
+
+    def _start_loop(self, f, interval, with_count=False):
+        loop = task.LoopingCall.withCount(f) if with_count else task.LoopingCall(f)
+        loop.clock = self.clock
+        d = loop.start(interval, now=False)
+        d.addErrback(lambda failure: self.log.failure("A world loop stopped", failure))
+        self._loops.append(loop)
+
+    def stop_loops(self):
+        for loop in self._loops:
+            if loop.running:
+                loop.stop()
+        self._loops = []
+
+    async def shutdown(self):
+        """Stop the clock, take every player out and save them all in one cut."""
+        self.stop_loops()
+        player_ids = list(self.clients)
+        states = [self.world.remove_player(player_id) for player_id in player_ids]
+        self.clients.clear()
+        await self.persistence.save(states, self.ground_items_snapshot(), released=player_ids)
+        self.log.info("Saved {n} players at shutdown", n=len(states))
+
+    # -- players
+    def enter(self, client, character):
+        """Put a player into the world; returns the messages that follow the welcome."""
+        self.world.add_player(character, self.clock.seconds())
+        self.clients[client.player_id] = client
+        self.persistence.mark_online([client.player_id]).addErrback(
+            lambda f: self.log.failure("Recording {player} online failed", f,
+                                       player=client.player_id))
+        return self.world.welcome_messages(client.player_id)
+
+    def welcome_payload(self, player_id):
+        return self.world.welcome_payload(player_id)
+
+    def leave(self, player_id):
+        """Take a player out and save it; returns a Deferred firing once saved."""
+        client = self.clients.pop(player_id, None)
+        if client is None:
+            return defer.succeed(None)
+        state = self.world.remove_player(player_id)
+        return self.persistence.save([state], released=[player_id])
+
+    def submit(self, client, request):
+        self.queue.append((client, request))
+
+    def send_to(self, player_id, message_type, payload):
+        client = self.clients.get(player_id)
+        if client is not None:
+            client.send_frame(encode_event(message_type, payload))
+
+    # -- the tick
+    def tick(self, count):
+        started = time.perf_counter()
+        self.tick_number += 1
+        if count > 1:
+            self.missed_ticks += count - 1
+            self.log.warn("Tick overrun: {missed} ticks missed", missed=count - 1)
+            if self.metrics is not None:
+                self.metrics.ticks_missed(count - 1)
+        try:
+            now = self.clock.seconds()
+            timings = {}
+            mark = started
+            for phase in PHASES:
+                getattr(self, "_phase_" + phase)(now)
+                end = time.perf_counter()
+                timings[phase] = end - mark
+                mark = end
+            if self.metrics is not None:
+                self.metrics.observe_tick(timings, mark - started)
+        except Exception:
+            self.log.failure("Tick {n} failed; the next tick runs", n=self.tick_number)
+
+    def _phase_commands(self, now):
+        queue, self.queue = self.queue, []
+        for client, request in queue:
+            if self.clients.get(client.player_id) is not client:
+                continue  # left, or replaced by a newer login, since queuing
+            handler = commands.HANDLERS.get(request.type)
+            try:
+                if handler is None:
+                    raise NotImplementedError(request.type)
+                payload = handler(self, client, request.payload, now)
+            except GameError as e:
+                client.send_frame(encode_error(request.id, e))
+            except Exception:
+                self.log.failure("{type} from {player} failed", type=request.type,
+                                 player=client.player_id)
+                client.send_frame(encode_internal_error(request.id))
+            else:
+                client.send_frame(encode_success(request.id, payload))
+
+    def _phase_world(self, now):
+        for player_ids, message_type, payload in self.world.step(now):
+            self._deliver(player_ids, message_type, payload)
+
+    def _phase_visibility(self, now):
+        for player_ids, payload in self.world.compute_updates():
+            self._deliver(player_ids, "event_game_update", payload)
+
+    def _phase_out(self, now):
+        for player_ids, message_type, payload in self.world.drain_events():
+            self._deliver(player_ids, message_type, payload)
+
+    def _deliver(self, player_ids, message_type, payload):
+        clients = [self.clients[p] for p in player_ids if p in self.clients]
+        if clients:
+            self.fanout(clients, encode_event(message_type, payload))
+
+    # -- persistence
+    def snapshot(self):
+        """Save the players whose state changed, as one cut taken now."""
+        if self._saving is not None:
+            return  # the previous snapshot is still being written
+        dirty = [p for p in self.world.dirty_player_ids() if p in self.clients]
+        ground = self.ground_items_snapshot()
+        if not dirty and ground is None:
+            return
+        states = [self.world.character_state(p) for p in dirty]
+        self.world.mark_saved(dirty)
+        self._saving = self.persistence.save(states, ground)
+
+        def done(result):
+            self._saving = None
+            return result
+
+        def failed(failure):
+            self.log.failure("Snapshot failed; the players stay marked for the next", failure)
+            self.world.mark_unsaved(dirty)
+        self._saving.addErrback(failed).addBoth(done)
+
+    def ground_items_snapshot(self):
+        return self.world.ground_items_snapshot(self.wall_clock())
+
+    def heartbeat(self):
+        if self.clients:
+            self.persistence.mark_online(list(self.clients)).addErrback(
+                lambda f: self.log.failure("Refreshing online records failed", f))
+
+
+def _send_each(clients, frame):
+    for client in clients:
+        client.send_frame(frame)

@@ -1,0 +1,166 @@
+"""
+One connected player's conversation, free of any transport.
+
+The session checks each frame's envelope, enforces the authentication rules,
+and hands authenticated requests to the hub.  It sends through the callables
+it is given, so tests drive it without sockets.
+"""
+
+import itertools
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from rpg.interfaces import IClient
+from rpg.protocol.envelope import (
+    EnvelopeError, decode_request, encode_error, encode_event, encode_internal_error)
+from rpg.world.errors import (
+    AuthenticationFailed, GameError, InvalidAuthPayload, MissingToken)
+
+CLOSE_POLICY = 1008
+CLOSE_GOING_AWAY = 1001
+CLOSE_LOGGED_IN_ELSEWHERE = 4001
+# Frames that arrive while a login is being checked wait for its outcome;
+# more than this many is abuse.
+MAX_PENDING = 64
+
+_connection_numbers = itertools.count(1)
+
+
+@implementer(IClient)
+class Session:
+    log = Logger()
+
+    def __init__(self, hub, send, close, clock, tunables, peer="unknown"):
+        self.hub = hub
+        self._send = send
+        self._close = close
+        self.clock = clock
+        self.tunables = tunables
+        self.peer = peer
+        self.connection_id = f"{hub.server_id}:{next(_connection_numbers)}"
+        self.player_id = None
+        self.username = None
+        self.role = None
+        self.presence_entry = None
+        # The WebSocket protocol, for frames prepared once and sent to many.
+        self.transport_protocol = None
+        self.state = "new"  # new -> authenticating -> playing -> closed
+        self.auth_failures = 0
+        self._pending = []
+        self._auth_timer = None
+
+    # -- IClient
+    def send_frame(self, frame):
+        if self.state != "closed":
+            self._send(frame)
+
+    def kick(self, code, reason):
+        if self.state != "closed":
+            self._close(code, reason)
+
+    # -- transport events
+    def connection_made(self):
+        self._auth_timer = self.clock.callLater(
+            self.tunables.auth_timeout_s, self._auth_timed_out)
+
+    def connection_lost(self):
+        if self.state == "closed":
+            return
+        was_playing = self.state == "playing"
+        self.state = "closed"
+        self._cancel_auth_timer()
+        self._pending.clear()
+        if was_playing:
+            self.hub.disconnected(self)
+
+    def frame_received(self, data, is_binary):
+        if self.state == "closed":
+            return
+        if self.state == "authenticating":
+            if len(self._pending) >= MAX_PENDING:
+                self._close(CLOSE_POLICY, "too many messages before authentication")
+                return
+            self._pending.append((data, is_binary))
+            return
+        try:
+            request = decode_request(data, is_binary, self.tunables.max_message_bytes)
+        except EnvelopeError as e:
+            self.send_frame(encode_error(e.request_id, e.error))
+            return
+        if request.type == "cmd_authenticate":
+            if self.state == "playing":
+                self.reply_error(request.id, AuthenticationFailed(
+                    "Already authenticated", reason="already_authenticated"))
+            else:
+                self._authenticate(request)
+        elif self.state != "playing":
+            self.reply_error(request.id, AuthenticationFailed(
+                "Not authenticated", reason="not_authenticated"))
+        else:
+            self.hub.dispatch(self, request)
+
+    # -- replies
+    def reply_error(self, request_id, error):
+        self.send_frame(encode_error(request_id, error))
+
+    def send_event(self, message_type, payload):
+        self.send_frame(encode_event(message_type, payload))
+
+    # -- authentication
+    def _authenticate(self, request):
+        token = request.payload.get("token")
+        if token is None or token == "":
+            self._auth_failed(request.id, MissingToken("No token provided"))
+            return
+        if not isinstance(token, str):
+            self._auth_failed(request.id, InvalidAuthPayload("token must be a string"))
+            return
+        self.state = "authenticating"
+        d = defer.ensureDeferred(self.hub.login(self, token, request.id))
+        d.addCallbacks(self._logged_in, self._login_failed, errbackArgs=(request.id,))
+
+    def _logged_in(self, _):
+        if self.state == "closed":
+            return
+        self.state = "playing"
+        self._cancel_auth_timer()
+        self._drain_pending()
+
+    def _login_failed(self, failure, request_id):
+        if self.state == "closed":
+            return
+        self.state = "new"
+        if failure.check(GameError):
+            self._auth_failed(request_id, failure.value)
+        else:
+            self.log.failure("Login failed unexpectedly", failure)
+            self.send_frame(encode_internal_error(request_id))
+        self._drain_pending()
+
+    def _auth_failed(self, request_id, error):
+        self.auth_failures += 1
+        self.reply_error(request_id, error)
+        if self.auth_failures >= self.tunables.max_auth_failures:
+            self.log.info("Closing {peer}: {n} failed authentications",
+                          peer=self.peer, n=self.auth_failures)
+            self._close(CLOSE_POLICY, "too many failed authentication attempts")
+
+    def _drain_pending(self):
+        pending, self._pending = self._pending, []
+        for index, (data, is_binary) in enumerate(pending):
+            if self.state in ("closed", "authenticating"):
+                self._pending.extend(pending[index:])
+                return
+            self.frame_received(data, is_binary)
+
+    def _auth_timed_out(self):
+        self._auth_timer = None
+        if self.state in ("new", "authenticating"):
+            self._close(CLOSE_POLICY, "authentication timeout")
+
+    def _cancel_auth_timer(self):
+        if self._auth_timer is not None and self._auth_timer.active():
+            self._auth_timer.cancel()
+        self._auth_timer = None

@@ -1,0 +1,142 @@
+"""
+The HTTP side of the port: /auth/register, /auth/login, /health.
+"""
+
+import json
+from urllib.parse import parse_qs
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.web import resource, server
+
+from rpg.services.auth import AccountBanned, BadCredentials, LoginThrottled, RegistrationError
+
+MAX_BODY = 16384
+
+
+def write_json(request, status, body, headers=None):
+    request.setResponseCode(status)
+    request.setHeader(b"content-type", b"application/json")
+    request.setHeader(b"cache-control", b"no-store")
+    for name, value in (headers or {}).items():
+        request.setHeader(name, value)
+    request.write(json.dumps(body).encode("utf-8"))
+    request.finish()
+
+
+def error_body(code, message):
+    return {"error_code": code, "message": message}
+
+
+class JSONError(Exception):
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def read_credentials(request, allow_form):
+    """The C{(username, password)} of a JSON (or form) body."""
+    body = request.content.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise JSONError(413, "INVALID_MESSAGE_FORMAT", "Request body too large")
+    content_type = (request.getHeader(b"content-type") or b"").split(b";")[0].strip().lower()
+    if allow_form and content_type == b"application/x-www-form-urlencoded":
+        try:
+            fields = parse_qs(body.decode("utf-8"), strict_parsing=False)
+        except UnicodeDecodeError:
+            raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Form body must be UTF-8") from None
+        data = {key: values[0] for key, values in fields.items()}
+    else:
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Body must be a JSON object")
+    return data.get("username"), data.get("password")
+
+
+class _AsyncJSONResource(resource.Resource):
+    isLeaf = True
+    log = Logger()
+
+    def render_GET(self, request):
+        write_json(request, 405, error_body("METHOD_NOT_ALLOWED", "Use POST"),
+                   {b"allow": b"POST"})
+        return server.NOT_DONE_YET
+
+    def render_POST(self, request):
+        d = defer.ensureDeferred(self.handle(request))
+
+        def failed(failure):
+            if failure.check(JSONError):
+                e = failure.value
+                write_json(request, e.status, error_body(e.code, e.message))
+            else:
+                self.log.failure("HTTP {path} failed", failure, path=request.path)
+                write_json(request, 500, error_body("INTERNAL_SERVER_ERROR", "Unexpected server error"))
+
+        d.addErrback(failed)
+        d.addErrback(lambda f: None)  # the client went away before we answered
+        return server.NOT_DONE_YET
+
+
+class RegisterResource(_AsyncJSONResource):
+    def __init__(self, auth):
+        super().__init__()
+        self.auth = auth
+
+    async def handle(self, request):
+        username, password = read_credentials(request, allow_form=False)
+        try:
+            account = await self.auth.register(username, password)
+        except RegistrationError as e:
+            raise JSONError(e.status, e.code, e.message) from None
+        write_json(request, 201, {"player_id": account.player_id, "username": account.username})
+
+
+class LoginResource(_AsyncJSONResource):
+    def __init__(self, auth):
+        super().__init__()
+        self.auth = auth
+
+    async def handle(self, request):
+        username, password = read_credentials(request, allow_form=True)
+        address = request.getClientAddress()
+        host = getattr(address, "host", "unknown")
+        try:
+            token, expires_in = await self.auth.login(username, password, host)
+        except LoginThrottled as e:
+            retry = max(1, int(e.retry_after_s + 0.999))
+            write_json(request, 429, {**error_body(
+                "AUTHENTICATION_RATE_LIMITED", "Too many login attempts; try again later"),
+                "retry_after_s": retry}, {b"retry-after": str(retry).encode()})
+            return
+        except BadCredentials:
+            raise JSONError(401, "AUTHENTICATION_FAILED", "Invalid username or password") from None
+        except AccountBanned:
+            raise JSONError(403, "AUTHENTICATION_BANNED", "This account is banned") from None
+        write_json(request, 200, {"access_token": token, "token_type": "bearer",
+                                  "expires_in": expires_in})
+
+
+class HealthResource(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, status):
+        super().__init__()
+        self.status = status
+
+    def render_GET(self, request):
+        request.setHeader(b"content-type", b"application/json")
+        request.setHeader(b"cache-control", b"no-store")
+        return json.dumps({"status": "ok", **self.status()}).encode("utf-8")
+
+
+class JSONNotFound(resource.Resource):
+    isLeaf = True
+
+    def render(self, request):
+        request.setResponseCode(404)
+        request.setHeader(b"content-type", b"application/json")
+        return json.dumps(error_body("NOT_FOUND", "No such resource")).encode("utf-8")

@@ -1,0 +1,74 @@
+"""
+The resource tree: HTTP and the WebSocket on one port.
+"""
+
+from pathlib import Path
+
+from autobahn.twisted.resource import WebSocketResource
+from twisted.web import resource, static
+from twisted.web.server import Site
+
+from .http import HealthResource, JSONNotFound, LoginResource, RegisterResource
+
+WEB_CLIENT_DIR = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
+MAP_FILE_TYPES = {".tmx": "application/xml", ".tsx": "application/xml", ".png": "image/png"}
+
+
+class MetricsResource(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, metrics):
+        super().__init__()
+        self.metrics = metrics
+
+    def render_GET(self, request):
+        request.setHeader(b"content-type", self.metrics.content_type.encode())
+        return self.metrics.render()
+
+
+class MapFiles(resource.Resource):
+    """The maps directory's map, tileset and image files, nothing else."""
+
+    def __init__(self, maps_dir):
+        super().__init__()
+        self.maps_dir = Path(maps_dir)
+
+    def getChild(self, name, request):
+        filename = name.decode("utf-8", "replace")
+        path = self.maps_dir / filename
+        if ("/" in filename or filename.startswith(".") or path.suffix not in MAP_FILE_TYPES
+                or not path.is_file()):
+            return JSONNotFound()
+        f = static.File(str(path), defaultType=MAP_FILE_TYPES[path.suffix])
+        f.isLeaf = True
+        return f
+
+
+class NoClientPage(resource.Resource):
+    isLeaf = True
+
+    def render_GET(self, request):
+        request.setHeader(b"content-type", b"text/html; charset=utf-8")
+        return (b"<!doctype html><title>rpg</title><h1>rpg server</h1>"
+                b"<p>The web client was not built (it needs Node.js: run <code>make run</code> "
+                b"on a machine with npm). The server is up: WebSocket at <code>/ws</code>.</p>")
+
+
+def build_site(factory, auth, metrics, health, maps_dir, client_dir=WEB_CLIENT_DIR):
+    if Path(client_dir).is_dir():
+        root = static.File(str(client_dir))
+        root.childNotFound = JSONNotFound()
+    else:
+        root = resource.Resource()
+        root.putChild(b"", NoClientPage())
+    auth_tree = resource.Resource()
+    auth_tree.putChild(b"register", RegisterResource(auth))
+    auth_tree.putChild(b"login", LoginResource(auth))
+    root.putChild(b"auth", auth_tree)
+    root.putChild(b"health", HealthResource(health))
+    root.putChild(b"metrics", MetricsResource(metrics))
+    root.putChild(b"maps", MapFiles(maps_dir))
+    root.putChild(b"ws", WebSocketResource(factory))
+    site = Site(root)
+    site.displayTracebacks = False
+    return site

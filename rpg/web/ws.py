@@ -1,0 +1,85 @@
+"""
+The WebSocket edge: decode, hand to the session, encode.  Nothing else.
+"""
+
+from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from twisted.logger import Logger
+
+from rpg.session import Session
+
+
+class GameProtocol(WebSocketServerProtocol):
+    log = Logger()
+    session = None
+
+    def onConnect(self, request):
+        self.peer_address = request.peer
+        return None
+
+    def onOpen(self):
+        factory = self.factory
+        self.session = Session(factory.hub, self._send, self._close, factory.clock,
+                               factory.tunables, peer=self.peer_address)
+        self.session.transport_protocol = self
+        factory.connections.add(self)
+        self.session.connection_made()
+
+    def onMessage(self, payload, isBinary):
+        if self.session is not None:
+            self.session.frame_received(payload, isBinary)
+
+    def onClose(self, wasClean, code, reason):
+        self.factory.connections.discard(self)
+        if self.session is not None:
+            self.session.connection_lost()
+
+    def _send(self, frame):
+        if self.state == WebSocketServerProtocol.STATE_OPEN:
+            self.sendMessage(frame, isBinary=True)
+
+    def send_prepared(self, prepared):
+        if self.state == WebSocketServerProtocol.STATE_OPEN:
+            self.sendPreparedMessage(prepared)
+
+    def _close(self, code, reason):
+        if self.state == WebSocketServerProtocol.STATE_OPEN:
+            self.sendClose(code, reason)
+
+
+class GameFactory(WebSocketServerFactory):
+    protocol = GameProtocol
+
+    def __init__(self, hub, tunables, clock, url=None):
+        super().__init__(url)
+        self.hub = hub
+        self.tunables = tunables
+        self.clock = clock
+        self.connections = set()
+        self.setProtocolOptions(
+            maxMessagePayloadSize=tunables.max_message_bytes,
+            maxFramePayloadSize=tunables.max_frame_bytes,
+            openHandshakeTimeout=tunables.open_handshake_timeout_s,
+            autoPingInterval=tunables.auto_ping_interval_s,
+            autoPingTimeout=tunables.auto_ping_timeout_s,
+            closeHandshakeTimeout=2,
+            failByDrop=False,
+            webStatus=False,
+            perMessageCompressionAccept=lambda offers: None,
+        )
+
+    def fanout(self, clients, frame):
+        """Send one frame to many sessions, framed once."""
+        if len(clients) == 1:
+            clients[0].send_frame(frame)
+            return
+        prepared = self.prepareMessage(frame, isBinary=True)
+        for client in clients:
+            transport = client.transport_protocol
+            if transport is None:
+                client.send_frame(frame)
+            elif client.state != "closed":
+                transport.send_prepared(prepared)
+
+    def close_all(self, code, reason):
+        for protocol in list(self.connections):
+            protocol._close(code, reason)

@@ -1,0 +1,99 @@
+"""
+The real server, in-process on a free port, for end-to-end tests.
+"""
+
+import contextlib
+import dataclasses
+import os
+import secrets
+from pathlib import Path
+
+from twisted.internet import reactor
+
+from rpg.config import Tunables
+from rpg.content import load_content
+from rpg.services.app import RpgService
+from rpg.tap import default_maps_dir
+
+from .client import GameClient, http
+
+REPO_MAPS = default_maps_dir()
+
+
+def database_urls():
+    """The databases the end-to-end suite runs against."""
+    urls = ["sqlite"]
+    if os.environ.get("RPG_TEST_DATABASE_URL"):
+        urls.append("postgresql")
+    return urls
+
+
+class RunningServer:
+    def __init__(self, service, secret):
+        self.service = service
+        self.secret = secret
+        port = service.port.getHost().port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.ws_url = f"ws://127.0.0.1:{port}/ws"
+
+    async def register(self, username, password="password123"):
+        status, body, _ = await http("POST", self.base_url + "/auth/register",
+                                     {"username": username, "password": password})
+        assert status == 201, (status, body)
+        return body
+
+    async def login(self, username, password="password123"):
+        status, body, _ = await http("POST", self.base_url + "/auth/login",
+                                     {"username": username, "password": password})
+        assert status == 200, (status, body)
+        return body["access_token"]
+
+    async def connect(self):
+        return await GameClient.connect(self.ws_url)
+
+    async def player(self, username, password="password123"):
+        """Register (if new), log in and authenticate; returns the client and its welcome."""
+        status, _, _ = await http("POST", self.base_url + "/auth/register",
+                                  {"username": username, "password": password})
+        assert status in (201, 409)
+        token = await self.login(username, password)
+        client = await self.connect()
+        welcome = await client.request("cmd_authenticate", {"token": token})
+        assert welcome["type"] == "event_welcome", welcome
+        # The welcome sequence ends with the ground items.
+        await client.wait_for_event("event_ground_items_update", include_past=True)
+        client.welcome = welcome
+        return client
+
+
+def make_service(tmp_path, database_url=None, valkey_url=None, maps_dir=None,
+                 start_map=None, server_id=None, **tunables):
+    maps_dir = Path(maps_dir or REPO_MAPS)
+    content = load_content(maps_dir, REPO_MAPS)
+    if start_map is None:
+        start_map = "samplemap" if "samplemap" in content.maps else next(iter(content.maps))
+    database_url = database_url or f"sqlite:///{tmp_path}/rpg.sqlite3"
+    defaults = {"shutdown_grace_s": 0.0}
+    return RpgService(
+        listen="tcp:0:interface=127.0.0.1",
+        database_url=database_url,
+        valkey_url=valkey_url,
+        content=content,
+        start_map=start_map,
+        secret="test-secret-" + secrets.token_hex(8),
+        tunables=dataclasses.replace(Tunables(), **{**defaults, **tunables}),
+        maps_dir=maps_dir,
+        server_id=server_id or "test-" + secrets.token_hex(3),
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_server(tmp_path, **kwargs):
+    service = make_service(tmp_path, **kwargs)
+    service.startService()
+    await service.started
+    try:
+        yield RunningServer(service, service.secret)
+    finally:
+        if service.running:
+            await service.stopService()

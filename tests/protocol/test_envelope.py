@@ -1,0 +1,94 @@
+"""The 2.0 envelope rules of clarifications.md, checked on the codec alone."""
+
+import msgpack
+import pytest
+
+from rpg.protocol.envelope import (
+    EnvelopeError, decode_request, encode_error, encode_event, encode_success)
+from rpg.protocol.errors import error_code
+from rpg.world.errors import MoveBlocked
+
+
+def pack(**message):
+    return msgpack.packb(message)
+
+
+def refused(data, is_binary=True):
+    with pytest.raises(EnvelopeError) as info:
+        decode_request(data, is_binary)
+    return error_code(info.value.error), info.value.request_id, info.value.error.details
+
+
+def test_valid_request_decodes():
+    """A well-formed command comes out as a Request."""
+    request = decode_request(pack(id="a", type="cmd_move", payload={"direction": "UP"},
+                                  version="2.0"), True)
+    assert (request.id, request.type, request.payload) == ("a", "cmd_move", {"direction": "UP"})
+
+
+def test_missing_payload_is_empty_map():
+    """A missing payload counts as {}."""
+    assert decode_request(pack(id="a", type="query_inventory", version="2.0"), True).payload == {}
+
+
+@pytest.mark.parametrize("data,is_binary", [
+    (b"hello", False),
+    (b"\xc1\xc1", True),
+    (msgpack.packb([1, 2]), True),
+    (msgpack.packb("text"), True),
+])
+def test_unreadable_frames_are_invalid_format_with_null_id(data, is_binary):
+    """Text frames, non-MessagePack bytes and non-maps are INVALID_MESSAGE_FORMAT, id null."""
+    assert refused(data, is_binary)[:2] == ("INVALID_MESSAGE_FORMAT", None)
+
+
+@pytest.mark.parametrize("message,expected_id", [
+    ({"id": "x", "version": "2.0"}, "x"),
+    ({"id": "x", "type": 5, "version": "2.0"}, "x"),
+    ({"id": "x", "type": "cmd_move", "payload": [1], "version": "2.0"}, "x"),
+    ({"id": "x", "type": "cmd_move", "payload": None, "version": "2.0"}, "x"),
+    ({"id": 7, "type": "cmd_move", "version": "2.0"}, None),
+    ({"id": "x" * 65, "type": "cmd_move", "version": "2.0"}, None),
+    ({"type": "cmd_move", "version": "2.0"}, None),
+])
+def test_bad_fields_are_invalid_format(message, expected_id):
+    """Bad type, payload or id are INVALID_MESSAGE_FORMAT, echoing only a valid id."""
+    assert refused(msgpack.packb(message))[:2] == ("INVALID_MESSAGE_FORMAT", expected_id)
+
+
+def test_id_of_64_characters_is_accepted():
+    """An id of exactly 64 characters is valid."""
+    assert decode_request(pack(id="i" * 64, type="cmd_move", version="2.0"), True).id == "i" * 64
+
+
+@pytest.mark.parametrize("version", [None, "1.0", 2.0, "2.0.1"])
+def test_wrong_version(version):
+    """A missing or wrong version is PROTOCOL_VERSION_MISMATCH with the supported list."""
+    message = {"id": "v", "type": "cmd_move"}
+    if version is not None:
+        message["version"] = version
+    code, request_id, details = refused(msgpack.packb(message))
+    assert (code, request_id, details) == ("PROTOCOL_VERSION_MISMATCH", "v", {"supported": ["2.0"]})
+
+
+@pytest.mark.parametrize("message_type", ["", "resp_success", "event_welcome", "cmd_fly"])
+def test_unknown_types(message_type):
+    """Server-only types, the empty string and unknown types are UNKNOWN_MESSAGE_TYPE."""
+    assert refused(pack(id="t", type=message_type, version="2.0"))[:2] == (
+        "UNKNOWN_MESSAGE_TYPE", "t")
+
+
+def test_version_checked_before_type():
+    """The version check comes before the type check."""
+    assert refused(pack(id="t", type="cmd_fly", version="1.0"))[0] == "PROTOCOL_VERSION_MISMATCH"
+
+
+def test_outgoing_frames_carry_version_and_id():
+    """Replies carry the request's id and version 2.0; events carry id null."""
+    ok = msgpack.unpackb(encode_success("a", {"x": 1}))
+    err = msgpack.unpackb(encode_error("b", MoveBlocked(reason="collision")))
+    event = msgpack.unpackb(encode_event("event_skills", {}))
+    assert ok == {"id": "a", "type": "resp_success", "payload": {"x": 1}, "version": "2.0"}
+    assert err["payload"]["error_code"] == "MOVEMENT_BLOCKED"
+    assert err["payload"]["details"] == {"reason": "collision"}
+    assert (event["id"], event["version"]) == (None, "2.0")
