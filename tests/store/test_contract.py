@@ -217,13 +217,16 @@ async def test_stored_state_is_a_copy(any_store):
     loaded = await any_store.load_character(account.player_id)
     loaded.inventory[0].quantity = 1
     loaded.skills["attack"] = 999
+    saved = new_character(player_id=account.player_id, username="Alice")
     items = [ground_item(1)]
-    await any_store.save_snapshot(WorldSnapshot(ground_items=items))
+    await any_store.save_snapshot(WorldSnapshot(characters=[saved], ground_items=items))
+    saved.x = 42
+    saved.inventory[0].quantity = 2
     items[0].quantity = 99
     items.append(ground_item(2))
     again = await any_store.load_character(account.player_id)
     assert again.inventory[0] == ItemStack(995, 25)
-    assert again.skills["attack"] == 0
+    assert (again.x, again.skills["attack"]) == (5, 0)
     assert await any_store.load_ground_items() == [ground_item(1)]
 
 
