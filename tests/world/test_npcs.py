@@ -412,3 +412,12 @@ def test_encounter_reproducible():
     attackers = {entry.attacker_id for entry in log if hasattr(entry, "attacker_id")}
     assert attackers == {"npc_1", "player_1"}
     assert rat_hp == 0 or hero_hp == 0
+
+
+def test_engage_with_now_allows_an_immediate_chase():
+    """An NPC attacked while waiting on its wander timer may chase at once."""
+    npc = spawn_npc("npc_1", GOBLIN, 10, 10, now=0.0)
+    assert npc.next_move_at == 1.0
+    assert engage(npc, "player_1", now=0.2)
+    assert step_npc(npc, 0.2, random.Random(0), open_ground, {"player_1": (13, 10)}) == "moved"
+    assert (npc.x, npc.y) == (11, 10)
