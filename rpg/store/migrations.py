@@ -8,6 +8,10 @@ only ever appended: a released step is not edited, a later step alters it.
 
 from dataclasses import dataclass
 
+from twisted.logger import Logger
+
+log = Logger()
+
 # Any constant shared by every rpg process: the key of the PostgreSQL advisory
 # lock that serializes concurrent migrations.
 _PG_MIGRATION_LOCK = 0x72_70_67_6D  # "rpgm"
@@ -176,12 +180,14 @@ def current_version(txn, dialect):
 
 def apply_step(txn, dialect, migration, now):
     """
-    Apply one step unless another process applied it first; return the
-    version now in force.  Run inside C{runInteraction}.
+    Apply one step unless another process applied it first.  Run inside
+    C{runInteraction}.
+
+    @return: C{(version now in force, whether this call applied the step)}.
     """
     version = current_version(txn, dialect)
     if version >= migration.version:
-        return version
+        return version, False
     if version != migration.version - 1:
         raise RuntimeError(
             f"schema version {version} cannot take step {migration.version}"
@@ -195,7 +201,7 @@ def apply_step(txn, dialect, migration, now):
         ),
         (migration.version, migration.description, now),
     )
-    return migration.version
+    return migration.version, True
 
 
 async def migrate(pool, dialect, clock):
@@ -214,7 +220,13 @@ async def migrate(pool, dialect, clock):
         )
     for migration in MIGRATIONS:
         if migration.version > version:
-            version = await pool.runInteraction(
+            version, applied = await pool.runInteraction(
                 apply_step, dialect, migration, clock.seconds()
             )
+            if applied:
+                log.info(
+                    "Applied schema step {version}: {description}",
+                    version=migration.version,
+                    description=migration.description,
+                )
     return version

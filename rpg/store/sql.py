@@ -9,7 +9,6 @@ reactor thread and handed to the database thread.
 
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred, succeed
-from twisted.logger import Logger
 from zope.interface import implementer
 
 from rpg.interfaces import IPlayerStore, PlayerOnline, UnknownAccount, UsernameTaken
@@ -47,8 +46,6 @@ class SQLPlayerStore:
     @param dialect: L{migrations.SQLITE} or L{migrations.POSTGRESQL}.
     @param clock: an C{IReactorTime}; the reactor by default.
     """
-
-    log = Logger()
 
     def __init__(self, pool, dialect, clock=None):
         self._pool = pool
