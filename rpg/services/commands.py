@@ -10,6 +10,32 @@ def move(service, client, payload, now):
     return service.world.move(client.player_id, payload.get("direction"), now)
 
 
+def query_inventory(service, client, payload, now):
+    return service.world.query_inventory(client.player_id)
+
+
+def query_equipment(service, client, payload, now):
+    return service.world.query_equipment(client.player_id)
+
+
+def inventory_use(service, client, payload, now):
+    return service.world.use_item(client.player_id, payload.get("slot"))
+
+
+def equipment_equip(service, client, payload, now):
+    return service.world.equip(client.player_id, payload.get("inventory_slot"),
+                               payload.get("equipment_slot"))
+
+
+def equipment_unequip(service, client, payload, now):
+    return service.world.unequip(client.player_id, payload.get("equipment_slot"))
+
+
 HANDLERS = {
     "cmd_move": move,
+    "query_inventory": query_inventory,
+    "query_equipment": query_equipment,
+    "cmd_inventory_use": inventory_use,
+    "cmd_equipment_equip": equipment_equip,
+    "cmd_equipment_unequip": equipment_unequip,
 }

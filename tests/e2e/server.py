@@ -66,9 +66,18 @@ class RunningServer:
         return client
 
 
+def default_test_maps(tmp_path):
+    """A 64x64 field: spawn at (5, 5), a wall east of it, water south of it."""
+    from .tmx import open_field, write_map
+    directory = Path(tmp_path) / "maps"
+    if not (directory / "field.tmx").exists():
+        write_map(directory, "field", open_field(walls=[(6, 5)], water=[(5, 6)]))
+    return directory
+
+
 def make_service(tmp_path, database_url=None, valkey_url=None, maps_dir=None,
                  start_map=None, server_id=None, **tunables):
-    maps_dir = Path(maps_dir or REPO_MAPS)
+    maps_dir = Path(maps_dir or default_test_maps(tmp_path))
     content = load_content(maps_dir, REPO_MAPS)
     if start_map is None:
         start_map = "samplemap" if "samplemap" in content.maps else next(iter(content.maps))

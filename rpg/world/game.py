@@ -1,0 +1,180 @@
+"""
+The game as the world service sees it: the engine (players, NPCs, what each
+sees) plus the content (items, NPCs) and the rules that use them.
+
+Plain data and functions: no Twisted, no I/O.  Time enters as C{now}, chance
+as C{rng}.  Events for players queue in C{self.events} and leave through
+C{drain_events()} once per tick.
+"""
+
+import random
+
+from rpg.models import CharacterState
+from rpg.world import inventory as inv
+from rpg.world.engine import World
+from rpg.world.entities import EQUIPMENT_SLOTS
+from rpg.world.items import visual_payload
+from rpg.world.skills import new_skills, skills_payload
+
+
+class GameWorld:
+    def __init__(self, content, start_map, tunables, rng=None):
+        self.content = content
+        self.catalog = content.items
+        self.tunables = tunables
+        self.start_map = start_map
+        self.rng = rng or random.Random()
+        self.world = World(content.maps, start_map=start_map,
+                           view_radius=tunables.view_radius_chunks,
+                           move_cooldown_ms=tunables.move_cooldown_ms,
+                           rng=self.rng, visual_for=self.visual_for)
+        self.events = []  # (player_ids, message_type, payload)
+        self.extensions = []  # parts with step/welcome hooks (ground items, NPCs)
+
+    # -- players
+    def new_character(self):
+        """A new player's first character: at the spawn, starting items, level 1."""
+        x, y = self.content.maps[self.start_map].player_spawn
+        skills = new_skills()
+        return CharacterState(
+            player_id=0, username="", map_id=self.start_map, x=x, y=y, facing="south",
+            hp=10, skills=skills, inventory=inv.starting_inventory(self.catalog), equipment={})
+
+    def visual_for(self, equipment):
+        visual = dict.fromkeys(EQUIPMENT_SLOTS)
+        for slot, stack in equipment.items():
+            defn = self.catalog.get(stack.item_id)
+            if defn is not None and slot in visual:
+                visual[slot] = visual_payload(defn)
+        return {"equipment": visual}
+
+    def add_player(self, character, now):
+        return self.world.add_player(character, now)
+
+    def remove_player(self, player_id):
+        for part in self.extensions:
+            part.player_leaving(player_id)
+        return self.world.remove_player(player_id)
+
+    def player(self, player_id):
+        return self.world.players[player_id]
+
+    def welcome_payload(self, player_id):
+        p = self.player(player_id)
+        return {"player_id": p.player_id, "username": p.username, "x": p.x, "y": p.y,
+                "map_id": p.map_id, "current_hp": p.current_hp, "max_hp": p.max_hp,
+                "facing_direction": p.facing_direction, "animation_state": p.animation_state}
+
+    def welcome_messages(self, player_id):
+        """Everything after the welcome and the system line, in order."""
+        p = self.player(player_id)
+        ground = {"added": [], "removed": []}
+        for part in self.extensions:
+            ground["added"].extend(part.welcome_ground_items(player_id))
+        return [
+            ("event_skills", skills_payload(p.skills)),
+            ("event_inventory_update", {"inventory": inv.inventory_view(p.inventory, self.catalog)}),
+            ("event_equipment_update", {"equipment": inv.equipment_view(p.equipment, self.catalog)}),
+            ("event_game_update", self.world.initial_view(player_id)),
+            ("event_ground_items_update", ground),
+        ]
+
+    def character_state(self, player_id):
+        return self.world.character_state(player_id)
+
+    def dirty_player_ids(self):
+        return self.world.dirty_player_ids()
+
+    def mark_saved(self, player_ids):
+        self.world.mark_saved(player_ids)
+
+    def mark_unsaved(self, player_ids):
+        self.world.mark_unsaved(player_ids)
+
+    def players_near(self, player_id, radius_chunks):
+        return self.world.players_near(player_id, radius_chunks)
+
+    def emit(self, player_ids, message_type, payload):
+        if player_ids:
+            self.events.append((tuple(player_ids), message_type, payload))
+
+    # -- the tick
+    def step(self, now):
+        events = self.world.step(now)
+        for part in self.extensions:
+            events.extend(part.step(now))
+        return events
+
+    def compute_updates(self):
+        return self.world.compute_updates()
+
+    def drain_events(self):
+        events, self.events = self.events, []
+        return events
+
+    # -- ground items (extended by rpg.world.ground)
+    def ground_items_snapshot(self, wall_now):
+        for part in self.extensions:
+            snapshot = part.ground_items_snapshot(wall_now)
+            if snapshot is not None:
+                return snapshot
+        return None
+
+    def restore_ground_items(self, items, wall_now):
+        for part in self.extensions:
+            part.restore_ground_items(items, wall_now)
+
+    # -- commands
+    def move(self, player_id, direction, now):
+        return self.world.move(player_id, direction, now)
+
+    def query_inventory(self, player_id):
+        return {"inventory": inv.inventory_view(self.player(player_id).inventory, self.catalog)}
+
+    def query_equipment(self, player_id):
+        return {"equipment": inv.equipment_view(self.player(player_id).equipment, self.catalog)}
+
+    def _levels(self, player):
+        from rpg.world.skills import SKILLS, level_for_xp
+        return {name: level_for_xp(int(player.skills.get(name, 0))) for name in SKILLS}
+
+    def _apply_item_change(self, player, change):
+        """Tell the player what an equip/unequip/use changed; mark it unsaved."""
+        self.world.mark_unsaved([player.player_id])
+        if change.inventory_changes:
+            self.emit([player.player_id], "event_inventory_update",
+                      {"inventory": change.inventory_changes})
+        if change.equipment_changes:
+            self.emit([player.player_id], "event_equipment_update",
+                      {"equipment": change.equipment_changes})
+            self.world.refresh_visual(player.player_id)
+
+    def equip(self, player_id, inventory_slot, equipment_slot):
+        player = self.player(player_id)
+        change = inv.equip(player, self.catalog, inventory_slot, equipment_slot,
+                           self._levels(player))
+        self._apply_item_change(player, change)
+        return {"equipped_item": change.equipped_item,
+                "unequipped_item": change.unequipped_item,
+                "inventory_changes": change.inventory_changes}
+
+    def unequip(self, player_id, equipment_slot):
+        player = self.player(player_id)
+        change = inv.unequip(player, self.catalog, equipment_slot)
+        self._apply_item_change(player, change)
+        return {"unequipped_item": change.unequipped_item,
+                "inventory_slot": change.inventory_slot}
+
+    def use_item(self, player_id, slot):
+        player = self.player(player_id)
+        change = inv.use_item(player, self.catalog, slot, player.current_hp, player.max_hp,
+                              self._levels(player))
+        self._apply_item_change(player, change)
+        if change.hp is not None:
+            self.world.set_field(player, "current_hp", change.hp)
+        payload = {"result": change.result}
+        if change.effect is not None:
+            payload["effect"] = change.effect
+        if change.result == "equipped":
+            payload["equipped_item"] = change.equipped_item
+        return payload
