@@ -9,13 +9,11 @@ sends what it returns.  The visibility algorithm is described in
 ``docs/world.md``.
 """
 
-import copy
 import random
 from collections import deque
 
-from rpg.models import CharacterState
 from rpg.world import movement
-from rpg.world.entities import FACINGS, Entity, PlayerEntity, empty_visual
+from rpg.world.entities import FACINGS, Entity, PlayerEntity, copy_stacks, empty_visual
 from rpg.world.skills import max_hp
 from rpg.world.spatial import SpatialIndex, chunk_key
 
@@ -71,14 +69,14 @@ class World:
         if misplaced:
             map_id = self.start_map
             x, y = self.maps[map_id].player_spawn
-        equipment = _copy_stacks(character.equipment)
+        equipment = copy_stacks(character.equipment)
         skills = dict(character.skills)
         player = PlayerEntity(
             character.player_id, character.username, map_id, x, y,
             facing_direction=character.facing if character.facing in FACINGS else "south",
             current_hp=character.hp, max_hp=max_hp(skills),
             visual_state=self.visual_for(equipment), skills=skills,
-            inventory=_copy_stacks(character.inventory), equipment=equipment)
+            inventory=copy_stacks(character.inventory), equipment=equipment)
         player.placed_at_spawn = misplaced
         player.entered_at = now
         self.players[player.player_id] = player
@@ -95,7 +93,7 @@ class World:
         @raise KeyError: the player is not in the world.
         """
         player = self.players.pop(player_id)
-        state = self._state_of(player)
+        state = player.character_state()
         self._remove(player)
         self._unsaved.discard(player_id)
         return state
@@ -110,14 +108,7 @@ class World:
 
         @raise KeyError: the player is not in the world.
         """
-        return self._state_of(self.players[player_id])
-
-    def _state_of(self, player):
-        return CharacterState(
-            player_id=player.player_id, username=player.username, map_id=player.map_id,
-            x=player.x, y=player.y, facing=player.facing_direction, hp=player.current_hp,
-            skills=dict(player.skills), inventory=_copy_stacks(player.inventory),
-            equipment=_copy_stacks(player.equipment))
+        return self.players[player_id].character_state()
 
     def refresh_visual(self, player_id):
         """Recompute a player's C{visual_state} from its equipment."""
@@ -406,10 +397,6 @@ class World:
     def _players_within(self, key, radius):
         entities = self.entities
         return [entities[i].player_id for i in self.spatial.viewers_within(key, radius)]
-
-
-def _copy_stacks(stacks):
-    return {slot: copy.copy(stack) for slot, stack in stacks.items()}
 
 
 __all__ = ["World", "Entity", "PlayerEntity"]

@@ -9,11 +9,20 @@ that observers get it as a diff.  Values are replaced, never mutated in place
 clients share them.
 """
 
+import copy
+
+from rpg.models import CharacterState
+
 EQUIPMENT_SLOTS = ("head", "cape", "neck", "weapon", "body", "shield", "legs",
                    "hands", "feet", "ring", "ammo")
 FACINGS = ("north", "south", "east", "west")
 ANIMATION_STATES = ("idle", "walking", "attacking", "dead")
 NPC_COMBAT_STATES = ("idle", "in_combat", "dead")
+
+
+def copy_stacks(stacks):
+    """A copy of a slot -> L{rpg.models.ItemStack} mapping, stacks included."""
+    return {slot: copy.copy(stack) for slot, stack in stacks.items()}
 
 
 def empty_visual(equipment):
@@ -112,6 +121,14 @@ class PlayerEntity(Entity):
     @property
     def removal_key(self):
         return self.player_id
+
+    def character_state(self):
+        """A copy of what is saved of the player, independent of it."""
+        return CharacterState(
+            player_id=self.player_id, username=self.username, map_id=self.map_id,
+            x=self.x, y=self.y, facing=self.facing_direction, hp=self.current_hp,
+            skills=dict(self.skills), inventory=copy_stacks(self.inventory),
+            equipment=copy_stacks(self.equipment))
 
 
 class NpcEntity(Entity):
