@@ -208,18 +208,17 @@ def _read_map(path):
     if not isinstance(pvp, bool):
         raise _Fault("map property pvp must be of type bool")
 
-    tilesets = [_read_tileset(path, element) for element in root.findall("tileset")]
-    tilesets.sort(key=lambda t: t[0].firstgid)
-    unwalkable = set()
-    for tileset, blocking in tilesets:
-        unwalkable.update(tileset.firstgid + local for local in blocking)
+    read = sorted((_read_tileset(path, element) for element in root.findall("tileset")),
+                  key=lambda pair: pair[0].firstgid)
+    tilesets = [tileset for tileset, _ in read]
+    unwalkable = {tileset.firstgid + local for tileset, blocking in read for local in blocking}
 
     layers, is_collision, objects = [], [], []
     _walk(root, width, height, layers, is_collision, objects)
     if not layers:
         raise _Fault("the map has no tile layer")
     for name, rows in layers:
-        _check_gids(name, rows, [t for t, _ in tilesets])
+        _check_gids(name, rows, tilesets)
 
     blocked = bytearray(width * height)
     for (name, rows), blocks_all in zip(layers, is_collision):
@@ -240,7 +239,7 @@ def _read_map(path):
         player_spawn=None,
         pvp=pvp,
         properties=properties,
-        tilesets=[t for t, _ in tilesets],
+        tilesets=tilesets,
     )
     _place_objects(game_map, objects)
     return game_map
