@@ -1,0 +1,355 @@
+// One logged-in game: the connection, the state it feeds, and the player's actions.
+
+import { Connection, default_ws_url } from "./connection.js";
+import { ChunkCache } from "./chunks.js";
+import { load_map_assets } from "./map_assets.js";
+import { Renderer } from "./render.js";
+import { Movement, direction_for_key } from "./movement.js";
+import { parse_chat_input } from "./chat.js";
+import { SidePanel } from "./ui_panels.js";
+import { Hud } from "./ui_hud.js";
+import * as S from "./state.js";
+
+const CHUNK_CHECK_MS = 250;
+
+export class Game {
+  /** on_auth_lost(message) sends the player back to the login screen. */
+  constructor({ token, on_auth_lost }) {
+    this.state = S.create_state();
+    this.on_auth_lost = on_auth_lost;
+    this.hud = new Hud(this.state);
+    this.panel = new SidePanel(this.state, (name, ...args) => this.item_action(name, ...args));
+    this.canvas = document.getElementById("game-canvas");
+    this.chunks = new ChunkCache(
+      (map_id, chunk_x, chunk_y, radius) => this.conn.request("query_chunks", { map_id, chunk_x, chunk_y, radius }),
+      (chunk) => this.renderer.chunk_loaded(chunk),
+    );
+    this.renderer = new Renderer(this.canvas, this.state, this.chunks);
+    this.assets_for = null;
+    this.movement = new Movement({
+      send: (direction) => this.conn.request("cmd_move", { direction }),
+      on_moved: (pos) => { S.set_own_position(this.state, pos.x, pos.y); this.changed(); },
+      on_error: (err) => this.show_error(err),
+    });
+    this.conn = new Connection({
+      url: default_ws_url(),
+      token,
+      handlers: {
+        on_event: (type, payload) => this.on_event(type, payload),
+        on_status: (status, info) => this.on_status(status, info),
+        on_authenticated: (welcome) => this.on_welcome(welcome),
+        on_auth_lost: (err) => this.stop(err.message),
+      },
+    });
+    this.listeners = [];
+    this.running = false;
+  }
+
+  start() {
+    this.running = true;
+    this.hud.clear_chat();
+    this._bind_input();
+    this.conn.start();
+    this.last_chunk_check = 0;
+    const frame = (now) => {
+      if (!this.running) return;
+      this.movement.tick();
+      if (now - this.last_chunk_check > CHUNK_CHECK_MS) {
+        this.last_chunk_check = now;
+        this._fetch_chunks();
+      }
+      this.renderer.draw(now);
+      requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  }
+
+  /** Leave the game; with a message the login screen explains why. */
+  stop(message = "") {
+    if (!this.running) return;
+    this.running = false;
+    this.conn.stop();
+    for (const [target, type, fn] of this.listeners) target.removeEventListener(type, fn);
+    this.listeners = [];
+    this.hud.hide_death();
+    this.hud.hide_shutdown();
+    this.hud.hide_connection_overlay();
+    this.on_auth_lost(message);
+  }
+
+  // --- from the server -------------------------------------------------
+
+  on_status(status, info) {
+    this.state.connection = status;
+    this.hud.set_status(status, info);
+    if (status !== "online") this.movement.reset();
+  }
+
+  on_welcome(welcome) {
+    S.apply_welcome(this.state, welcome);
+    this.hud.hide_shutdown();
+    this.hud.hide_death();
+    this.movement.reset();
+    this.chunks.reset(welcome.map_id);
+    if (this.assets_for !== welcome.map_id) {
+      this.assets_for = welcome.map_id;
+      this.renderer.forget_chunks();
+      load_map_assets(welcome.map_id).then((assets) => {
+        if (this.assets_for === welcome.map_id) this.renderer.set_assets(assets);
+      });
+    }
+    this._fetch_chunks();
+    this.changed();
+  }
+
+  on_event(type, payload) {
+    const st = this.state;
+    switch (type) {
+      case "event_chat_message":
+        S.add_chat_line(st, {
+          username: payload.username, message: payload.message,
+          channel: payload.channel, recipient: payload.recipient, timestamp: payload.timestamp,
+        });
+        this.hud.chat_message(payload);
+        break;
+      case "event_game_update":
+        this._note_damage(payload.entities || []);
+        S.apply_game_update(st, payload);
+        if (payload.map_id && payload.map_id !== this.chunks.map_id) this.chunks.reset(payload.map_id);
+        break;
+      case "event_skills":
+        S.apply_skills(st, payload);
+        break;
+      case "event_inventory_update":
+        S.apply_inventory_update(st, payload.inventory);
+        break;
+      case "event_equipment_update":
+        S.apply_equipment_update(st, payload.equipment);
+        break;
+      case "event_ground_items_update":
+        S.apply_ground_items_update(st, payload);
+        break;
+      case "event_player_died":
+        this._player_died(payload);
+        break;
+      case "event_player_respawned":
+        this._player_respawned(payload);
+        break;
+      case "event_server_shutdown":
+        this.hud.show_shutdown(payload);
+        this.hud.system_line(payload.message || "The server is shutting down.");
+        break;
+      case "resp_error":
+        this.show_error({ message: payload.message || payload.error_code });
+        break;
+      default:
+        console.debug("unhandled message", type, payload);
+    }
+    this.changed();
+  }
+
+  _note_damage(changes) {
+    for (const change of changes) {
+      const known = this.state.entities.get(String(change.id));
+      if (!known || change.current_hp == null || known.current_hp == null) continue;
+      const delta = change.current_hp - known.current_hp;
+      if (delta < 0) this.renderer.float_text(known.id, String(-delta), "#ff5a4f");
+      else if (delta > 0) this.renderer.float_text(known.id, `+${delta}`, "#7dff8a");
+    }
+  }
+
+  _player_died(payload) {
+    if (payload.player_id === this.state.player_id) {
+      this.state.dead = payload;
+      this.renderer.target_id = null;
+      this.movement.enabled = false;
+      this.hud.show_death(payload);
+    } else {
+      const by = payload.killer && payload.killer.name ? ` by ${payload.killer.name}` : "";
+      this.hud.system_line(`${payload.username} was killed${by}.`);
+    }
+  }
+
+  _player_respawned(payload) {
+    const id = `player_${payload.player_id}`;
+    const entity = this.state.entities.get(id);
+    const pos = payload.spawn_position || {};
+    if (entity) {
+      Object.assign(entity, { current_hp: payload.current_hp, max_hp: payload.max_hp, animation_state: "idle" });
+      if (pos.x != null) Object.assign(entity, { x: pos.x, y: pos.y });
+    }
+    if (payload.player_id === this.state.player_id) {
+      this.state.dead = null;
+      this.movement.enabled = true;
+      this.movement.reset();
+      this.hud.hide_death();
+      this.hud.system_line("You have respawned.");
+      if (pos.map_id && pos.map_id !== this.state.map_id) {
+        this.state.map_id = pos.map_id;
+        this.chunks.reset(pos.map_id);
+      }
+    }
+  }
+
+  changed() {
+    this.hud.render();
+    this.panel.render();
+  }
+
+  show_error(err) {
+    const text = err.message || String(err);
+    this.hud.toast(text);
+    this.hud.error_line(text);
+  }
+
+  _fetch_chunks() {
+    const me = S.own_entity(this.state);
+    if (!me || !this.conn.authenticated) return;
+    const [w, h] = this.renderer.view_tiles();
+    const pending = this.chunks.ensure_around(me.x, me.y, w, h);
+    if (pending) pending.catch((err) => this.show_error(err));
+  }
+
+  // --- the player's actions ----------------------------------------------
+
+  async act(type, payload, success_text = null) {
+    try {
+      const reply = await this.conn.request(type, payload);
+      if (success_text) this.hud.toast(success_text(reply), "info");
+      return reply;
+    } catch (err) {
+      this.show_error(err);
+      return null;
+    }
+  }
+
+  item_action(name, slot, extra) {
+    switch (name) {
+      case "use":
+        return this.act("cmd_inventory_use", { slot });
+      case "drop":
+        return this.act("cmd_inventory_drop", extra == null ? { slot } : { slot, quantity: extra });
+      case "equip":
+        return this.act("cmd_equipment_equip", { inventory_slot: slot, equipment_slot: extra });
+      case "unequip":
+        return this.act("cmd_equipment_unequip", { equipment_slot: slot });
+      default:
+        return null;
+    }
+  }
+
+  attack(entity) {
+    this.renderer.target_id = entity.id;
+    return this.act("cmd_attack", { target_id: entity.id, target_type: entity.type === "npc" ? "npc" : "player" })
+      .then((reply) => { if (!reply) this.renderer.target_id = null; });
+  }
+
+  pick_up(ground_item) {
+    return this.act("cmd_pickup_item", { ground_item_id: ground_item.ground_item_id });
+  }
+
+  send_chat(text, channel, recipient) {
+    const parsed = parse_chat_input(text, channel, recipient);
+    if (parsed.error) {
+      this.show_error({ message: parsed.error });
+      return Promise.resolve(false);
+    }
+    const { error, ...payload } = parsed;
+    return this.act("cmd_chat_send", payload).then(Boolean);
+  }
+
+  // --- input ---------------------------------------------------------------
+
+  _on(target, type, fn) {
+    target.addEventListener(type, fn);
+    this.listeners.push([target, type, fn]);
+  }
+
+  _bind_input() {
+    const typing = () => ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement?.tagName);
+    const chat_input = document.getElementById("chat-input");
+    this._on(window, "keydown", (ev) => {
+      if (ev.key === "Escape" && typing()) return document.activeElement.blur();
+      if (typing() || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      if (ev.key === "Enter") {
+        ev.preventDefault();
+        return chat_input.focus();
+      }
+      const direction = direction_for_key(ev.code);
+      if (!direction) return;
+      ev.preventDefault();
+      if (!ev.repeat) this.movement.press(direction);
+    });
+    this._on(window, "keyup", (ev) => {
+      const direction = direction_for_key(ev.code);
+      if (direction) this.movement.release(direction);
+    });
+    this._on(window, "blur", () => this.movement.release_all());
+
+    const tile_of = (ev) => {
+      const rect = this.canvas.getBoundingClientRect();
+      return this.renderer.tile_at(ev.clientX - rect.left, ev.clientY - rect.top);
+    };
+    this._on(this.canvas, "mousemove", (ev) => { this.renderer.hover = tile_of(ev); });
+    this._on(this.canvas, "mouseleave", () => { this.renderer.hover = null; });
+    this._on(this.canvas, "click", (ev) => this._click_map(tile_of(ev)));
+    this._on(this.canvas, "contextmenu", (ev) => {
+      ev.preventDefault();
+      ev.stopPropagation();
+      this._map_menu(tile_of(ev), ev.clientX, ev.clientY);
+    });
+
+    const form = document.getElementById("chat-form");
+    const channel = document.getElementById("chat-channel");
+    const recipient = document.getElementById("chat-recipient");
+    this._on(channel, "change", () => {
+      recipient.classList.toggle("hidden", channel.value !== "dm");
+      (channel.value === "dm" && !recipient.value ? recipient : chat_input).focus();
+    });
+    this._on(form, "submit", async (ev) => {
+      ev.preventDefault();
+      const text = chat_input.value;
+      if (!text.trim()) return chat_input.blur();
+      if (await this.send_chat(text, channel.value, recipient.value)) chat_input.value = "";
+    });
+    this._on(document.getElementById("logout-button"), "click", () => this.stop("You have logged out."));
+    this._on(document.getElementById("connection-login"), "click", () => this.stop(""));
+  }
+
+  _click_map(tile) {
+    this.canvas.focus();
+    const npc = S.entities_at(this.state, tile.x, tile.y).find((e) => e.type === "npc");
+    if (npc) return this.attack(npc);
+    const item = S.ground_items_at(this.state, tile.x, tile.y)[0];
+    if (item) return this.pick_up(item);
+    return null;
+  }
+
+  _map_menu(tile, x, y) {
+    const entries = [];
+    const me = S.own_entity_id(this.state);
+    for (const e of S.entities_at(this.state, tile.x, tile.y)) {
+      if (e.id === me) continue;
+      const name = e.type === "npc" ? e.name || e.id : e.username || e.id;
+      entries.push([`Attack ${name}`, () => this.attack(e)]);
+      if (e.type === "player" && e.username) {
+        entries.push([`Whisper ${name}`, () => {
+          document.getElementById("chat-channel").value = "dm";
+          const recipient = document.getElementById("chat-recipient");
+          recipient.value = e.username;
+          recipient.classList.remove("hidden");
+          document.getElementById("chat-input").focus();
+        }]);
+      }
+    }
+    for (const g of S.ground_items_at(this.state, tile.x, tile.y)) {
+      const qty = g.quantity > 1 ? ` ×${g.quantity}` : "";
+      entries.push([`Take ${S.item_name(this.state, g.item_id)}${qty}`, () => this.pick_up(g)]);
+    }
+    if (entries.length) this.panel.menu.open(x, y, `Tile ${tile.x}, ${tile.y}`, entries);
+  }
+
+  snapshot() {
+    return S.snapshot(this.state);
+  }
+}
