@@ -21,6 +21,7 @@ from twisted.internet.defer import Deferred, fail, gatherResults, succeed
 from twisted.internet.endpoints import HostnameEndpoint
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from rpg.interfaces import IMessageBus, IPresence
@@ -371,6 +372,7 @@ class ValkeyBus:
         self._subscriber = subscriber
         self._prefix = f"{namespace}:bus:"
         self._handlers = {}  # full channel name (bytes) -> [handler]
+        self._subscribing = {}  # channel name -> [Deferred] of later subscribers
         self._dropped = 0
         subscriber.on_ready = self._resubscribe
         subscriber.on_message = self._received
@@ -410,12 +412,28 @@ class ValkeyBus:
         first = name not in self._handlers
         self._handlers.setdefault(name, []).append(handler)
         if not first:
-            return succeed(None)
+            if name not in self._subscribing:
+                return succeed(None)
+            waiter = Deferred()
+            self._subscribing[name].append(waiter)
+            return waiter
         proto = self._subscriber.protocol
         if proto is None:
             return fail(ValkeyUnavailable(
                 f"Valkey at {self._subscriber.address} is unreachable"))
-        return proto.subscribe([name]).addCallback(lambda _: None)
+        self._subscribing[name] = []
+        d = proto.subscribe([name]).addErrback(_Link._translate)
+        return d.addBoth(self._subscribed, name)
+
+    def _subscribed(self, result, name):
+        """Tell later subscribers to the channel what the first one learnt."""
+        failed = isinstance(result, Failure)
+        for waiter in self._subscribing.pop(name, []):
+            if failed:
+                waiter.errback(result)
+            else:
+                waiter.callback(None)
+        return result if failed else None
 
     def _resubscribe(self, proto):
         if not self._handlers:

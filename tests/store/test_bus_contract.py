@@ -350,6 +350,16 @@ def test_subscribe_during_outage_fails_then_holds(fake):
     assert b"ns:bus:late" in endpoint.latest("subscriber").value()
 
 
+def test_second_subscriber_waits_for_the_subscription(fake):
+    """A second subscribe() to a channel being subscribed fires when the first does."""
+    clock, endpoint, conn = fake
+    first = conn.bus.subscribe("chat", lambda m: None)
+    second = conn.bus.subscribe("chat", lambda m: None)
+    assert not second.called
+    feed(clock, endpoint.latest("subscriber"), subscribe_reply(b"ns:bus:chat"))
+    assert (result_of(first), result_of(second)) == (None, None)
+
+
 def test_presence_during_outage_fails(fake):
     """Presence calls while Valkey is down fail with ValkeyUnavailable at once."""
     clock, endpoint, conn = fake
