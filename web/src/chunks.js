@@ -57,7 +57,11 @@ export class ChunkCache {
     return row ? Boolean(row[x - cx * CHUNK_SIZE]) : null;
   }
 
-  /** Fetch what a view around (x, y) needs and is not cached; returns the request or null. */
+  /**
+   * Fetch what a view around (x, y) needs and is not cached, nearest first.
+   * One chunk per query (radius 0): a reply stays small, well under any frame
+   * limit. Resolves when those replies are in; null when nothing was missing.
+   */
   ensure_around(x, y, view_w, view_h, now = Date.now()) {
     if (this.map_id == null || now < this.retry_at) return null;
     const radius = radius_for_view(x, y, view_w, view_h);
@@ -65,48 +69,41 @@ export class ChunkCache {
     const wanted = [];
     for (let dy = -radius; dy <= radius; dy++) {
       for (let dx = -radius; dx <= radius; dx++) {
-        const key = chunk_key(cx + dx, cy + dy);
-        if (cx + dx < 0 || cy + dy < 0) continue;
-        if (!this.chunks.has(key) && !this.absent.has(key) && !this.in_flight.has(key)) wanted.push(key);
+        const [kx, ky] = [cx + dx, cy + dy];
+        const key = chunk_key(kx, ky);
+        if (kx < 0 || ky < 0) continue;
+        if (!this.chunks.has(key) && !this.absent.has(key) && !this.in_flight.has(key)) {
+          wanted.push([Math.max(Math.abs(dx), Math.abs(dy)), kx, ky, key]);
+        }
       }
     }
     if (wanted.length === 0) return null;
-    // Ask only as far as the farthest missing chunk.
-    const reach = Math.max(...wanted.map((k) => {
-      const [kx, ky] = k.split(",").map(Number);
-      return Math.max(Math.abs(kx - cx), Math.abs(ky - cy));
-    }));
-    const asked = [];
-    for (let dy = -reach; dy <= reach; dy++) {
-      for (let dx = -reach; dx <= reach; dx++) {
-        const key = chunk_key(cx + dx, cy + dy);
-        if (!this.chunks.has(key)) {
-          asked.push(key);
-          this.in_flight.add(key);
-        }
-      }
-    }
+    wanted.sort((a, b) => a[0] - b[0]);
     const map_id = this.map_id;
-    return this.query(map_id, cx, cy, reach).then(
-      (payload) => {
-        if (map_id !== this.map_id) return;
-        const got = new Set();
-        for (const chunk of payload.chunks || []) {
-          const key = chunk_key(chunk.chunk_x, chunk.chunk_y);
-          this.chunks.set(key, chunk);
-          got.add(key);
-          this.on_loaded(chunk);
-        }
-        for (const key of asked) {
+    const fetches = wanted.map(([, kx, ky, key]) => {
+      this.in_flight.add(key);
+      return this.query(map_id, kx, ky, 0).then(
+        (payload) => {
+          if (map_id !== this.map_id) return;
           this.in_flight.delete(key);
-          if (!got.has(key)) this.absent.add(key);
-        }
-      },
-      (err) => {
-        for (const key of asked) this.in_flight.delete(key);
-        this.retry_at = Date.now() + RETRY_AFTER_ERROR_MS;
-        throw err;
-      },
-    );
+          for (const chunk of payload.chunks || []) {
+            this.chunks.set(chunk_key(chunk.chunk_x, chunk.chunk_y), chunk);
+            this.on_loaded(chunk);
+          }
+          if (!this.chunks.has(key)) this.absent.add(key);
+        },
+        (err) => {
+          if (map_id !== this.map_id) return;
+          this.in_flight.delete(key);
+          if (err.code === "CHUNKS_INVALID_COORDINATES") {
+            this.absent.add(key); // beyond the map's edge
+            return;
+          }
+          this.retry_at = Date.now() + RETRY_AFTER_ERROR_MS;
+          throw err;
+        },
+      );
+    });
+    return Promise.all(fetches);
   }
 }

@@ -16,23 +16,37 @@ test("cached chunks are not asked for again", async () => {
   const asked = [];
   const cache = new ChunkCache(async (map, cx, cy, radius) => {
     asked.push([cx, cy, radius]);
-    return { chunks: [chunk(0, 0), chunk(1, 0), chunk(0, 1), chunk(1, 1)] };
+    return { chunks: [chunk(cx, cy)] };
   });
   cache.reset("samplemap");
   await cache.ensure_around(5, 5, 10, 10);
   const again = cache.ensure_around(6, 5, 10, 10);
-  assert.deepEqual([asked, again], [[[0, 0, 1]], null]);
+  assert.deepEqual([asked.length, again], [4, null]);
 });
 
-test("chunks the reply leaves out are remembered as off the map", async () => {
-  const cache = new ChunkCache(async () => ({ chunks: [chunk(0, 0)] }));
+test("each missing chunk is asked for on its own, nearest first", async () => {
+  const asked = [];
+  const cache = new ChunkCache(async (map, cx, cy, radius) => {
+    asked.push([cx, cy, radius]);
+    return { chunks: [chunk(cx, cy)] };
+  });
+  cache.reset("samplemap");
+  await cache.ensure_around(20, 20, 10, 10);
+  assert.deepEqual(asked.slice(0, 2), [[1, 1, 0], [0, 0, 0]]);
+});
+
+test("a chunk beyond the map's edge is remembered as absent", async () => {
+  const cache = new ChunkCache(async (map, cx, cy) => {
+    if (cx > 0 || cy > 0) throw Object.assign(new Error("edge"), { code: "CHUNKS_INVALID_COORDINATES" });
+    return { chunks: [chunk(0, 0)] };
+  });
   cache.reset("samplemap");
   await cache.ensure_around(2, 2, 10, 10);
   assert.deepEqual([cache.absent.has("1,1"), cache.ensure_around(2, 2, 10, 10)], [true, null]);
 });
 
 test("collision is read from the cached chunk grid", async () => {
-  const cache = new ChunkCache(async () => ({ chunks: [chunk(0, 0)] }));
+  const cache = new ChunkCache(async (map, cx, cy) => ({ chunks: [chunk(cx, cy)] }));
   cache.reset("samplemap");
   await cache.ensure_around(0, 0, 4, 4);
   assert.deepEqual([cache.blocked_at(1, 0), cache.blocked_at(0, 0), cache.blocked_at(40, 40)], [true, false, null]);
