@@ -31,6 +31,15 @@ def equipment_unequip(service, client, payload, now):
     return service.world.unequip(client.player_id, payload.get("equipment_slot"))
 
 
+def inventory_drop(service, client, payload, now):
+    return service.world.drop_item(client.player_id, payload.get("slot"),
+                                   payload.get("quantity"), now)
+
+
+def pickup_item(service, client, payload, now):
+    return service.world.pickup_item(client.player_id, payload.get("ground_item_id"), now)
+
+
 HANDLERS = {
     "cmd_move": move,
     "query_inventory": query_inventory,
@@ -38,4 +47,6 @@ HANDLERS = {
     "cmd_inventory_use": inventory_use,
     "cmd_equipment_equip": equipment_equip,
     "cmd_equipment_unequip": equipment_unequip,
+    "cmd_inventory_drop": inventory_drop,
+    "cmd_pickup_item": pickup_item,
 }

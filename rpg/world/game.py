@@ -13,6 +13,7 @@ from rpg.models import CharacterState
 from rpg.world import inventory as inv
 from rpg.world.engine import World
 from rpg.world.entities import EQUIPMENT_SLOTS
+from rpg.world.ground import GroundItems
 from rpg.world.items import visual_payload
 from rpg.world.skills import new_skills, skills_payload
 
@@ -29,7 +30,7 @@ class GameWorld:
                            move_cooldown_ms=tunables.move_cooldown_ms,
                            rng=self.rng, visual_for=self.visual_for)
         self.events = []  # (player_ids, message_type, payload)
-        self.extensions = []  # parts with step/welcome hooks (ground items, NPCs)
+        self.ground = GroundItems(self.world, self.catalog, tunables, self.emit)
 
     # -- players
     def new_character(self):
@@ -52,8 +53,7 @@ class GameWorld:
         return self.world.add_player(character, now)
 
     def remove_player(self, player_id):
-        for part in self.extensions:
-            part.player_leaving(player_id)
+        self.ground.player_leaving(player_id)
         return self.world.remove_player(player_id)
 
     def player(self, player_id):
@@ -68,9 +68,7 @@ class GameWorld:
     def welcome_messages(self, player_id):
         """Everything after the welcome and the system line, in order."""
         p = self.player(player_id)
-        ground = {"added": [], "removed": []}
-        for part in self.extensions:
-            ground["added"].extend(part.welcome_ground_items(player_id))
+        ground = {"added": self.ground.welcome_ground_items(player_id), "removed": []}
         return [
             ("event_skills", skills_payload(p.skills)),
             ("event_inventory_update", {"inventory": inv.inventory_view(p.inventory, self.catalog)}),
@@ -101,28 +99,35 @@ class GameWorld:
     # -- the tick
     def step(self, now):
         events = self.world.step(now)
-        for part in self.extensions:
-            events.extend(part.step(now))
+        self.ground.step(now)
         return events
 
     def compute_updates(self):
+        # Ground items first: they read the chunks the engine is about to clear.
+        self.ground.send_updates()
         return self.world.compute_updates()
 
     def drain_events(self):
         events, self.events = self.events, []
         return events
 
-    # -- ground items (extended by rpg.world.ground)
+    # -- ground items (rpg.world.ground)
     def ground_items_snapshot(self, wall_now):
-        for part in self.extensions:
-            snapshot = part.ground_items_snapshot(wall_now)
-            if snapshot is not None:
-                return snapshot
-        return None
+        """Every ground item as L{GroundItemState}s, or C{None} if unchanged since the last."""
+        return self.ground.snapshot(wall_now)
+
+    def mark_ground_items_unsaved(self):
+        """The last ground items snapshot was not written; send the set again."""
+        self.ground.mark_unsaved()
 
     def restore_ground_items(self, items, wall_now):
-        for part in self.extensions:
-            part.restore_ground_items(items, wall_now)
+        self.ground.restore(items, wall_now)
+
+    def drop_item(self, player_id, slot, quantity, now):
+        return self.ground.drop_from_inventory(player_id, slot, quantity, now)
+
+    def pickup_item(self, player_id, ground_item_id, now):
+        return self.ground.pickup(player_id, ground_item_id, now)
 
     # -- commands
     def move(self, player_id, direction, now):
