@@ -310,7 +310,10 @@ export class Game {
       ev.preventDefault();
       const text = chat_input.value;
       if (!text.trim()) return chat_input.blur();
-      if (await this.send_chat(text, channel.value, recipient.value)) chat_input.value = "";
+      if (await this.send_chat(text, channel.value, recipient.value)) {
+        chat_input.value = "";
+        this.canvas.focus(); // Enter sends and goes back to walking
+      }
     });
     this._on(document.getElementById("logout-button"), "click", () => this.stop("You have logged out."));
     this._on(document.getElementById("connection-login"), "click", () => this.stop(""));

@@ -185,11 +185,31 @@ export class Renderer {
 
     for (const g of this.state.ground_items.values()) this._draw_ground_item(g, screen(g.x, g.y), t);
 
+    const me = own_entity_id(this.state);
     const drawn = [...this.state.entities.values()]
       .map((e) => ({ e, s: this.shown.get(e.id) || { x: e.x, y: e.y } }))
-      .sort((a, b) => a.s.y - b.s.y);
-    for (const { e, s } of drawn) this._draw_entity(e, screen(s.x, s.y), t);
-    for (const { e, s } of drawn) this._draw_label(e, screen(s.x, s.y), t);
+      .sort((a, b) => a.s.y - b.s.y || (a.e.id === me) - (b.e.id === me));
+    // Several on one tile: spread them a little and stack their labels.
+    const on_tile = new Map();
+    for (const d of drawn) {
+      const key = `${Math.round(d.s.x)},${Math.round(d.s.y)}`;
+      if (!on_tile.has(key)) on_tile.set(key, []);
+      on_tile.get(key).push(d);
+    }
+    for (const group of on_tile.values()) {
+      group.forEach((d, i) => {
+        d.dx = group.length > 1 ? Math.round((i - (group.length - 1) / 2) * 10) : 0;
+        d.lift = i * 15;
+      });
+    }
+    for (const d of drawn) {
+      const [sx, sy] = screen(d.s.x, d.s.y);
+      this._draw_entity(d.e, [sx + d.dx, sy], t);
+    }
+    for (const d of drawn) {
+      const [sx, sy] = screen(d.s.x, d.s.y);
+      this._draw_label(d.e, [sx, sy - d.lift], t);
+    }
     this._draw_floats(screen, t, now);
   }
 

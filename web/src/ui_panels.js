@@ -188,10 +188,12 @@ export class SidePanel {
       } else {
         el.title = slot;
       }
-      const label = document.createElement("span");
-      label.className = "slot-label";
-      label.textContent = slot;
-      el.append(label);
+      if (!item) {
+        const label = document.createElement("span");
+        label.className = "slot-label";
+        label.textContent = slot;
+        el.append(label);
+      }
     }
     this.stats_el.replaceChildren();
     for (const [stat, value] of Object.entries(totals)) {
@@ -258,7 +260,7 @@ export class SidePanel {
     if (sel.kind === "inventory") {
       button("Use", "action-use", () => this.actions("use", sel.key));
       const target = equipment_slot_for(item);
-      button("Equip", "action-equip", () => (target ? this.actions("equip", sel.key, target) : this.actions("use", sel.key)));
+      if (target) button("Equip", "action-equip", () => this.actions("equip", sel.key, target));
       button("Drop", "action-drop", () => this.actions("drop", sel.key));
     } else {
       button("Unequip", "action-unequip", () => this.actions("unequip", sel.key));

@@ -1,0 +1,98 @@
+"""
+Steps a player takes in the browser client, for the browser tests.  They run on
+the browser thread (see conftest.py) and use only stable data-testid hooks and
+the read-only window.rpgState snapshot.
+"""
+
+import contextlib
+import secrets
+
+from .conftest import ARTIFACTS
+
+TIMEOUT_MS = 15000
+PASSWORD = "password123"
+
+# How much of the canvas differs from the empty background (#0b0e12), sampled on a grid.
+CANVAS_COVERAGE_JS = """() => {
+  const c = document.querySelector('[data-testid=game-canvas]');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let drawn = 0, total = 0;
+  for (let y = 0; y < c.height; y += 17) {
+    for (let x = 0; x < c.width; x += 17) {
+      const i = (y * c.width + x) * 4;
+      total += 1;
+      if (Math.abs(d[i] - 11) + Math.abs(d[i + 1] - 14) + Math.abs(d[i + 2] - 18) > 12) drawn += 1;
+    }
+  }
+  return total ? drawn / total : 0;
+}"""
+
+
+def unique_name(prefix):
+    return f"{prefix}_{secrets.token_hex(4)}"
+
+
+@contextlib.contextmanager
+def player_page(browser, base_url, name):
+    """A fresh browser context and page on the client; on failure a screenshot is kept."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base_url + "/")
+    try:
+        yield page
+        assert errors == [], f"script errors in the page: {errors}"
+    except BaseException:
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(ARTIFACTS / f"browser-failure-{name}.png"))
+        raise
+    finally:
+        context.close()
+
+
+def fill_credentials(page, username, password=PASSWORD):
+    page.get_by_test_id("auth-username").fill(username)
+    page.get_by_test_id("auth-password").fill(password)
+
+
+def wait_in_game(page):
+    """Until the welcome sequence is in: own position, skills and inventory."""
+    page.wait_for_function(
+        "() => window.rpgState.screen === 'game' && window.rpgState.position !== null"
+        " && window.rpgState.skills.length > 0 && window.rpgState.inventory.some(Boolean)")
+
+
+def register(page, username):
+    """Create an account from the login screen; the client then logs in."""
+    fill_credentials(page, username)
+    page.get_by_test_id("register-button").click()
+    wait_in_game(page)
+
+
+def state(page):
+    return page.evaluate("() => window.rpgState")
+
+
+def wait_map_drawn(page, coverage=0.5):
+    page.wait_for_function(f"() => ({CANVAS_COVERAGE_JS})() > {coverage}")
+
+
+def inventory_slot_of(page, item_name):
+    for slot, item in enumerate(state(page)["inventory"]):
+        if item and item["name"] == item_name:
+            return slot
+    raise AssertionError(f"{item_name} is not in the inventory: {state(page)['inventory']}")
+
+
+def sees_player_js(username):
+    return ("() => window.rpgState.entities.some("
+            f"e => e.type === 'player' && e.name === {username!r})")
+
+
+def screenshot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"browser-{name}.png"
+    page.screenshot(path=str(path))
+    return path
