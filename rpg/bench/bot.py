@@ -1,0 +1,290 @@
+"""
+The bot worker: one reactor, many bots, driven over stdin/stdout.
+
+    python -m rpg.bench.bot --ws-url ws://127.0.0.1:8000/ws --first 0 --count 250
+
+The JWT secret comes from C{$RPG_JWT_SECRET}; bot C{i} logs in as
+C{<prefix><i>}.  The worker prints JSON lines: C{{"event": "ready", ...}}
+once every bot is in (or failed), then, after reading the line
+C{window START END} (wall-clock seconds) and reaching END, C{{"event":
+"result", ...}} with its samples from inside the window.  It leaves on
+C{stop} or when stdin closes.
+
+A bot moves every 500-600 ms (timed from the previous reply, so the
+server's cooldown never refuses it) in a random direction, and now and then
+says something on the local channel.  Events are counted, not decoded.
+"""
+
+import argparse
+import json
+import os
+import random
+import time
+
+import jwt
+import msgpack
+from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
+from twisted.internet import protocol, reactor, stdio
+from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.protocols.basic import LineReceiver
+
+from rpg.bench.report import LatencyHistogram
+
+DIRECTIONS = ("UP", "DOWN", "LEFT", "RIGHT")
+# msgpack of {"id": None, ...}: how every event frame starts.
+EVENT_PREFIX = b"\x84\xa2id\xc0"
+MOVE_INTERVAL = (0.5, 0.6)
+
+
+def mint_token(secret, username, ttl=86400):
+    now = int(time.time())
+    return jwt.encode({"sub": username, "iat": now, "exp": now + ttl}, secret, algorithm="HS256")
+
+
+class Stats:
+    """What the bots of one worker saw, inside the measured window."""
+
+    def __init__(self):
+        self.window = None  # (start, end) wall-clock seconds
+        self.move_rtt = LatencyHistogram()
+        self.move_errors = {}
+        self.chat_sent = 0
+        self.chat_errors = {}
+        self.bytes_in = 0
+        self.frames_in = 0
+        self.auth_failures = {}
+        self.closed_early = 0
+
+    def in_window(self, wall):
+        return self.window is not None and self.window[0] <= wall < self.window[1]
+
+    def to_json(self):
+        return {"move_rtt": self.move_rtt.to_json(), "move_errors": self.move_errors,
+                "chat_sent": self.chat_sent, "chat_errors": self.chat_errors,
+                "bytes_in": self.bytes_in, "frames_in": self.frames_in,
+                "closed_early": self.closed_early}
+
+
+class BotProtocol(WebSocketClientProtocol):
+    def onOpen(self):
+        self.factory.bot.opened(self)
+
+    def onMessage(self, payload, isBinary):
+        self.factory.bot.received(payload)
+
+    def onClose(self, wasClean, code, reason):
+        self.factory.bot.closed(code, reason)
+
+
+class Bot:
+    def __init__(self, worker, username, token, rng, chat_every):
+        self.worker = worker
+        self.username = username
+        self.token = token
+        self.rng = rng
+        self.chat_every = chat_every
+        self.protocol = None
+        self.playing = False
+        self.move_id = 0
+        self.move_sent = None  # (id, perf counter, wall clock)
+        self.timer = None
+        self.next_chat = None
+        self.direction = rng.choice(DIRECTIONS)
+
+    # -- connection
+    def opened(self, proto):
+        self.protocol = proto
+        self._send("a", "cmd_authenticate", {"token": self.token})
+
+    def closed(self, code, reason):
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        self.timer = None
+        if self.playing:
+            self.worker.stats.closed_early += 1
+        self.playing = False
+        self.worker.bot_failed(self, f"closed {code}")
+
+    def _send(self, request_id, message_type, payload):
+        self.protocol.sendMessage(msgpack.packb(
+            {"id": request_id, "type": message_type, "payload": payload, "version": "2.0"}),
+            isBinary=True)
+
+    # -- receiving
+    def received(self, payload):
+        stats = self.worker.stats
+        wall = time.time()
+        if stats.in_window(wall):
+            stats.bytes_in += len(payload)
+            stats.frames_in += 1
+        if payload.startswith(EVENT_PREFIX):
+            return
+        message = msgpack.unpackb(payload, raw=False, strict_map_key=False)
+        request_id = message.get("id")
+        if request_id == "a":
+            if message.get("type") == "event_welcome":
+                self.playing = True
+                self.worker.bot_ready(self)
+                self.timer = reactor.callLater(self.rng.uniform(0, MOVE_INTERVAL[1]), self.tick)
+                self.next_chat = time.monotonic() + self.rng.uniform(0, self.chat_every)
+            else:
+                code = message.get("payload", {}).get("error_code", "?")
+                self.worker.bot_failed(self, code)
+            return
+        if self.move_sent is not None and request_id == self.move_sent[0]:
+            _, sent, sent_wall = self.move_sent
+            self.move_sent = None
+            if stats.in_window(sent_wall):
+                stats.move_rtt.add(time.perf_counter() - sent)
+                if message.get("type") == "resp_error":
+                    code = message.get("payload", {}).get("error_code", "?")
+                    stats.move_errors[code] = stats.move_errors.get(code, 0) + 1
+            if message.get("type") == "resp_error":
+                self.direction = self.rng.choice(DIRECTIONS)
+            self.timer = reactor.callLater(self.rng.uniform(*MOVE_INTERVAL), self.tick)
+        elif isinstance(request_id, str) and request_id.startswith("c"):
+            if message.get("type") == "resp_error" and stats.in_window(wall):
+                code = message.get("payload", {}).get("error_code", "?")
+                stats.chat_errors[code] = stats.chat_errors.get(code, 0) + 1
+
+    # -- acting
+    def tick(self):
+        self.timer = None
+        if not self.playing:
+            return
+        if self.rng.random() < 0.3:
+            self.direction = self.rng.choice(DIRECTIONS)
+        self.move_id += 1
+        request_id = f"m{self.move_id}"
+        self.move_sent = (request_id, time.perf_counter(), time.time())
+        self._send(request_id, "cmd_move", {"direction": self.direction})
+        if self.chat_every > 0 and time.monotonic() >= self.next_chat:
+            self.next_chat = time.monotonic() + self.rng.uniform(0.5, 1.5) * self.chat_every
+            if self.worker.stats.in_window(time.time()):
+                self.worker.stats.chat_sent += 1
+            self._send(f"c{self.move_id}", "cmd_chat_send",
+                       {"channel": "local", "message": f"{self.username} passing by"})
+
+    def stop(self):
+        self.playing = False
+        if self.protocol is not None and self.protocol.state == WebSocketClientProtocol.STATE_OPEN:
+            self.protocol.sendClose(1000)
+
+
+class Worker:
+    def __init__(self, options):
+        self.options = options
+        self.stats = Stats()
+        self.bots = []
+        self.pending = set()
+        self.connected = 0
+        self.failed = {}
+        self.ready_sent = False
+        self.control = None
+        self.stopping = False
+
+    def emit(self, record):
+        self.control.sendLine(json.dumps(record).encode())
+
+    def start(self):
+        o = self.options
+        secret = os.environ["RPG_JWT_SECRET"]
+        host, port = o.ws_url.split("//")[1].split("/")[0].rsplit(":", 1)
+        self.endpoint = TCP4ClientEndpoint(reactor, host, int(port), timeout=30)
+        delay = 1.0 / o.connect_rate if o.connect_rate > 0 else 0.0
+        for index in range(o.first, o.first + o.count):
+            username = f"{o.prefix}{index}"
+            bot = Bot(self, username, mint_token(secret, username),
+                      random.Random(o.seed * 1_000_003 + index), o.chat_every)
+            self.bots.append(bot)
+            self.pending.add(bot)
+            reactor.callLater(delay * (index - o.first), self.connect, bot)
+        reactor.callLater(o.connect_timeout, self.connect_timed_out)
+
+    def connect(self, bot):
+        factory = WebSocketClientFactory(self.options.ws_url)
+        factory.protocol = BotProtocol
+        factory.bot = bot
+        factory.setProtocolOptions(autoPingInterval=0, perMessageCompressionOffers=[])
+        d = self.endpoint.connect(factory)
+        d.addErrback(lambda f: self.bot_failed(bot, f"connect: {f.getErrorMessage()}"))
+
+    def bot_ready(self, bot):
+        self.pending.discard(bot)
+        self.connected += 1
+        self.check_ready()
+
+    def bot_failed(self, bot, reason):
+        if bot in self.pending:
+            self.pending.discard(bot)
+            self.failed[reason] = self.failed.get(reason, 0) + 1
+            self.check_ready()
+
+    def connect_timed_out(self):
+        for bot in list(self.pending):
+            self.bot_failed(bot, "timeout")
+
+    def check_ready(self):
+        if not self.pending and not self.ready_sent:
+            self.ready_sent = True
+            self.emit({"event": "ready", "connected": self.connected, "failed": self.failed})
+
+    def window(self, start, end):
+        self.stats.window = (start, end)
+        reactor.callLater(max(0.0, end - time.time()) + 0.3, self.finish)
+
+    def finish(self):
+        self.emit({"event": "result", "connected": self.connected, "failed": self.failed,
+                   "stats": self.stats.to_json()})
+
+    def stop(self):
+        if self.stopping:
+            return
+        self.stopping = True
+        for bot in self.bots:
+            bot.stop()
+        reactor.callLater(0.5, reactor.stop)
+
+
+class Control(LineReceiver):
+    delimiter = b"\n"
+
+    def __init__(self, worker):
+        self.worker = worker
+        worker.control = self
+
+    def lineReceived(self, line):
+        words = line.decode().split()
+        if words[:1] == ["window"]:
+            self.worker.window(float(words[1]), float(words[2]))
+        elif words[:1] == ["stop"]:
+            self.worker.stop()
+
+    def connectionLost(self, reason=protocol.connectionDone):
+        if reactor.running:
+            self.worker.stop()
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="rpg.bench.bot")
+    parser.add_argument("--ws-url", required=True)
+    parser.add_argument("--first", type=int, default=0)
+    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--prefix", default="bench")
+    parser.add_argument("--connect-rate", type=float, default=100.0, help="connects per second")
+    parser.add_argument("--connect-timeout", type=float, default=60.0)
+    parser.add_argument("--chat-every", type=float, default=30.0)
+    parser.add_argument("--seed", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    options = parse_args(argv)
+    worker = Worker(options)
+    stdio.StandardIO(Control(worker))
+    reactor.callWhenRunning(worker.start)
+    reactor.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,353 @@
+"""
+``rpg-bench``: N bots against one server; tick, latency, traffic, CPU and
+memory, as a table and as JSON.
+
+    rpg-bench --spawn-server --bots 1000 --duration 60 --json out.json
+    rpg-bench --spawn-server --curve 100,250,500,1000,2000 --duration 30
+    rpg-bench --url http://127.0.0.1:8000 --database sqlite:///rpg-data/rpg.sqlite3 \\
+        --jwt-secret S --map samplemap --bots 50
+
+With C{--spawn-server} (the default when no C{--url} is given) each run
+gets a fresh server on a generated open map sized for C{--density} bots per
+chunk, and accounts made straight in its database.  Bots run in
+C{--processes} worker processes (one reactor each); everything stays on
+loopback.
+"""
+
+import argparse
+import json
+import math
+import queue
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from rpg.bench import report
+from rpg.bench.server import (
+    SpawnedServer, map_side_for, prepare_accounts, process_usage, python_env, scrape,
+    write_open_map)
+
+TARGETS = {"tick_p99_ms": 25.0, "missed": 0, "move_p99_ms": 100.0, "rss_kb_per_player": 100.0}
+
+
+class BenchError(Exception):
+    """A run that could not be made, told in one line."""
+
+
+class Workers:
+    """The bot worker processes and their JSON lines."""
+
+    def __init__(self, ws_url, bots, processes, secret, connect_rate, chat_every, seed,
+                 prefix="bench"):
+        self.lines = queue.Queue()
+        self.processes = []
+        per = math.ceil(bots / processes)
+        first = 0
+        for _ in range(processes):
+            count = min(per, bots - first)
+            if count <= 0:
+                break
+            command = [sys.executable, "-m", "rpg.bench.bot", "--ws-url", ws_url,
+                       "--first", str(first), "--count", str(count), "--prefix", prefix,
+                       "--connect-rate", str(connect_rate / processes),
+                       "--connect-timeout", str(30 + bots / connect_rate),
+                       "--chat-every", str(chat_every), "--seed", str(seed)]
+            process = subprocess.Popen(command, env=python_env(RPG_JWT_SECRET=secret),
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            self.processes.append(process)
+            threading.Thread(target=self._read, args=(len(self.processes) - 1, process),
+                             daemon=True).start()
+            first += count
+
+    def _read(self, index, process):
+        for line in process.stdout:
+            try:
+                self.lines.put((index, json.loads(line)))
+            except ValueError:
+                continue
+        self.lines.put((index, {"event": "exit"}))
+
+    def collect(self, event, timeout):
+        """One record of C{event} from every worker."""
+        found = {}
+        deadline = time.monotonic() + timeout
+        while len(found) < len(self.processes):
+            try:
+                index, record = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise BenchError(f"bot workers gave no {event!r} within {timeout:.0f} s") from None
+            if record.get("event") == "exit" and index not in found:
+                raise BenchError(f"bot worker {index} exited before {event!r}")
+            if record.get("event") == event:
+                found[index] = record
+        return [found[i] for i in sorted(found)]
+
+    def tell(self, line):
+        for process in self.processes:
+            try:
+                process.stdin.write(line.encode() + b"\n")
+                process.stdin.flush()
+            except OSError:
+                pass
+
+    def cpu_seconds(self):
+        total = 0.0
+        for process in self.processes:
+            usage = process_usage(process.pid)
+            if usage is not None:
+                total += usage[0]
+        return total
+
+    def stop(self):
+        self.tell("stop")
+        for process in self.processes:
+            try:
+                process.stdin.close()
+            except OSError:
+                pass
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def default_processes(bots):
+    return max(1, min(4, math.ceil(bots / 250)))
+
+
+def run_point(options, bots, log=print):
+    """One measured run with C{bots} bots; returns its result dict."""
+    secret = options.jwt_secret or secrets.token_urlsafe(32)
+    server = None
+    workdir = None
+    if options.url is None:
+        workdir = tempfile.TemporaryDirectory(prefix="rpg-bench-")
+        side = options.map_size or map_side_for(bots, options.density)
+        maps_dir = write_open_map(Path(workdir.name) / "maps", "bench", side, side)
+        server = SpawnedServer(Path(workdir.name) / "data", maps_dir, secret,
+                               python=options.server_python or sys.executable,
+                               extra_args=options.server_arg)
+        log(f"[{bots} bots] map {side}x{side}, preparing accounts")
+        prepare_accounts(server.database_url, bots, "bench", side, side, seed=options.seed)
+        server.start()
+        base_url, ws_url, pid = server.base_url, server.ws_url, server.pid
+    else:
+        base_url = options.url.rstrip("/")
+        ws_url = base_url.replace("http", "ws", 1) + "/ws"
+        pid = options.server_pid
+        if options.database:
+            prepare_accounts(options.database, bots, options.map, options.map_size or 64,
+                             options.map_size or 64, seed=options.seed)
+    workers = None
+    try:
+        idle = process_usage(pid) if pid else None
+        processes = options.processes or default_processes(bots)
+        log(f"[{bots} bots] connecting in {processes} processes")
+        connect_started = time.monotonic()
+        workers = Workers(ws_url, bots, processes, secret, options.connect_rate,
+                          options.chat_every, options.seed)
+        ready = workers.collect("ready", 60 + bots / options.connect_rate)
+        connected = sum(r["connected"] for r in ready)
+        log(f"[{bots} bots] {connected} in after {time.monotonic() - connect_started:.1f} s;"
+            f" warm-up {options.warmup} s, measuring {options.duration} s")
+        start = time.time() + options.warmup
+        end = start + options.duration
+        workers.tell(f"window {start} {end}")
+        time.sleep(max(0.0, start - time.time()))
+        before = report.parse_metrics(scrape(base_url))
+        usage_before = process_usage(pid) if pid else None
+        bots_cpu_before = workers.cpu_seconds()
+        rss_peak = 0
+        while time.time() < end:
+            time.sleep(min(1.0, max(0.0, end - time.time())))
+            usage = process_usage(pid) if pid else None
+            if usage:
+                rss_peak = max(rss_peak, usage[1])
+        after = report.parse_metrics(scrape(base_url))
+        usage_after = process_usage(pid) if pid else None
+        bots_cpu = workers.cpu_seconds() - bots_cpu_before
+        results = workers.collect("result", 30)
+    finally:
+        if workers is not None:
+            workers.stop()
+        if server is not None:
+            server.stop()
+        if workdir is not None:
+            if options.keep_logs and server is not None and server.log_path.exists():
+                Path(options.keep_logs).mkdir(parents=True, exist_ok=True)
+                target = Path(options.keep_logs) / f"server-{bots}.log"
+                target.write_bytes(server.log_path.read_bytes())
+            workdir.cleanup()
+    return summarise(bots, processes, ready, results, before, after, idle, usage_before,
+                     usage_after, rss_peak, bots_cpu, options)
+
+
+def summarise(bots, processes, ready, results, before, after, idle, usage_before,
+              usage_after, rss_peak, bots_cpu, options):
+    duration = options.duration
+    connected = sum(r["connected"] for r in ready)
+    failed = {}
+    for r in ready:
+        for reason, n in r["failed"].items():
+            failed[reason] = failed.get(reason, 0) + n
+    rtt = report.LatencyHistogram()
+    move_errors, chat_errors = {}, {}
+    chat_sent = bytes_in = frames_in = closed_early = 0
+    for r in results:
+        stats = r["stats"]
+        rtt.merge(report.LatencyHistogram.from_json(stats["move_rtt"]))
+        for code, n in stats["move_errors"].items():
+            move_errors[code] = move_errors.get(code, 0) + n
+        for code, n in stats["chat_errors"].items():
+            chat_errors[code] = chat_errors.get(code, 0) + n
+        chat_sent += stats["chat_sent"]
+        bytes_in += stats["bytes_in"]
+        frames_in += stats["frames_in"]
+        closed_early += stats["closed_early"]
+    tick = report.summarise_tick(before, after)
+    tick["missed"] = (report.metric(after, "rpg_ticks_missed_total")
+                      - report.metric(before, "rpg_ticks_missed_total"))
+    phases = sorted(report.labelled(after, "rpg_tick_phase_seconds_count", "phase"))
+    tick["phases"] = {p: report.summarise_tick(before, after, "rpg_tick_phase_seconds", phase=p)
+                      for p in phases}
+    players = connected or None
+    server_bytes = (report.metric(after, "rpg_bytes_out_total")
+                    - report.metric(before, "rpg_bytes_out_total"))
+    cpu = rss_start = rss_end = rss_per_player = None
+    if usage_before and usage_after:
+        cpu = (usage_after[0] - usage_before[0]) / duration
+        rss_end = max(rss_peak, usage_after[1])
+    if idle:
+        rss_start = idle[1]
+        if rss_end is not None and players:
+            rss_per_player = (rss_end - rss_start) / players / 1024
+    ticks = tick["count"] or None
+    result = {
+        "bots": {"requested": bots, "connected": connected, "failed": failed,
+                 "processes": processes, "closed_early": closed_early,
+                 "cpu_percent": round(100 * bots_cpu / duration, 1)},
+        "duration_s": duration, "warmup_s": options.warmup,
+        "tick": tick,
+        "move": {"count": rtt.count, "per_second": rtt.count / duration,
+                 "rtt_p50_ms": _ms(rtt.percentile(0.5)), "rtt_p99_ms": _ms(rtt.percentile(0.99)),
+                 "rtt_max_ms": _ms(rtt.maximum if rtt.count else None),
+                 "rtt_mean_ms": _ms(rtt.mean()), "errors": move_errors},
+        "chat": {"sent": chat_sent, "errors": chat_errors},
+        "traffic": {
+            "bytes_per_player_s": bytes_in / players / duration if players else None,
+            "server_bytes_per_player_s": (server_bytes / players / duration
+                                          if players and server_bytes else None),
+            "frames_per_player_s": frames_in / players / duration if players else None},
+        "server": {
+            "cpu_percent": round(cpu * 100, 1) if cpu is not None else None,
+            "rss_mb_start": _mb(rss_start), "rss_mb_end": _mb(rss_end),
+            "rss_kb_per_player": round(rss_per_player, 1) if rss_per_player else None},
+        "cost": {
+            "tick_us_per_player": (tick["mean_ms"] * 1000 / players
+                                   if players and tick["mean_ms"] else None),
+            "cpu_us_per_player_tick": (cpu * duration / ticks / players * 1e6
+                                       if cpu is not None and ticks and players else None)},
+    }
+    result["targets"] = check_targets(result)
+    return result
+
+
+def check_targets(result):
+    tick, move, server = result["tick"], result["move"], result["server"]
+
+    def at_most(value, limit):
+        return value is not None and value <= limit
+    return {
+        "tick p99 <= 25 ms": at_most(tick["p99_ms"], TARGETS["tick_p99_ms"]),
+        "no missed tick": tick["missed"] == 0,
+        "move p99 <= 100 ms": at_most(move["rtt_p99_ms"], TARGETS["move_p99_ms"]),
+        "<= 100 KB/player": at_most(server["rss_kb_per_player"], TARGETS["rss_kb_per_player"]),
+    }
+
+
+def _ms(seconds):
+    return None if seconds is None else round(seconds * 1000, 3)
+
+
+def _mb(n):
+    return None if n is None else round(n / 1048576, 1)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="rpg-bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bots", type=int, default=100)
+    parser.add_argument("--curve", default=None,
+                        help="comma-separated bot counts, one fresh server each: 100,250,500")
+    parser.add_argument("--duration", type=float, default=30.0, help="measured seconds")
+    parser.add_argument("--warmup", type=float, default=5.0,
+                        help="seconds between the last bot in and the measurement")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="bot worker processes [default: one per 250 bots, at most 4]")
+    parser.add_argument("--connect-rate", type=float, default=200.0,
+                        help="bot connections per second, all workers together")
+    parser.add_argument("--chat-every", type=float, default=30.0,
+                        help="mean seconds between a bot's local chat lines (0: never)")
+    parser.add_argument("--url", default=None,
+                        help="an already running server (http://host:port); default: spawn one")
+    parser.add_argument("--spawn-server", action="store_true",
+                        help="start a fresh server for each run (the default without --url)")
+    parser.add_argument("--server-pid", type=int, default=None,
+                        help="with --url: the server's pid, for CPU and memory")
+    parser.add_argument("--database", default=None,
+                        help="with --url: the server's database, to make bench accounts in")
+    parser.add_argument("--map", default="samplemap", help="with --url: the map bots start on")
+    parser.add_argument("--map-size", type=int, default=None,
+                        help="tiles per side of the map [default: sized for --density]")
+    parser.add_argument("--density", type=float, default=4.0, help="bots per 16x16 chunk")
+    parser.add_argument("--jwt-secret", default=None,
+                        help="the server's token secret (with --url); spawned: a fresh one")
+    parser.add_argument("--server-python", default=None,
+                        help="Python to run the spawned server with (e.g. under py-spy)")
+    parser.add_argument("--server-arg", action="append", default=[],
+                        help="an extra option for the spawned server's 'rpg' (repeatable)")
+    parser.add_argument("--keep-logs", default=None, help="copy server logs to this directory")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", default=None, help="write the results here as JSON")
+    options = parser.parse_args(argv)
+    if options.url is not None and options.spawn_server:
+        parser.error("--url and --spawn-server exclude each other")
+    if options.url is not None and options.jwt_secret is None:
+        parser.error("--url needs --jwt-secret (the server's) to mint bot tokens")
+    if options.duration <= 0 or options.bots <= 0:
+        parser.error("--duration and --bots must be positive")
+    options.points = ([int(n) for n in options.curve.split(",")] if options.curve
+                      else [options.bots])
+    return options
+
+
+def main(argv=None):
+    options = parse_args(argv)
+    results = []
+
+    def log(message):
+        print(message, file=sys.stderr, flush=True)
+    try:
+        for bots in options.points:
+            result = run_point(options, bots, log)
+            results.append(result)
+            print(report.run_table(result), flush=True)
+            print(flush=True)
+    except BenchError as e:
+        log(f"rpg-bench: {e}")
+        return 1
+    if len(results) > 1:
+        print(report.curve_table(results))
+    if options.json:
+        with open(options.json, "w") as f:
+            json.dump({"runs": results, "argv": sys.argv[1:]}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""
+Numbers from a run: latency histograms, Prometheus scrapes, the table.
+"""
+
+import math
+import re
+
+# Log buckets 2 % wide: a percentile is known to within 2 %.
+_LOG_BASE = math.log(1.02)
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+class LatencyHistogram:
+    """
+    Durations in log-spaced buckets, mergeable across processes
+    (C{to_json}/C{from_json}, C{merge}).
+    """
+
+    def __init__(self, buckets=None, count=0, total=0.0, maximum=0.0):
+        self.buckets = dict(buckets or {})  # bucket index -> count
+        self.count = count
+        self.total = total
+        self.maximum = maximum
+
+    def add(self, seconds):
+        index = int(math.log(max(seconds, 1e-6) * 1e6) / _LOG_BASE)
+        self.buckets[index] = self.buckets.get(index, 0) + 1
+        self.count += 1
+        self.total += seconds
+        if seconds > self.maximum:
+            self.maximum = seconds
+
+    def merge(self, other):
+        for index, n in other.buckets.items():
+            self.buckets[index] = self.buckets.get(index, 0) + n
+        self.count += other.count
+        self.total += other.total
+        self.maximum = max(self.maximum, other.maximum)
+
+    def percentile(self, q):
+        """The C{q} quantile (0..1) in seconds, or C{None} without samples."""
+        if not self.count:
+            return None
+        rank = q * self.count
+        seen = 0
+        for index in sorted(self.buckets):
+            seen += self.buckets[index]
+            if seen >= rank:
+                # the bucket's geometric middle
+                return math.exp((index + 0.5) * _LOG_BASE) / 1e6
+        return self.maximum
+
+    def mean(self):
+        return self.total / self.count if self.count else None
+
+    def to_json(self):
+        return {"buckets": {str(k): v for k, v in self.buckets.items()}, "count": self.count,
+                "total": self.total, "maximum": self.maximum}
+
+    @classmethod
+    def from_json(cls, data):
+        return cls({int(k): v for k, v in data["buckets"].items()}, data["count"],
+                   data["total"], data["maximum"])
+
+
+def parse_metrics(text):
+    """
+    Prometheus text exposition -> C{{(name, frozenset(labels)): value}}.
+    """
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = _SAMPLE.match(line)
+        if match is None:
+            continue
+        name, labels, value = match.groups()
+        label_set = frozenset(_LABEL.findall(labels or ""))
+        try:
+            samples[(name, label_set)] = float(value)
+        except ValueError:
+            continue
+    return samples
+
+
+def metric(samples, name, **labels):
+    """One sample's value (0 when absent)."""
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def metric_sum(samples, name):
+    """The sum of a metric over all its label values."""
+    return sum(v for (n, _), v in samples.items() if n == name)
+
+
+def labelled(samples, name, label):
+    """C{{label value: sample value}} for one metric."""
+    found = {}
+    for (n, labels), v in samples.items():
+        if n == name:
+            for key, value in labels:
+                if key == label:
+                    found[value] = v
+    return found
+
+
+def histogram_delta(before, after, name, **labels):
+    """
+    The buckets observed between two scrapes of a Prometheus histogram.
+
+    @return: C{(buckets, count, sum)} where C{buckets} is a sorted list of
+        C{(upper bound, cumulative count)}.
+    """
+    bounds = {}
+    for (n, label_set), value in after.items():
+        if n != name + "_bucket":
+            continue
+        label_dict = dict(label_set)
+        le = label_dict.pop("le", None)
+        if le is None or label_dict != labels:
+            continue
+        earlier = before.get((n, label_set), 0.0)
+        bounds[float(le)] = value - earlier
+    buckets = sorted(bounds.items())
+    count = metric(after, name + "_count", **labels) - metric(before, name + "_count", **labels)
+    total = metric(after, name + "_sum", **labels) - metric(before, name + "_sum", **labels)
+    return buckets, count, total
+
+
+def bucket_quantile(q, buckets):
+    """
+    Estimate a quantile from cumulative buckets, as PromQL's
+    C{histogram_quantile} does: linear within the bucket it falls in; the
+    highest finite bound when it falls in C{+Inf}.
+    """
+    if not buckets or buckets[-1][1] <= 0:
+        return None
+    rank = q * buckets[-1][1]
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, cumulative in buckets:
+        if cumulative >= rank:
+            if math.isinf(bound):
+                return lower_bound
+            if cumulative == lower_count:
+                return bound
+            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (
+                cumulative - lower_count)
+        lower_bound, lower_count = bound, cumulative
+    return lower_bound
+
+
+def summarise_tick(before, after, name="rpg_tick_seconds", **labels):
+    """p50, p99, mean and count of a tick histogram between two scrapes."""
+    buckets, count, total = histogram_delta(before, after, name, **labels)
+    return {"count": int(count),
+            "p50_ms": _ms(bucket_quantile(0.5, buckets)),
+            "p99_ms": _ms(bucket_quantile(0.99, buckets)),
+            "mean_ms": _ms(total / count) if count else None}
+
+
+def _ms(seconds):
+    return None if seconds is None else round(seconds * 1000, 3)
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def curve_table(results):
+    """The headline numbers of several runs, one row each."""
+    columns = [
+        ("bots", lambda r: r["bots"]["connected"], 0),
+        ("tick p50 ms", lambda r: r["tick"]["p50_ms"], 2),
+        ("tick p99 ms", lambda r: r["tick"]["p99_ms"], 2),
+        ("tick mean ms", lambda r: r["tick"]["mean_ms"], 2),
+        ("missed", lambda r: r["tick"]["missed"], 0),
+        ("move p50 ms", lambda r: r["move"]["rtt_p50_ms"], 1),
+        ("move p99 ms", lambda r: r["move"]["rtt_p99_ms"], 1),
+        ("µs/player/tick", lambda r: r["cost"]["tick_us_per_player"], 1),
+        ("CPU µs/player/tick", lambda r: r["cost"]["cpu_us_per_player_tick"], 1),
+        ("B/player/s", lambda r: r["traffic"]["bytes_per_player_s"], 0),
+        ("server CPU %", lambda r: r["server"]["cpu_percent"], 0),
+        ("KB/player", lambda r: r["server"]["rss_kb_per_player"], 1),
+        ("bots CPU %", lambda r: r["bots"]["cpu_percent"], 0),
+    ]
+    header = "| " + " | ".join(name for name, _, _ in columns) + " |"
+    rule = "|" + "|".join("---:" for _ in columns) + "|"
+    rows = [header, rule]
+    for result in results:
+        cells = []
+        for _, get, digits in columns:
+            try:
+                value = get(result)
+            except (KeyError, TypeError):
+                value = None
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and digits == 0:
+                value = str(int(round(value)))
+            cells.append(fmt(value, digits))
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def run_table(result):
+    """One run, as readable lines."""
+    tick, move, server, traffic, cost = (result["tick"], result["move"], result["server"],
+                                         result["traffic"], result["cost"])
+    bots = result["bots"]
+    lines = [
+        f"bots           {bots['connected']} connected of {bots['requested']}"
+        f" ({bots['failed']} failed) in {bots['processes']} processes;"
+        f" window {result['duration_s']} s after {result['warmup_s']} s warm-up",
+        f"tick           p50 {fmt(tick['p50_ms'], 2)} ms  p99 {fmt(tick['p99_ms'], 2)} ms"
+        f"  mean {fmt(tick['mean_ms'], 2)} ms  ({tick['count']} ticks, {fmt(tick['missed'], 0)}"
+        " missed)",
+    ]
+    for phase, numbers in sorted(tick.get("phases", {}).items()):
+        lines.append(f"  {phase:<12} p50 {fmt(numbers['p50_ms'], 2)} ms  p99"
+                     f" {fmt(numbers['p99_ms'], 2)} ms  mean {fmt(numbers['mean_ms'], 3)} ms")
+    lines += [
+        f"move           {move['count']} moves ({fmt(move['per_second'], 0)}/s), round trip p50"
+        f" {fmt(move['rtt_p50_ms'], 1)} ms  p99 {fmt(move['rtt_p99_ms'], 1)} ms"
+        f"  max {fmt(move['rtt_max_ms'], 1)} ms; errors {move['errors'] or 'none'}",
+        f"chat           {result['chat']['sent']} sent, {result['chat']['errors'] or 'no'} errors",
+        f"traffic        {fmt(traffic['bytes_per_player_s'], 0)} B/player/s"
+        f" (server count {fmt(traffic['server_bytes_per_player_s'], 0)}),"
+        f" {fmt(traffic['frames_per_player_s'], 1)} frames/player/s",
+        f"server         CPU {fmt(server['cpu_percent'], 0)} % of a core, RSS"
+        f" {fmt(server['rss_mb_start'], 1)} -> {fmt(server['rss_mb_end'], 1)} MB"
+        f" ({fmt(server['rss_kb_per_player'], 1)} KB/player)",
+        f"cost           tick {fmt(cost['tick_us_per_player'], 1)} µs/player/tick;"
+        f" server CPU {fmt(cost['cpu_us_per_player_tick'], 1)} µs/player/tick",
+        f"bots           CPU {fmt(bots['cpu_percent'], 0)} % of a core",
+    ]
+    targets = result.get("targets")
+    if targets:
+        lines.append("targets        " + ", ".join(
+            f"{name} {'ok' if ok else 'MISSED'}" for name, ok in targets.items()))
+    return "\n".join(lines)

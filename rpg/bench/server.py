@@ -1,0 +1,160 @@
+"""
+The server under test: an open map made for the bench, the server spawned
+as C{twistd -n rpg}, and what it costs as read from C{/proc} and
+C{/metrics}.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import rpg
+
+REPO_ROOT = Path(rpg.__file__).resolve().parent.parent
+CHUNK_TILES = 16
+
+TSX = """<?xml version="1.0" encoding="UTF-8"?>
+<tileset version="1.10" tiledversion="1.10.2" name="bench" tilewidth="32" tileheight="32" tilecount="4" columns="4">
+ <image source="bench.png" width="128" height="32"/>
+</tileset>
+"""
+
+
+def map_side_for(bots, density):
+    """Tiles per side of a square map holding C{density} bots per chunk."""
+    chunks = max(1.0, bots / density)
+    side_chunks = max(3, round(chunks ** 0.5))
+    return side_chunks * CHUNK_TILES
+
+
+def write_open_map(directory, name, width, height):
+    """An open field of C{width} x C{height} tiles, the spawn in the middle."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    row = ",".join(["1"] * width)
+    ground = ",\n".join([row] * height)
+    row0 = ",".join(["0"] * width)
+    collision = ",\n".join([row0] * height)
+    spawn = f'<object id="1" type="player_spawn" x="{width // 2 * 32}" y="{height // 2 * 32}"/>'
+    tmx = f"""<?xml version="1.0" encoding="UTF-8"?>
+<map version="1.10" tiledversion="1.10.2" orientation="orthogonal" renderorder="right-down" width="{width}" height="{height}" tilewidth="32" tileheight="32" infinite="0" nextlayerid="4" nextobjectid="2">
+ <tileset firstgid="1" source="bench.tsx"/>
+ <layer id="1" name="ground" width="{width}" height="{height}"><data encoding="csv">
+{ground}
+</data></layer>
+ <layer id="2" name="collision" width="{width}" height="{height}"><data encoding="csv">
+{collision}
+</data></layer>
+ <objectgroup id="3" name="objects">{spawn}</objectgroup>
+</map>
+"""
+    (directory / "bench.tsx").write_text(TSX)
+    (directory / f"{name}.tmx").write_text(tmx)
+    return directory
+
+
+def python_env(**extra):
+    """The environment for our child processes: this checkout importable."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare_accounts(database_url, count, map_id, width, height, prefix="bench", seed=1):
+    subprocess.run(
+        [sys.executable, "-m", "rpg.bench.accounts", "--database", database_url,
+         "--count", str(count), "--prefix", prefix, "--map", map_id,
+         "--width", str(width), "--height", str(height), "--seed", str(seed)],
+        check=True, env=python_env(), stdout=subprocess.DEVNULL)
+
+
+class SpawnedServer:
+    """C{twistd -n rpg} in a child process, on a free loopback port."""
+
+    def __init__(self, data_dir, maps_dir, secret, start_map="bench", port=None,
+                 python=sys.executable, extra_args=()):
+        self.data_dir = Path(data_dir)
+        self.maps_dir = Path(maps_dir)
+        self.secret = secret
+        self.start_map = start_map
+        self.port = port or free_port()
+        self.python = python
+        self.extra_args = list(extra_args)
+        self.process = None
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        self.log_path = self.data_dir / "server.log"
+
+    @property
+    def database_url(self):
+        return f"sqlite:///{self.data_dir / 'rpg.sqlite3'}"
+
+    def start(self, timeout=30.0):
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        command = [self.python, "-c", "from twisted.scripts.twistd import run; run()",
+                   "-n", "--pidfile=", "--logfile", str(self.log_path), "rpg",
+                   "--listen", f"tcp:{self.port}:interface=127.0.0.1",
+                   "--data-dir", str(self.data_dir), "--maps", str(self.maps_dir),
+                   "--start-map", self.start_map, *self.extra_args]
+        self.process = subprocess.Popen(
+            command, env=python_env(RPG_JWT_SECRET=self.secret), cwd=str(self.data_dir),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited ({self.process.returncode}): "
+                                   f"{self.process.stderr.read().decode()[-2000:]}"
+                                   f" -- see {self.log_path}")
+            try:
+                with urllib.request.urlopen(self.base_url + "/health", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the server did not answer /health in {timeout} s")
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def stop(self, timeout=30.0):
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def process_usage(pid):
+    """C{(cpu seconds, rss bytes)} of a process, from C{/proc}; C{None} if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/status") as f:
+            rss = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    # utime and stime are fields 14 and 15; fields[0] here is field 3
+    return (int(fields[11]) + int(fields[12])) / ticks, rss
+
+
+def scrape(base_url, timeout=5.0):
+    with urllib.request.urlopen(base_url + "/metrics", timeout=timeout) as response:
+        return response.read().decode()

@@ -1,0 +1,109 @@
+"""
+rpg-bench: its arithmetic, and one short real run against a spawned server.
+
+The run checks that the bench works and reports sane numbers; it asserts no
+timing target (those are checked by running the bench, not in CI).
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rpg.bench import report
+from rpg.bench.server import REPO_ROOT, map_side_for, python_env
+
+METRICS_BEFORE = """\
+# HELP rpg_tick_seconds Duration of a whole tick
+# TYPE rpg_tick_seconds histogram
+rpg_tick_seconds_bucket{le="0.001"} 10.0
+rpg_tick_seconds_bucket{le="0.01"} 10.0
+rpg_tick_seconds_bucket{le="+Inf"} 10.0
+rpg_tick_seconds_count 10.0
+rpg_tick_seconds_sum 0.005
+rpg_ticks_missed_total 1.0
+"""
+
+METRICS_AFTER = """\
+rpg_tick_seconds_bucket{le="0.001"} 10.0
+rpg_tick_seconds_bucket{le="0.01"} 110.0
+rpg_tick_seconds_bucket{le="+Inf"} 110.0
+rpg_tick_seconds_count 110.0
+rpg_tick_seconds_sum 0.505
+rpg_ticks_missed_total 3.0
+rpg_tick_phase_seconds_count{phase="visibility"} 4.0
+"""
+
+
+def test_tick_quantiles_come_from_the_buckets_observed_between_two_scrapes():
+    """Only the 100 ticks between the scrapes count, interpolated within their bucket."""
+    before = report.parse_metrics(METRICS_BEFORE)
+    after = report.parse_metrics(METRICS_AFTER)
+    summary = report.summarise_tick(before, after)
+    assert summary["count"] == 100
+    assert summary["p50_ms"] == pytest.approx(5.5)
+    assert summary["mean_ms"] == pytest.approx(5.0)
+
+
+def test_a_quantile_in_the_infinite_bucket_is_the_highest_finite_bound():
+    """Like PromQL, a quantile beyond the last bound reports that bound."""
+    assert report.bucket_quantile(0.99, [(0.01, 1.0), (float("inf"), 100.0)]) == 0.01
+
+
+def test_labelled_metrics_are_read_by_label():
+    """parse_metrics keeps labels, so per-phase series can be told apart."""
+    samples = report.parse_metrics(METRICS_AFTER)
+    assert report.labelled(samples, "rpg_tick_phase_seconds_count", "phase") == {"visibility": 4.0}
+    assert report.metric(samples, "rpg_ticks_missed_total") == 3.0
+
+
+def test_latency_histograms_merge_across_workers():
+    """Merged histograms give the percentiles of all samples, to within 2 %."""
+    a, b = report.LatencyHistogram(), report.LatencyHistogram()
+    for _ in range(99):
+        a.add(0.010)
+    b.add(0.500)
+    merged = report.LatencyHistogram.from_json(a.to_json())
+    merged.merge(b)
+    assert merged.count == 100
+    assert merged.percentile(0.5) == pytest.approx(0.010, rel=0.02)
+    assert merged.percentile(1.0) == pytest.approx(0.500, rel=0.02)
+    assert merged.maximum == 0.5
+
+
+def test_the_map_grows_with_the_bots_at_constant_density():
+    """Four times the bots at the same density: twice the side."""
+    assert map_side_for(1024, 4) == 2 * map_side_for(256, 4)
+
+
+@pytest.fixture(scope="module")
+def short_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "run.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "rpg.bench.cli", "--bots", "5", "--duration", "3",
+         "--warmup", "0.5", "--chat-every", "1", "--json", str(out)],
+        env=python_env(), cwd=str(REPO_ROOT), capture_output=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr.decode()[-3000:]
+    return json.loads(out.read_text())["runs"][0], completed.stdout.decode()
+
+
+def test_a_short_run_connects_every_bot_and_measures_moves(short_run):
+    """Five bots against a spawned server: all in, moving, with positive round trips."""
+    result, _ = short_run
+    assert result["bots"]["connected"] == 5
+    assert result["bots"]["failed"] == {}
+    assert result["move"]["count"] > 5
+    assert 0 < result["move"]["rtt_p50_ms"] <= result["move"]["rtt_p99_ms"]
+    assert result["chat"]["sent"] > 0
+
+
+def test_a_short_run_reads_the_server_side_numbers(short_run):
+    """Ticks, traffic, CPU and memory come back from /metrics and /proc."""
+    result, table = short_run
+    assert 40 <= result["tick"]["count"] <= 70  # 3 s at 20 TPS
+    assert result["tick"]["p50_ms"] > 0
+    assert result["traffic"]["bytes_per_player_s"] > 0
+    assert result["server"]["rss_mb_end"] > 0
+    assert result["server"]["cpu_percent"] is not None
+    assert "tick" in table and "move" in table
