@@ -84,12 +84,31 @@ class WorldService(Service):
         return self.world.welcome_payload(player_id)
 
     def leave(self, player_id):
-        """Take a player out and save it; returns a Deferred firing once saved."""
+        """
+        Take a player out and save it; returns a Deferred firing once saved.
+
+        When ground items changed, they and every other unsaved player go in
+        the same cut: an item moved between an inventory and the ground must
+        never be saved on one side only.
+        """
         client = self.clients.pop(player_id, None)
         if client is None:
             return defer.succeed(None)
         state = self.world.remove_player(player_id)
-        return self.persistence.save([state], released=[player_id])
+        ground = self.ground_items_snapshot()
+        others = []
+        if ground is not None:
+            others = [p for p in self.world.dirty_player_ids() if p in self.clients]
+            self.world.mark_saved(others)
+        states = [state] + [self.world.character_state(p) for p in others]
+        d = self.persistence.save(states, ground, released=[player_id])
+
+        def failed(failure):
+            self.world.mark_unsaved(others)
+            if ground is not None:
+                self.world.mark_ground_items_unsaved()
+            return failure
+        return d.addErrback(failed)
 
     def submit(self, client, request):
         self.queue.append((client, request))
@@ -178,6 +197,8 @@ class WorldService(Service):
         def failed(failure):
             self.log.failure("Snapshot failed; the players stay marked for the next", failure)
             self.world.mark_unsaved(dirty)
+            if ground is not None:
+                self.world.mark_ground_items_unsaved()
         self._saving.addErrback(failed).addBoth(done)
 
     def ground_items_snapshot(self):
