@@ -275,6 +275,8 @@ export class Game {
         ev.preventDefault();
         return chat_input.focus();
       }
+      const tab = { KeyI: "inventory", KeyE: "equipment", KeyK: "skills" }[ev.code];
+      if (tab) return this.panel.show_tab(tab);
       const direction = direction_for_key(ev.code);
       if (!direction) return;
       ev.preventDefault();

@@ -75,8 +75,10 @@ export class Movement {
           if (!this.queued) this.queued = direction; // try the same step again when allowed
           return;
         }
-        // Blocked, off the map or lost: wait one cooldown rather than hammer the server.
+        // Blocked, off the map or lost: wait one cooldown rather than hammer the server,
+        // and walk into the same wall again only on a new key press.
         this.next_allowed = this.now() + this.cooldown_ms;
+        if (err.code === "MOVEMENT_BLOCKED" || err.code === "MOVEMENT_OUT_OF_BOUNDS") this.release(direction);
         this.on_error(err);
       },
     );

@@ -71,6 +71,10 @@ export class Hud {
   }
 
   error_line(text) {
+    const now = performance.now();
+    const last = this.last_error_line;
+    if (last && last.text === text && now - last.at < TOAST_REPEAT_MS * 2) return;
+    this.last_error_line = { text, at: now };
     this.chat_line({ channel: "error", who: "", text });
   }
 

@@ -51,3 +51,10 @@ test("a blocked move is reported and not retried", async () => {
   r.advance(1000);
   assert.deepEqual([r.movement.tick(), r.errors], [null, ["MOVEMENT_BLOCKED"]]);
 });
+
+test("holding a key against a wall sends no further moves that way", async () => {
+  const r = rig([() => Promise.reject(new GameError("MOVEMENT_BLOCKED"))]);
+  await r.movement.press("LEFT");
+  r.advance(2000);
+  assert.deepEqual([r.movement.tick(), r.sent], [null, ["LEFT"]]);
+});
