@@ -60,6 +60,9 @@ class Hub(Service):
         previous = await self.presence.claim(entry)
         try:
             await self._hand_over(previous, account.player_id)
+            # Online first, then load: an offline change (rpg-admin) either
+            # commits before the load or is refused.
+            await self.world.persistence.mark_online([account.player_id])
             character = await self.store.load_character(account.player_id)
             if character is None:
                 raise AuthenticationFailed("No character for this account", reason="no_character")

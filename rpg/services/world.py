@@ -75,9 +75,6 @@ class WorldService(Service):
         """Put a player into the world; returns the messages that follow the welcome."""
         self.world.add_player(character, self.clock.seconds())
         self.clients[client.player_id] = client
-        self.persistence.mark_online([client.player_id]).addErrback(
-            lambda f: self.log.failure("Recording {player} online failed", f,
-                                       player=client.player_id))
         return self.world.welcome_messages(client.player_id)
 
     def welcome_payload(self, player_id):

@@ -3,13 +3,14 @@ The WebSocket edge: decode, hand to the session, encode.  Nothing else.
 """
 
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
-from twisted.logger import Logger
 
 from rpg.session import Session
 
 
 class GameProtocol(WebSocketServerProtocol):
-    log = Logger()
+    # No C{log} of our own: Autobahn logs every frame at debug level through
+    # C{self.log}, and its txaio logger drops those cheaply; a Twisted
+    # Logger here would format and write each one.
     session = None
 
     def onConnect(self, request):
@@ -42,8 +43,11 @@ class GameProtocol(WebSocketServerProtocol):
             self.sendPreparedMessage(prepared)
 
     def _close(self, code, reason):
+        # sendClose() only takes 1000 and 3000-4999 from applications; the
+        # protocol needs 1001 and 1008 too, which RFC 6455 lets a server send.
         if self.state == WebSocketServerProtocol.STATE_OPEN:
-            self.sendClose(code, reason)
+            self.sendCloseFrame(code=code, reasonUtf8=reason.encode("utf-8")[:123],
+                                isReply=False)
 
 
 class GameFactory(WebSocketServerFactory):

@@ -163,7 +163,14 @@ class GameClient:
     def events_of(self, message_type):
         return [m["payload"] for m in self.events if m["type"] == message_type]
 
+    def wait_closed(self, timeout=DEFAULT_TIMEOUT):
+        """@return: Deferred firing with C{(code, reason)} once the server closed us."""
+        d = defer.Deferred()
+        self.closed.addBoth(lambda result: (d.called or d.callback(result), result)[1])
+        d.addTimeout(timeout, reactor)
+        return d
+
     def close(self):
         if self.protocol is not None and not self.closed.called:
             self.protocol.sendClose(1000)
-        return self.closed
+        return self.wait_closed()
