@@ -8,9 +8,18 @@ import { Movement, direction_for_key } from "./movement.js";
 import { parse_chat_input } from "./chat.js";
 import { SidePanel } from "./ui_panels.js";
 import { Hud } from "./ui_hud.js";
+import { GameError } from "./errors.js";
 import * as S from "./state.js";
 
 const CHUNK_CHECK_MS = 250;
+
+/** What the player reads after using an item. */
+export function describe_use(reply, name) {
+  const healed = /^restored_(\d+)_hp$/.exec(reply?.effect || "");
+  if (reply?.result === "consumed") return healed ? `You eat the ${name}: +${healed[1]} HP.` : `You use the ${name}.`;
+  if (reply?.result === "equipped") return `You equip the ${name}.`;
+  return `You use the ${name}.`;
+}
 
 export class Game {
   /** on_auth_lost(message) sends the player back to the login screen. */
@@ -225,9 +234,14 @@ export class Game {
 
   item_action(name, slot, extra) {
     switch (name) {
-      case "use":
-        return this.act("cmd_inventory_use", { slot });
+      case "use": {
+        const name = this.state.inventory[slot]?.name || "it";
+        return this.act("cmd_inventory_use", { slot }, (reply) => describe_use(reply, name));
+      }
       case "drop":
+        if (extra != null && !(Number.isInteger(extra) && extra > 0)) {
+          return this.show_error(new GameError("INVENTORY_INVALID_QUANTITY"));
+        }
         return this.act("cmd_inventory_drop", extra == null ? { slot } : { slot, quantity: extra });
       case "equip":
         return this.act("cmd_equipment_equip", { inventory_slot: slot, equipment_slot: extra });

@@ -183,7 +183,12 @@ export class Renderer {
       ctx.strokeRect(hx + 0.5, hy + 0.5, t - 1, t - 1);
     }
 
-    for (const g of this.state.ground_items.values()) this._draw_ground_item(g, screen(g.x, g.y), t);
+    const occupied = new Set([...this.state.entities.values()].map((e) => `${e.x},${e.y}`));
+    for (const g of this.state.ground_items.values()) {
+      const [sx, sy] = screen(g.x, g.y);
+      // Beside whoever stands on it, so it stays visible.
+      this._draw_ground_item(g, [sx + (occupied.has(`${g.x},${g.y}`) ? 10 : 0), sy], t);
+    }
 
     const me = own_entity_id(this.state);
     const drawn = [...this.state.entities.values()]
@@ -234,7 +239,7 @@ export class Renderer {
     ctx.stroke();
     if (g.quantity > 1) this._text(String(g.quantity), cx + 9, sy + t - 2, "#ffe08a", 10, "left");
     if (this.hover && this.hover.x === g.x && this.hover.y === g.y) {
-      this._text(item_name(this.state, g.item_id), cx, sy - 2, "#ffe08a", 11);
+      this._text(g.name || item_name(this.state, g.item_id), cx, sy - 2, "#ffe08a", 11);
     }
   }
 

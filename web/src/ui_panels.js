@@ -158,8 +158,13 @@ export class SidePanel {
   _render_inventory() {
     this.state.inventory.forEach((item, slot) => {
       const el = this.inventory_slots[slot];
-      el.replaceChildren();
       el.classList.toggle("selected", this.selected?.kind === "inventory" && this.selected.key === slot);
+      // Rebuilt only when the item changes: replacing the node under the mouse
+      // between two clicks would swallow a double-click.
+      const key = item ? `${item.item_id}:${item.quantity}:${item.name}` : "";
+      if (el.dataset.key === key) return;
+      el.dataset.key = key;
+      el.replaceChildren();
       el.dataset.itemId = item ? item.item_id : "";
       el.title = item ? `${item.name}${item.quantity > 1 ? ` ×${item.quantity}` : ""}` : "";
       if (!item) return;
@@ -178,13 +183,18 @@ export class SidePanel {
     for (const slot of EQUIPMENT_SLOTS) {
       const item = this.state.equipment[slot];
       const el = this.equipment_slots[slot];
-      el.replaceChildren();
       el.classList.toggle("selected", this.selected?.kind === "equipment" && this.selected.key === slot);
+      if (item) {
+        for (const [stat, value] of Object.entries(item.stats || {})) totals[stat] = (totals[stat] || 0) + value;
+      }
+      const key = item ? `${item.item_id}:${item.name}` : "";
+      if (el.dataset.key === key) continue;
+      el.dataset.key = key;
+      el.replaceChildren();
       el.dataset.itemId = item ? item.item_id : "";
       if (item) {
         el.append(item_icon(item, item.name));
         el.title = `${slot}: ${item.name}`;
-        for (const [stat, value] of Object.entries(item.stats || {})) totals[stat] = (totals[stat] || 0) + value;
       } else {
         el.title = slot;
       }
