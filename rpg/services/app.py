@@ -121,7 +121,7 @@ class RpgService(MultiService):
         if self.port is None:
             return
         await self.port.stopListening()
-        grace = self.tunables.shutdown_grace_s
+        grace = self.tunables.shutdown_grace_s if self.hub.sessions else 0
         self.hub.broadcast_shutdown("The server is shutting down", grace)
         if grace:
             await task.deferLater(self.reactor, grace, lambda: None)
