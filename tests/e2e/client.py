@@ -9,7 +9,7 @@ import msgpack
 from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
 from twisted.internet import defer, reactor
 from twisted.internet.endpoints import clientFromString
-from twisted.web.client import Agent, readBody
+from twisted.web.client import Agent, PartialDownloadError, readBody
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IBodyProducer
 from zope.interface import implementer
@@ -42,7 +42,10 @@ async def http(method, url, body=None, content_type=b"application/json", raw=Non
     headers = Headers({b"content-type": [content_type]}) if data is not None else None
     response = await agent.request(method.encode(), url.encode(), headers,
                                    _Body(data) if data is not None else None)
-    text = await readBody(response)
+    try:
+        text = await readBody(response)
+    except PartialDownloadError as e:
+        text = e.response
     try:
         parsed = json.loads(text)
     except ValueError:
