@@ -1,0 +1,128 @@
+"""ChatService rules with task.Clock and in-process presence and bus."""
+
+import dataclasses
+
+import pytest
+from twisted.internet import defer, task
+
+from rpg.config import Tunables
+from rpg.models import PresenceEntry
+from rpg.protocol.errors import error_code
+from rpg.services.chat import ChatService, ProfanityFilter, load_word_list
+from rpg.store.presence import MemoryBus, MemoryPresence
+from rpg.world.errors import GameError
+
+
+class FakeClient:
+    def __init__(self, player_id, username, role="player"):
+        self.player_id, self.username, self.role = player_id, username, role
+        self.frames = []
+
+    def send_frame(self, frame):
+        self.frames.append(frame)
+
+
+class FakeWorld:
+    def __init__(self, near):
+        self.near = near
+
+    def players_near(self, player_id, radius):
+        return self.near
+
+
+class FakeWorldService:
+    def __init__(self, clients, near):
+        self.clients = {c.player_id: c for c in clients}
+        self.world = FakeWorld(near)
+
+
+def make_chat(clock, clients, near=(), **tunables):
+    service = FakeWorldService(clients, list(near))
+    chat = ChatService("s1", MemoryPresence(), MemoryBus(), service,
+                       dataclasses.replace(Tunables(), **tunables), clock)
+    chat.startService()
+    return chat
+
+
+def send(chat, *args):
+    d = defer.ensureDeferred(chat.send(*args))
+    results = []
+    d.addBoth(results.append)
+    return results[0]
+
+
+def code_of(result):
+    assert not isinstance(result, dict), result
+    return error_code(result.value) if result.check(GameError) else repr(result)
+
+
+def test_filter_masks_whole_words_case_insensitively():
+    """Whole listed words become stars of the same length; parts of words stay."""
+    f = ProfanityFilter(["darn", "heck"])
+    assert f("Darn it, HECK! darning heckle darn.") == "**** it, ****! darning heckle ****."
+
+
+def test_default_word_list_loads():
+    """The shipped word list loads and skips comments."""
+    words = load_word_list()
+    assert words and not any(w.startswith("#") for w in words)
+
+
+def test_rate_limit_follows_the_clock():
+    """One message per cooldown; the next is allowed once the clock has moved on."""
+    clock = task.Clock()
+    alice = FakeClient(1, "alice")
+    chat = make_chat(clock, [alice], near=[1])
+    assert send(chat, alice, "local", "one")["recipients"] == ["alice"]
+    result = send(chat, alice, "local", "two")
+    assert code_of(result) == "CHAT_RATE_LIMITED"
+    assert result.value.details["retry_after_ms"] == 1000
+    clock.advance(0.6)
+    assert send(chat, alice, "local", "three").value.details["retry_after_ms"] == 400
+    clock.advance(0.4)
+    assert send(chat, alice, "local", "four")["channel"] == "local"
+
+
+def test_refused_message_does_not_start_the_cooldown():
+    """An invalid message leaves the cooldown untouched."""
+    clock = task.Clock()
+    alice = FakeClient(1, "alice")
+    chat = make_chat(clock, [alice], near=[1])
+    assert code_of(send(chat, alice, "local", "")) == "CHAT_EMPTY_MESSAGE"
+    assert send(chat, alice, "local", "ok")["recipients"] == ["alice"]
+
+
+@pytest.mark.parametrize("channel,message,code", [
+    (None, "hi", "CHAT_INVALID_CHANNEL"),
+    ("LOCAL", "hi", "CHAT_INVALID_CHANNEL"),
+    ("local", None, "CHAT_EMPTY_MESSAGE"),
+    ("local", 42, "INVALID_MESSAGE_FORMAT"),
+    ("local", "é" * 257, "CHAT_MESSAGE_TOO_LONG"),
+    ("global", "hi", "CHAT_PERMISSION_DENIED"),
+    ("dm", "hi", "CHAT_DM_RECIPIENT_NOT_FOUND"),
+])
+def test_refusals(channel, message, code):
+    """Each bad request has its code."""
+    alice = FakeClient(1, "alice")
+    chat = make_chat(task.Clock(), [alice], near=[1])
+    assert code_of(send(chat, alice, channel, message)) == code
+
+
+def test_chat_length_is_counted_in_characters():
+    """256 characters are accepted even when they take more bytes."""
+    alice = FakeClient(1, "alice")
+    chat = make_chat(task.Clock(), [alice], near=[1])
+    assert send(chat, alice, "local", "é" * 256)["recipients"] == ["alice"]
+
+
+def test_global_from_another_process_is_delivered_once():
+    """A global message from another server id is delivered; our own echo is not re-delivered."""
+    clock = task.Clock()
+    mod = FakeClient(1, "mod", role="moderator")
+    other = FakeClient(2, "other")
+    chat = make_chat(clock, [mod, other])
+    chat.presence.claim(PresenceEntry(1, "mod", "s1", "c1"))
+    chat.presence.claim(PresenceEntry(2, "other", "s1", "c2"))
+    reply = send(chat, mod, "global", "hello")
+    assert reply["recipients"] == ["mod", "other"]
+    assert len(other.frames) == 1 and len(mod.frames) == 1
