@@ -154,9 +154,11 @@ class GroundItems:
         if item is None or now >= item.despawn_at or not item.visible_to(player_id, now):
             raise ItemNotFound()
         player = self.world.players[player_id]
-        if (player.map_id != item.map_id
-                or max(abs(player.x - item.x), abs(player.y - item.y)) > 1):
-            raise PickupOutOfRange(distance=max(abs(player.x - item.x), abs(player.y - item.y)))
+        if player.map_id != item.map_id:
+            raise PickupOutOfRange(distance=None)
+        distance = max(abs(player.x - item.x), abs(player.y - item.y))
+        if distance > 1:
+            raise PickupOutOfRange(distance=distance)
         defn = inv.definition(self.catalog, item.item_id)
         changes = inv.add_item(player.inventory, defn, item.quantity)
         self._remove(item)

@@ -238,9 +238,10 @@ def test_pickup_range_is_chebyshev_one(game, x, y, ok):
     if ok:
         assert game.pickup_item(1, "ground_item_1", 2.0)["item"]["quantity"] == 5
     else:
-        with pytest.raises(PickupOutOfRange):
+        with pytest.raises(PickupOutOfRange) as info:
             game.pickup_item(1, "ground_item_1", 2.0)
-        assert "ground_item_1" in [f"ground_item_{n}" for n in game.ground.items]
+        assert info.value.details == {"distance": max(abs(x - 5), abs(y - 5))}
+        assert 1 in game.ground.items
 
 
 def test_pickup_from_another_map_is_out_of_range(game):
