@@ -33,13 +33,18 @@ def unique_name(prefix):
 
 
 @contextlib.contextmanager
-def player_page(browser, base_url, name):
-    """A fresh browser context and page on the client; on failure a screenshot is kept."""
+def player_page(browser, base_url, name, before_load=None):
+    """
+    A fresh browser context and page on the client; on failure a screenshot is
+    kept. C{before_load(page)} may set the page up before the client loads.
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    if before_load is not None:
+        before_load(page)
     page.goto(base_url + "/")
     try:
         yield page

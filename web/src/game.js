@@ -99,6 +99,7 @@ export class Game {
     this.hud.hide_shutdown();
     this.hud.hide_death();
     this.movement.reset();
+    this.movement.enabled = true;
     this.chunks.reset(welcome.map_id);
     if (this.assets_for !== welcome.map_id) {
       this.assets_for = welcome.map_id;
