@@ -1,25 +1,11 @@
 """End to end: dropping and picking up ground items over a real WebSocket."""
 
-import os
-
-import pytest
 import pytest_twisted
 from twisted.internet import reactor, task
 
 from rpg.services import commands
 
-from .server import database_urls, running_server
-
-
-@pytest.fixture(params=database_urls())
-def database(request, tmp_path):
-    """SQLite, and PostgreSQL when RPG_TEST_DATABASE_URL is set."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/items.sqlite3"
-    from tests.store.conftest import reset_postgres
-    url = os.environ["RPG_TEST_DATABASE_URL"]
-    reset_postgres(url)
-    return url
+from .server import running_server
 
 
 async def round_trip(client):
@@ -42,9 +28,9 @@ async def wait_until(condition, timeout=5.0):
 
 
 @pytest_twisted.ensureDeferred
-async def test_drop_is_private_then_public_then_picked_up(tmp_path, database):
+async def test_drop_is_private_then_public_then_picked_up(tmp_path, db_url):
     """A drop is shown to its owner only, reaches others when public, and one pickup takes it."""
-    async with running_server(tmp_path, database_url=database,
+    async with running_server(tmp_path, database_url=db_url,
                               ground_item_private_s=1.0) as server:
         owner = await server.player("olga_1")
         other = await server.player("otto_2")
@@ -152,9 +138,9 @@ async def test_racing_pickups_in_one_tick(tmp_path, monkeypatch):
 
 
 @pytest_twisted.ensureDeferred
-async def test_ground_items_survive_restart_and_ids_continue(tmp_path, database):
+async def test_ground_items_survive_restart_and_ids_continue(tmp_path, db_url):
     """A dropped item is in the welcome after a restart, and new ids continue after it."""
-    async with running_server(tmp_path, database_url=database, ground_item_private_s=0.0,
+    async with running_server(tmp_path, database_url=db_url, ground_item_private_s=0.0,
                               snapshot_interval_s=0.2) as server:
         player = await server.player("uma_7")
         gid = (await player.request("cmd_inventory_drop", {"slot": 2}))["payload"]["ground_item_id"]
@@ -163,7 +149,7 @@ async def test_ground_items_survive_restart_and_ids_continue(tmp_path, database)
             return bool(await server.service.store.load_ground_items())
         await wait_until(saved)
         await player.close()
-    async with running_server(tmp_path, database_url=database) as server:
+    async with running_server(tmp_path, database_url=db_url) as server:
         newcomer = await server.player("vic_8")
         welcome_ground = newcomer.events_of("event_ground_items_update")[0]
         assert [e["ground_item_id"] for e in welcome_ground["added"]] == [gid]
