@@ -15,6 +15,7 @@ from zope.interface import implementer
 from rpg.interfaces import IClient
 from rpg.protocol.envelope import (
     EnvelopeError, decode_request, encode_error, encode_event, encode_internal_error)
+from rpg.protocol.errors import error_code
 from rpg.world.errors import (
     AuthenticationFailed, GameError, InvalidAuthPayload, MissingToken)
 
@@ -31,6 +32,8 @@ _connection_numbers = itertools.count(1)
 @implementer(IClient)
 class Session:
     log = Logger()
+    # The server's L{rpg.services.metrics.Metrics}, set by the edge.
+    metrics = None
 
     def __init__(self, hub, send, close, clock, tunables, peer="unknown"):
         self.hub = hub
@@ -87,8 +90,10 @@ class Session:
         try:
             request = decode_request(data, is_binary, self.tunables.max_message_bytes)
         except EnvelopeError as e:
-            self.send_frame(encode_error(e.request_id, e.error))
+            self.reply_error(e.request_id, e.error)
             return
+        if self.metrics is not None:
+            self.metrics.messages_in.labels(request.type).inc()
         if request.type == "cmd_authenticate":
             if self.state == "playing":
                 self.reply_error(request.id, AuthenticationFailed(
@@ -103,6 +108,8 @@ class Session:
 
     # -- replies
     def reply_error(self, request_id, error):
+        if self.metrics is not None:
+            self.metrics.errors.labels(error_code(error)).inc()
         self.send_frame(encode_error(request_id, error))
 
     def send_event(self, message_type, payload):
@@ -136,6 +143,8 @@ class Session:
             self._auth_failed(request_id, failure.value)
         else:
             self.log.failure("Login failed unexpectedly", failure)
+            if self.metrics is not None:
+                self.metrics.errors.labels("INTERNAL_SERVER_ERROR").inc()
             self.send_frame(encode_internal_error(request_id))
         self._drain_pending()
 

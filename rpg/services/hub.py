@@ -13,6 +13,7 @@ from twisted.logger import Logger
 
 from rpg.models import PresenceEntry
 from rpg.protocol.envelope import encode, encode_error, encode_event, encode_success
+from rpg.protocol.errors import error_code
 from rpg.world import chunks
 from rpg.world.errors import AuthenticationFailed, GameError
 
@@ -141,6 +142,7 @@ class Hub(Service):
             try:
                 result = handler(session, request)
             except GameError as e:
+                self._count_error(error_code(e))
                 session.send_frame(encode_error(request.id, e))
             else:
                 if isinstance(result, defer.Deferred):
@@ -160,11 +162,18 @@ class Hub(Service):
 
     def _async_failed(self, session, request, failure):
         if failure.check(GameError):
+            self._count_error(error_code(failure.value))
             session.send_frame(encode_error(request.id, failure.value))
         else:
+            self._count_error("INTERNAL_SERVER_ERROR")
             self.log.failure("{type} failed", failure, type=request.type)
             from rpg.protocol.envelope import encode_internal_error
             session.send_frame(encode_internal_error(request.id))
+
+    def _count_error(self, code):
+        metrics = getattr(self.world, "metrics", None)
+        if metrics is not None:
+            metrics.errors.labels(code).inc()
 
     def _query_chunks(self, session, request):
         return {"chunks": chunks.query_chunks(self.maps, request.payload)}

@@ -14,6 +14,7 @@ from twisted.internet import defer, task
 from twisted.logger import Logger
 
 from rpg.protocol.envelope import encode_error, encode_event, encode_internal_error, encode_success
+from rpg.protocol.errors import error_code
 from rpg.world.errors import GameError
 
 from . import commands
@@ -67,6 +68,7 @@ class WorldService(Service):
         player_ids = list(self.clients)
         states = [self.world.remove_player(player_id) for player_id in player_ids]
         self.clients.clear()
+        self._count_players()
         await self.persistence.save(states, self.ground_items_snapshot(), released=player_ids)
         self.log.info("Saved {n} players at shutdown", n=len(states))
 
@@ -75,6 +77,7 @@ class WorldService(Service):
         """Put a player into the world; returns the messages that follow the welcome."""
         self.world.add_player(character, self.clock.seconds())
         self.clients[client.player_id] = client
+        self._count_players()
         return self.world.welcome_messages(client.player_id)
 
     def welcome_payload(self, player_id):
@@ -91,6 +94,7 @@ class WorldService(Service):
         client = self.clients.pop(player_id, None)
         if client is None:
             return defer.succeed(None)
+        self._count_players()
         state = self.world.remove_player(player_id)
         ground = self.ground_items_snapshot()
         others = []
@@ -149,10 +153,12 @@ class WorldService(Service):
                     raise NotImplementedError(request.type)
                 payload = handler(self, client, request.payload, now)
             except GameError as e:
+                self._count_error(error_code(e))
                 client.send_frame(encode_error(request.id, e))
             except Exception:
                 self.log.failure("{type} from {player} failed", type=request.type,
                                  player=client.player_id)
+                self._count_error("INTERNAL_SERVER_ERROR")
                 client.send_frame(encode_internal_error(request.id))
             else:
                 client.send_frame(encode_success(request.id, payload))
@@ -173,6 +179,16 @@ class WorldService(Service):
         clients = [self.clients[p] for p in player_ids if p in self.clients]
         if clients:
             self.fanout(clients, encode_event(message_type, payload))
+            if self.metrics is not None:
+                self.metrics.messages_out.labels(message_type).inc(len(clients))
+
+    def _count_players(self):
+        if self.metrics is not None:
+            self.metrics.players_online.set(len(self.clients))
+
+    def _count_error(self, code):
+        if self.metrics is not None:
+            self.metrics.errors.labels(code).inc()
 
     # -- persistence
     def snapshot(self):
