@@ -55,7 +55,7 @@ class GameProtocol(WebSocketServerProtocol):
     def _send(self, frame):
         if self.state == WebSocketServerProtocol.STATE_OPEN:
             if self.send_queue or self._perMessageCompress is not None:
-                self.sendMessage(frame, isBinary=True)
+                self._send_message(frame)
             else:
                 self.transport.write(binary_frame(frame))
             metrics = self.factory.metrics
@@ -66,9 +66,19 @@ class GameProtocol(WebSocketServerProtocol):
         """Send a frame made by L{binary_frame} from C{payload}."""
         if self.state == WebSocketServerProtocol.STATE_OPEN:
             if self.send_queue or self._perMessageCompress is not None:
-                self.sendMessage(payload, isBinary=True)
+                self._send_message(payload)
             else:
                 self.transport.write(framed)
+
+    def _send_message(self, payload):
+        # Autobahn applies the incoming message cap to what we send too; it
+        # is meant for clients' messages only (chunk replies are large).
+        limit = self.maxMessagePayloadSize
+        self.maxMessagePayloadSize = 0
+        try:
+            self.sendMessage(payload, isBinary=True)
+        finally:
+            self.maxMessagePayloadSize = limit
 
     def _close(self, code, reason):
         # sendClose() only takes 1000 and 3000-4999 from applications; the

@@ -1,5 +1,3 @@
-import os
-
 import pytest
 
 from .server import database_urls
@@ -10,7 +8,7 @@ def db_url(request, tmp_path):
     """The database of an end-to-end test: SQLite, and PostgreSQL when configured."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/e2e.sqlite3"
-    from tests.store.conftest import reset_postgres
-    url = os.environ["RPG_TEST_DATABASE_URL"]
+    from tests.store.conftest import postgres_url, reset_postgres
+    url = postgres_url()
     reset_postgres(url)
     return url

@@ -35,7 +35,8 @@ async def test_local_reaches_three_chunks_not_four(tmp_path):
         assert reply["type"] == "resp_success"
         assert sorted(reply["payload"]["recipients"]) == ["near", "sender"]
         assert reply["payload"]["channel"] == "local" and reply["payload"]["message_id"]
-        event = await near.wait_for_event("event_chat_message", lambda p: p["channel"] == "local")
+        event = await near.wait_for_event("event_chat_message", lambda p: p["channel"] == "local",
+                                          include_past=True)
         assert {k: event["payload"][k] for k in ("username", "message", "channel")} == {
             "username": "sender", "message": "hello", "channel": "local"}
         assert isinstance(event["payload"]["timestamp"], float)
@@ -67,7 +68,8 @@ async def test_dm_reaches_only_recipient_and_sender(tmp_path):
                                   {"channel": "dm", "message": "psst", "recipient": "ben_2"})
         assert reply["type"] == "resp_success"
         assert reply["payload"]["recipients"] == ["amy_1", "Ben_2"]
-        event = await ben.wait_for_event("event_chat_message", lambda p: p["channel"] == "dm")
+        event = await ben.wait_for_event("event_chat_message", lambda p: p["channel"] == "dm",
+                                         include_past=True)
         assert event["payload"]["recipient"] == "Ben_2"
         assert event["payload"]["username"] == "amy_1"
         assert [p["message"] for p in chat_events(amy)] == ["psst"]
@@ -112,7 +114,7 @@ async def test_global_needs_moderator(tmp_path):
         reply = await mod.request("cmd_chat_send", {"channel": "global", "message": "hear ye"})
         assert sorted(reply["payload"]["recipients"]) == ["mod_1", "pat_1"]
         event = await player.wait_for_event("event_chat_message",
-                                            lambda p: p["channel"] == "global")
+                                            lambda p: p["channel"] == "global", include_past=True)
         assert event["payload"]["message"] == "hear ye"
 
 

@@ -1,0 +1,97 @@
+"""
+Two ``twistd rpg`` processes sharing PostgreSQL and Valkey: one login per
+player across processes, and chat that crosses from one to the other.
+"""
+
+import pytest
+import pytest_twisted
+
+from tests.store.conftest import postgres_url, reset_postgres
+from tests.store.test_presence_contract import valkey_url
+
+from .client import GameClient, http
+from .proc import TwistdServer
+from .tmx import open_field, write_map
+
+SECRET = "two-process-test-secret-0123456789abcdef"
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    database = postgres_url()
+    valkey = valkey_url()
+    reset_postgres(database)
+    maps = write_map(tmp_path / "maps", "shared", open_field(width=32, height=32))
+    options = ["--database", database, "--valkey", valkey, "--maps", str(maps),
+               "--jwt-secret", SECRET, "--data-dir", str(tmp_path / "data")]
+    first = TwistdServer(tmp_path / "a", *options)
+    try:
+        first.wait_ready()  # the first one migrates the schema
+        second = TwistdServer(tmp_path / "b", *options).wait_ready()
+    except Exception:
+        first.kill()
+        raise
+    yield first, second
+    for server in (first, second):
+        server.stop()
+
+
+async def player(server, username, role=None):
+    status, _, _ = await http("POST", server.base_url + "/auth/register",
+                              {"username": username, "password": "password123"})
+    assert status in (201, 409)
+    status, body, _ = await http("POST", server.base_url + "/auth/login",
+                                 {"username": username, "password": "password123"})
+    assert status == 200
+    client = await GameClient.connect(server.ws_url)
+    reply = await client.request("cmd_authenticate", {"token": body["access_token"]})
+    assert reply["type"] == "event_welcome", (reply, server.log()[-3000:])
+    await client.wait_for_event("event_ground_items_update", include_past=True)
+    return client
+
+
+@pytest_twisted.ensureDeferred
+async def test_login_on_second_process_closes_first_with_4001(cluster):
+    """Logging in on process B closes the connection on process A with 4001, after saving it."""
+    a, b = cluster
+    on_a = await player(a, "roamer")
+    reply = await on_a.request("cmd_move", {"direction": "DOWN"})
+    moved_to = reply["payload"]["new_position"]
+    on_b = await player(b, "roamer")
+    code, reason = await on_a.wait_closed(timeout=10)
+    assert (code, reason) == (4001, "logged in elsewhere")
+    welcome = on_b.frames[0]["payload"]
+    assert (welcome["x"], welcome["y"]) == (moved_to["x"], moved_to["y"])
+    reply = await on_b.request("cmd_move", {"direction": "UP"})
+    assert reply["type"] == "resp_success"
+    await on_b.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_global_chat_and_dm_cross_processes(cluster):
+    """A moderator's global message and a DM reach a player on the other process."""
+    a, b = cluster
+    import psycopg2
+    mod = await player(a, "modder")
+    connection = psycopg2.connect(postgres_url())
+    with connection, connection.cursor() as cursor:
+        cursor.execute("UPDATE accounts SET role = 'moderator' WHERE username_lower = 'modder'")
+    connection.close()
+    await mod.close()
+    mod = await player(a, "modder")
+    listener = await player(b, "listener")
+    reply = await mod.request("cmd_chat_send", {"channel": "global", "message": "hello B"})
+    assert reply["type"] == "resp_success", reply
+    assert sorted(reply["payload"]["recipients"]) == ["listener", "modder"]
+    event = await listener.wait_for_event("event_chat_message",
+                                          lambda p: p["channel"] == "global", timeout=10,
+                                          include_past=True)
+    assert event["payload"]["message"] == "hello B"
+    reply = await listener.request("cmd_chat_send",
+                                   {"channel": "dm", "message": "psst", "recipient": "MODDER"})
+    assert reply["payload"]["recipients"] == ["listener", "modder"]
+    event = await mod.wait_for_event("event_chat_message", lambda p: p["channel"] == "dm",
+                                     timeout=10, include_past=True)
+    assert (event["payload"]["message"], event["payload"]["recipient"]) == ("psst", "modder")
+    await mod.close()
+    await listener.close()
