@@ -12,7 +12,9 @@ Exit codes: 0 done, 1 refused or failed (one line on stderr), 2 bad usage.
 
 import argparse
 import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Awaitable, Callable
 
 from twisted.internet.defer import Deferred
@@ -43,16 +45,18 @@ class AdminCommand:
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[..., Awaitable[str]]
+    needs_store: bool = True
 
 
 COMMANDS = {}
 
 
-def admin_command(name, help, configure=lambda parser: None):
-    """Register the decorated C{async run(args, store)} as subcommand C{name}."""
+def admin_command(name, help, configure=lambda parser: None, needs_store=True):
+    """Register the decorated C{async run(args, store)} as subcommand C{name}
+    (C{store} is C{None} for a command that C{needs_store=False})."""
 
     def register(run):
-        COMMANDS[name] = AdminCommand(name, help, configure, run)
+        COMMANDS[name] = AdminCommand(name, help, configure, run, needs_store)
         return run
 
     return register
@@ -228,6 +232,101 @@ async def teleport_command(args, store):
     return f"{character.username} is now at ({character.x}, {character.y}) on {character.map_id}"
 
 
+def _configure_give(parser):
+    parser.add_argument("username", metavar="USER")
+    parser.add_argument("item", metavar="ITEM", help="an item key (bronze_sword) or id (5)")
+    parser.add_argument("quantity", metavar="QTY", type=int, nargs="?", default=1)
+    parser.add_argument(
+        "--maps",
+        metavar="DIR",
+        help="the server's maps directory, whose items.toml defines the items"
+        " (default: the server's own default)",
+    )
+
+
+def load_catalog(directory):
+    """The item catalog the server uses with maps directory C{directory}."""
+    from rpg.tap import default_maps_dir
+    from rpg.world.items import ContentError, load_items
+
+    fallback = default_maps_dir()
+    path = Path(directory or fallback) / "items.toml"
+    if not path.exists():
+        path = fallback / "items.toml"
+    try:
+        return load_items(path)
+    except ContentError as exc:
+        raise AdminError(f"cannot load items: {exc}") from None
+
+
+@admin_command("give", "put items into an offline player's inventory", _configure_give)
+async def give_command(args, store):
+    from rpg.world.errors import GameError
+    from rpg.world.inventory import add_item
+
+    catalog = load_catalog(args.maps)
+    try:
+        item = catalog.resolve(args.item)
+    except GameError:
+        raise AdminError(f"unknown item: {args.item}") from None
+    if args.quantity < 1:
+        raise AdminError("QTY must be at least 1")
+    await require_offline(store, args.username)
+
+    def give(character):
+        # Runs inside the store's transaction: a full inventory changes nothing.
+        try:
+            add_item(character.inventory, item, args.quantity)
+        except GameError:
+            raise AdminError(
+                f"{character.username}'s inventory has no room for {args.quantity} x {item.key}"
+            ) from None
+
+    character = await store.update_offline_character(args.username, give)
+    return f"gave {args.quantity} x {item.key} (item {item.item_id}) to {character.username}"
+
+
+def _configure_broadcast(parser):
+    parser.add_argument("message", metavar="MESSAGE")
+    parser.add_argument(
+        "--valkey",
+        metavar="URL",
+        help="the redis://host:port/db the servers share (required: only Valkey reaches them)",
+    )
+
+
+@admin_command("broadcast", "send a System chat message to every player on every server",
+               _configure_broadcast, needs_store=False)
+async def broadcast_command(args, store):
+    import msgpack
+
+    from rpg.services.chat import SYSTEM_CHANNEL, system_event
+    from rpg.store.valkey import connect_valkey
+
+    if not args.valkey:
+        raise AdminError(
+            "cannot reach a running server: broadcast needs --valkey URL (servers started "
+            "without --valkey share nothing another process can reach)")
+    if not args.message.strip():
+        raise AdminError("the message is empty")
+    try:
+        connection = await connect_valkey(args.valkey)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from None
+    except Exception as exc:
+        raise AdminError(f"cannot reach Valkey at {args.valkey}: {_one_line(exc)}") from None
+    try:
+        message = msgpack.packb({"origin": "rpg-admin",
+                                 "event": system_event(args.message, time.time())})
+        receivers = await connection.execute(
+            "PUBLISH", connection.bus.channel_key(SYSTEM_CHANNEL), message)
+    finally:
+        await connection.close()
+    if not receivers:
+        raise AdminError(f"no running server is listening on {args.valkey}")
+    return f"broadcast delivered to {receivers} server process(es)"
+
+
 # -- running
 
 
@@ -247,6 +346,17 @@ async def run(args, clock=None, out=None, err=None):
     out = out or sys.stdout
     err = err or sys.stderr
     command = COMMANDS[args.command]
+    if not command.needs_store:
+        try:
+            message = await command.run(args, None)
+        except AdminError as exc:
+            print(f"rpg-admin: {exc}", file=err)
+            return 1
+        except Exception as exc:
+            print(f"rpg-admin: {type(exc).__name__}: {_one_line(exc)}", file=err)
+            return 1
+        print(message, file=out)
+        return 0
     try:
         store = open_store(database_url(args), clock=clock)
     except (ValueError, OSError) as exc:

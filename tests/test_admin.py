@@ -265,3 +265,58 @@ def test_cli_exit_codes(tmp_path):
     assert refused.stderr == "rpg-admin: no such user: nobody\n"
     usage = run_cli("--database", database, "teleport", "alice", "x", "1")
     assert usage.returncode == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_give_by_key_and_by_id(rpg_admin):
+    """give adds items by key or id; stackables merge, others take a slot each."""
+    assert await rpg_admin("give", "alice", "coins", "250") == 0
+    assert rpg_admin.out.startswith("gave 250 x coins")
+    assert await rpg_admin("give", "alice", "coins", "50") == 0
+    from rpg.tap import default_maps_dir
+    from rpg.world.items import load_items
+    catalog = load_items(default_maps_dir() / "items.toml")
+    sword = catalog.by_key("bronze_sword")
+    assert await rpg_admin("give", "alice", str(sword.item_id), "2") == 0
+    inventory = (await stored(rpg_admin, "character")).inventory
+    coins = catalog.by_key("coins").item_id
+    assert [s.quantity for s in inventory.values() if s.item_id == coins] == [300]
+    assert [s.quantity for s in inventory.values() if s.item_id == sword.item_id] == [1, 1]
+
+
+@pytest_twisted.ensureDeferred
+async def test_give_refusals(rpg_admin):
+    """give refuses an unknown item, an online player and a full inventory, changing nothing."""
+    assert await rpg_admin("give", "alice", "excalibur") == 1
+    assert rpg_admin.err == "rpg-admin: unknown item: excalibur\n"
+    assert await rpg_admin("give", "alice", "bronze_sword", "28") == 1
+    assert "no room" in rpg_admin.err
+    assert (await stored(rpg_admin, "character")).inventory == {0: ItemStack(995, 5)}
+    await go_online(rpg_admin)
+    assert await rpg_admin("give", "alice", "bread") == 1
+    assert "online" in rpg_admin.err
+
+
+@pytest_twisted.ensureDeferred
+async def test_broadcast_without_valkey_says_it_cannot_reach_a_server(rpg_admin):
+    """broadcast without --valkey fails with a clear message."""
+    assert await rpg_admin("broadcast", "hello") == 1
+    assert rpg_admin.err.startswith("rpg-admin: cannot reach a running server")
+
+
+@pytest_twisted.ensureDeferred
+async def test_broadcast_reaches_players_through_valkey(tmp_path):
+    """broadcast publishes a System message that a server sharing the Valkey delivers."""
+    from tests.e2e.server import running_server
+    from tests.store.test_presence_contract import valkey_url
+    url = valkey_url()
+    async with running_server(tmp_path, valkey_url=url) as server:
+        client = await server.player("listener_b")
+        tool = Admin(f"sqlite:///{tmp_path / 'unused.sqlite3'}", Clock())
+        assert await tool("broadcast", "Restart in 5 minutes", "--valkey", url) == 0
+        assert tool.out.startswith("broadcast delivered to")
+        event = await client.wait_for_event(
+            "event_chat_message", lambda p: p["message"] == "Restart in 5 minutes",
+            include_past=True)
+        assert (event["payload"]["username"], event["payload"]["channel"]) == ("System", "system")
+        await client.close()

@@ -29,6 +29,12 @@ SYSTEM_CHANNEL = "chat.system"
 SYSTEM_NAME = "System"
 
 
+def system_event(message, timestamp):
+    """An C{event_chat_message} payload from System."""
+    return {"username": SYSTEM_NAME, "message": message, "channel": "system",
+            "timestamp": timestamp}
+
+
 def load_word_list(path=None):
     if path:
         with open(path, encoding="utf-8") as f:
@@ -80,8 +86,7 @@ class ChatService(Service):
 
     # -- payloads
     def system_payload(self, message):
-        return {"username": SYSTEM_NAME, "message": message, "channel": "system",
-                "timestamp": self.clock.seconds()}
+        return system_event(message, self.clock.seconds())
 
     # -- sending
     async def handle(self, session, payload):

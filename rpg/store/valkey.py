@@ -378,6 +378,10 @@ class ValkeyBus:
         subscriber.on_message = self._received
         commands.on_restored.append(self._publishing_back)
 
+    def channel_key(self, channel):
+        """The Valkey channel that carries bus channel C{channel}."""
+        return self._channel(channel)
+
     def _channel(self, channel):
         return (self._prefix + channel).encode()
 
