@@ -18,11 +18,11 @@ setup: $(BIN)/twistd
 client:
 	@sh tools/build-client.sh
 
+# Runs this checkout's code (PYTHONPATH), so edits need no reinstall.
 run: setup client
-	$(BIN)/pip install -q --no-deps --force-reinstall .
-	$(BIN)/twistd -n rpg $(TWISTD_ARGS)
+	PYTHONPATH=$(CURDIR) $(BIN)/twistd -n rpg $(TWISTD_ARGS)
 
-test: setup
+test: setup client
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 clean:

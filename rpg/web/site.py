@@ -2,6 +2,7 @@
 The resource tree: HTTP and the WebSocket on one port.
 """
 
+import sys
 from pathlib import Path
 
 from autobahn.twisted.resource import WebSocketResource
@@ -10,7 +11,15 @@ from twisted.web.server import Site
 
 from .http import HealthResource, JSONNotFound, LoginResource, RegisterResource
 
-WEB_CLIENT_DIR = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
+SOURCE_WEB_CLIENT = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
+INSTALLED_WEB_CLIENT = Path(sys.prefix) / "share" / "rpg" / "web"
+
+
+def default_client_dir():
+    """The built client of this checkout, or the copy installed with the wheel."""
+    if SOURCE_WEB_CLIENT.is_dir():
+        return SOURCE_WEB_CLIENT
+    return INSTALLED_WEB_CLIENT
 MAP_FILE_TYPES = {".tmx": "application/xml", ".tsx": "application/xml", ".png": "image/png"}
 
 
@@ -44,6 +53,11 @@ class MapFiles(resource.Resource):
         return f
 
 
+class NotFoundRoot(resource.Resource):
+    def getChild(self, name, request):
+        return JSONNotFound()
+
+
 class NoClientPage(resource.Resource):
     isLeaf = True
 
@@ -54,12 +68,13 @@ class NoClientPage(resource.Resource):
                 b"on a machine with npm). The server is up: WebSocket at <code>/ws</code>.</p>")
 
 
-def build_site(factory, auth, metrics, health, maps_dir, client_dir=WEB_CLIENT_DIR):
-    if Path(client_dir).is_dir():
+def build_site(factory, auth, metrics, health, maps_dir, client_dir=None):
+    client_dir = client_dir or default_client_dir()
+    if (Path(client_dir) / "index.html").is_file():
         root = static.File(str(client_dir))
         root.childNotFound = JSONNotFound()
     else:
-        root = resource.Resource()
+        root = NotFoundRoot()
         root.putChild(b"", NoClientPage())
     auth_tree = resource.Resource()
     auth_tree.putChild(b"register", RegisterResource(auth))
