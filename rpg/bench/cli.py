@@ -17,6 +17,7 @@ loopback.
 import argparse
 import json
 import math
+import os
 import queue
 import secrets
 import subprocess
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from rpg.bench import report
 from rpg.bench.server import (
-    SpawnedServer, map_side_for, prepare_accounts, process_usage, python_env, scrape,
+    SpawnedServer, machine_busy, map_side_for, prepare_accounts, process_usage, python_env, scrape,
     write_open_map)
 
 TARGETS = {"tick_p99_ms": 25.0, "missed": 0, "move_p99_ms": 100.0, "rss_kb_per_player": 100.0}
@@ -163,6 +164,7 @@ def run_point(options, bots, log=print):
         before = report.parse_metrics(scrape(base_url))
         usage_before = process_usage(pid) if pid else None
         bots_cpu_before = workers.cpu_seconds()
+        machine_before = machine_busy()
         rss_peak = 0
         while time.time() < end:
             time.sleep(min(1.0, max(0.0, end - time.time())))
@@ -172,6 +174,7 @@ def run_point(options, bots, log=print):
         after = report.parse_metrics(scrape(base_url))
         usage_after = process_usage(pid) if pid else None
         bots_cpu = workers.cpu_seconds() - bots_cpu_before
+        machine_after = machine_busy()
         results = workers.collect("result", 30)
     finally:
         if workers is not None:
@@ -184,8 +187,14 @@ def run_point(options, bots, log=print):
                 target = Path(options.keep_logs) / f"server-{bots}.log"
                 target.write_bytes(server.log_path.read_bytes())
             workdir.cleanup()
-    return summarise(bots, processes, ready, results, before, after, idle, usage_before,
-                     usage_after, rss_peak, bots_cpu, options)
+    result = summarise(bots, processes, ready, results, before, after, idle, usage_before,
+                       usage_after, rss_peak, bots_cpu, options)
+    busy = machine_after[0] - machine_before[0]
+    total = machine_after[1] - machine_before[1]
+    cores = os.cpu_count() or 1
+    result["machine"] = {"cores": cores,
+                         "busy_percent": round(100 * cores * busy / total, 1) if total else None}
+    return result
 
 
 def summarise(bots, processes, ready, results, before, after, idle, usage_before,

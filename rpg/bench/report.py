@@ -187,6 +187,7 @@ def curve_table(results):
         ("server CPU %", lambda r: r["server"]["cpu_percent"], 0),
         ("KB/player", lambda r: r["server"]["rss_kb_per_player"], 1),
         ("bots CPU %", lambda r: r["bots"]["cpu_percent"], 0),
+        ("machine busy %", lambda r: r["machine"]["busy_percent"], 0),
     ]
     header = "| " + " | ".join(name for name, _, _ in columns) + " |"
     rule = "|" + "|".join("---:" for _ in columns) + "|"
@@ -236,6 +237,10 @@ def run_table(result):
         f" server CPU {fmt(cost['cpu_us_per_player_tick'], 1)} µs/player/tick",
         f"bots           CPU {fmt(bots['cpu_percent'], 0)} % of a core",
     ]
+    machine = result.get("machine")
+    if machine:
+        lines.append(f"machine        {fmt(machine['busy_percent'], 0)} % busy of"
+                     f" {machine['cores'] * 100} % ({machine['cores']} cores), everything included")
     targets = result.get("targets")
     if targets:
         lines.append("targets        " + ", ".join(

@@ -155,6 +155,14 @@ def process_usage(pid):
     return (int(fields[11]) + int(fields[12])) / ticks, rss
 
 
+def machine_busy():
+    """C{(busy, total)} CPU jiffies of the whole machine, from C{/proc/stat}."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
 def scrape(base_url, timeout=5.0):
     with urllib.request.urlopen(base_url + "/metrics", timeout=timeout) as response:
         return response.read().decode()
