@@ -19,6 +19,7 @@ CLIENT_TYPES = frozenset({
     "cmd_inventory_drop", "cmd_equipment_equip", "cmd_equipment_unequip",
     "cmd_attack", "cmd_pickup_item", "query_chunks", "query_inventory",
     "query_equipment",
+    "cmd_set_auto_retaliate",
 })
 
 

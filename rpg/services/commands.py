@@ -40,6 +40,15 @@ def pickup_item(service, client, payload, now):
     return service.world.pickup_item(client.player_id, payload.get("ground_item_id"), now)
 
 
+def attack(service, client, payload, now):
+    return service.world.fights.attack(client.player_id, payload.get("target_id"),
+                                       payload.get("target_type"), now)
+
+
+def set_auto_retaliate(service, client, payload, now):
+    return service.world.fights.set_auto_retaliate(client.player_id, payload.get("enabled"))
+
+
 HANDLERS = {
     "cmd_move": move,
     "query_inventory": query_inventory,
@@ -49,4 +58,6 @@ HANDLERS = {
     "cmd_equipment_unequip": equipment_unequip,
     "cmd_inventory_drop": inventory_drop,
     "cmd_pickup_item": pickup_item,
+    "cmd_attack": attack,
+    "cmd_set_auto_retaliate": set_auto_retaliate,
 }

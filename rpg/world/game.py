@@ -13,6 +13,7 @@ from rpg.models import CharacterState
 from rpg.world import inventory as inv
 from rpg.world.engine import World
 from rpg.world.entities import EQUIPMENT_SLOTS
+from rpg.world.fights import Fights
 from rpg.world.ground import GroundItems
 from rpg.world.items import visual_payload
 from rpg.world.skills import new_skills, skills_payload
@@ -31,6 +32,7 @@ class GameWorld:
                            rng=self.rng, visual_for=self.visual_for)
         self.events = []  # (player_ids, message_type, payload)
         self.ground = GroundItems(self.world, self.catalog, tunables, self.emit)
+        self.fights = Fights(self)
 
     # -- players
     def new_character(self):
@@ -50,9 +52,12 @@ class GameWorld:
         return {"equipment": visual}
 
     def add_player(self, character, now):
-        return self.world.add_player(character, now)
+        player = self.world.add_player(character, now)
+        self.fights.player_added(player.player_id, now)
+        return player
 
     def remove_player(self, player_id):
+        self.fights.player_leaving(player_id)
         self.ground.player_leaving(player_id)
         return self.world.remove_player(player_id)
 
@@ -99,6 +104,7 @@ class GameWorld:
     # -- the tick
     def step(self, now):
         events = self.world.step(now)
+        events.extend(self.fights.step(now))
         self.ground.step(now)
         return events
 
@@ -131,6 +137,7 @@ class GameWorld:
 
     # -- commands
     def move(self, player_id, direction, now):
+        self.fights.check_can_move(player_id)
         return self.world.move(player_id, direction, now)
 
     def query_inventory(self, player_id):

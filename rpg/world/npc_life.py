@@ -1,0 +1,196 @@
+"""
+The NPCs of a running world: spawned from each map's C{npc_spawns}, stepped
+on a schedule, mirrored into their L{NpcEntity} for observers.
+
+The rules of one step are in L{rpg.world.npcs}; this module decides which
+NPCs step when.  Work per tick is proportional to the NPCs that are due: a
+heap orders them by their next action time (a wander step, a chase step, a
+respawn, an aggression check), and an NPC with nothing to do is not in it.
+An idle aggressive NPC is checked for targets only while a living player
+stands within one chunk of it; otherwise it sleeps until a player moves
+near (L{NpcPopulation.wake_near}).
+"""
+
+import heapq
+import itertools
+
+from rpg.world import npcs as rules
+from rpg.world.combat import TIME_EPSILON
+from rpg.world.entities import NpcEntity
+from rpg.world.maps import CHUNK_SIZE
+
+# How often an idle aggressive NPC with players near looks for a target.
+AGGRO_CHECK_S = 0.6
+
+
+class NpcPopulation:
+    """
+    Every NPC of the world, dead or alive.
+
+    @ivar states: npc id -> L{rules.NpcState}.
+    @ivar entities: npc id -> L{NpcEntity} (in the world while alive).
+    @ivar map_of: npc id -> map id.
+    """
+
+    def __init__(self, world, definitions, now=0.0):
+        self.world = world
+        self.states = {}
+        self.entities = {}
+        self.map_of = {}
+        self._due = {}
+        self._heap = []
+        self._seq = itertools.count()
+        number = itertools.count(1)
+        for map_id in sorted(world.maps):
+            for spawn in world.maps[map_id].npc_spawns:
+                definition = definitions[spawn.npc]
+                npc_id = f"npc_{next(number)}"
+                npc = rules.spawn_npc(npc_id, definition, spawn.x, spawn.y, now,
+                                      spawn.wander_radius)
+                entity = NpcEntity(npc_id[4:], definition.key, definition.name, map_id,
+                                   spawn.x, spawn.y, max_hp=definition.hitpoints)
+                self.states[npc_id] = npc
+                self.entities[npc_id] = entity
+                self.map_of[npc_id] = map_id
+                world.add_entity(entity)
+                self._schedule_after_step(npc, now)
+
+    # -- the schedule
+    def schedule(self, npc_id, at):
+        """Step this NPC at C{at} (C{None}: only when woken)."""
+        self._due[npc_id] = at
+        if at is not None:
+            heapq.heappush(self._heap, (at, next(self._seq), npc_id))
+
+    def wake(self, npc_id, now):
+        """Step this NPC at C{now} unless it is due sooner already."""
+        due = self._due.get(npc_id)
+        if due is None or due > now:
+            self.schedule(npc_id, now)
+
+    def scheduled_at(self, npc_id):
+        return self._due.get(npc_id)
+
+    def pop_due(self, now):
+        """The ids of the NPCs due at C{now}, each once, in time order."""
+        heap, due_at = self._heap, self._due
+        found = []
+        limit = now + TIME_EPSILON
+        while heap and heap[0][0] <= limit:
+            at, _, npc_id = heapq.heappop(heap)
+            if due_at.get(npc_id) == at:
+                due_at[npc_id] = None
+                found.append(npc_id)
+        return found
+
+    def _schedule_after_step(self, npc, now):
+        """Put the NPC back on the schedule for its next action."""
+        definition = npc.definition
+        if npc.state == "dead":
+            at = npc.respawn_at
+        elif npc.state == "in_combat":
+            at = max(npc.next_move_at, now + definition.chase_interval_s)
+        elif npc.state == "returning":
+            at = max(npc.next_move_at, now + TIME_EPSILON)
+        else:
+            at = npc.next_move_at if npc.wander_radius > 0 else None
+            if definition.aggressive and self.players_near(npc):
+                check = now + AGGRO_CHECK_S
+                at = check if at is None else min(at, check)
+        self.schedule(npc.npc_id, at)
+
+    # -- who is near
+    def _chunks_around(self, map_id, x, y):
+        cx, cy = x // CHUNK_SIZE, y // CHUNK_SIZE
+        return [(map_id, cx + dx, cy + dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+
+    def players_near(self, npc):
+        """
+        Entity id -> C{(x, y)} of the living players within one chunk of the
+        NPC's (which covers any aggression radius up to 16 tiles).
+        """
+        viewers = self.world.spatial.viewers
+        entities = self.world.entities
+        found = {}
+        for key in self._chunks_around(self.map_of[npc.npc_id], npc.x, npc.y):
+            for entity_id in viewers.get(key, ()):
+                player = entities[entity_id]
+                if player.current_hp > 0:
+                    found[entity_id] = (player.x, player.y)
+        return found
+
+    def wake_near(self, map_id, x, y, now):
+        """A player arrived at C{(x, y)}: wake the idle aggressive NPCs near it."""
+        members = self.world.spatial.members
+        for key in self._chunks_around(map_id, x, y):
+            for entity_id in members.get(key, ()):
+                npc = self.states.get(entity_id)
+                if npc is not None and npc.state == "idle" and npc.definition.aggressive:
+                    self.wake(entity_id, now)
+
+    # -- stepping
+    def step(self, npc_id, now, rng, target_position):
+        """
+        Run one behaviour step of a due NPC and put it back on the schedule.
+
+        @param target_position: C{target_id -> (x, y)} or C{None} for a
+            living player on the NPC's map.
+        @return: what L{rules.step_npc} returned.
+        """
+        npc = self.states[npc_id]
+        game_map = self.world.maps[self.map_of[npc_id]]
+        if npc.state == "idle" and npc.definition.aggressive:
+            players = self.players_near(npc)
+        elif npc.state == "in_combat" and npc.target is not None:
+            position = target_position(npc.target)
+            players = {} if position is None else {npc.target: position}
+        else:
+            players = {}
+        walkable = _walkable(game_map)
+        outcome = rules.step_npc(npc, now, rng, walkable, players)
+        if outcome == "respawned":
+            self._reenter(npc)
+        else:
+            self.sync(npc)
+        self._schedule_after_step(npc, now)
+        return outcome
+
+    def sync(self, npc):
+        """Copy the NPC's state onto its entity, for observers."""
+        entity = self.entities[npc.npc_id]
+        if entity.chunk_key is None:
+            return
+        world = self.world
+        if (entity.x, entity.y) != (npc.x, npc.y):
+            world.place(entity, entity.map_id, npc.x, npc.y)
+        world.set_field(entity, "facing_direction", npc.facing)
+        world.set_field(entity, "current_hp", npc.hp)
+        world.set_field(entity, "combat_state", rules.combat_state(npc))
+
+    def _reenter(self, npc):
+        entity = self.entities[npc.npc_id]
+        entity.x, entity.y = npc.x, npc.y
+        entity.facing_direction = npc.facing
+        entity.current_hp = npc.hp
+        entity.combat_state = rules.combat_state(npc)
+        self.world.add_entity(entity)
+
+    def died(self, npc_id, now):
+        """
+        The NPC reached 0 HP: it leaves the world (observers see it in
+        C{removed_entities}) and comes back after its respawn time.
+        """
+        npc = self.states[npc_id]
+        rules.kill(npc, now)
+        entity = self.entities[npc_id]
+        entity.combat_state = "dead"
+        entity.current_hp = 0
+        if entity.chunk_key is not None:
+            self.world.remove_entity(npc_id)
+        self.schedule(npc_id, npc.respawn_at)
+
+
+def _walkable(game_map):
+    def is_walkable(x, y):
+        return not game_map.is_blocked(x, y)
+    return is_walkable
