@@ -88,3 +88,24 @@ async def test_players_see_each_other_enter_move_and_leave(tmp_path):
         await b.close()
         await a.wait_for_event("event_game_update",
                                lambda p: b.welcome["payload"]["player_id"] in p["removed_entities"])
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_player_four_chunks_away_sees_nothing(tmp_path):
+    """A player 4 chunks away gets no update about another's moves; a near one does."""
+    from .test_chat import place, wide_map
+    async with running_server(tmp_path, maps_dir=wide_map(tmp_path)) as server:
+        await place(server, "walker_w", 17, 1)
+        await place(server, "near_n", 33, 1)
+        await place(server, "far_f", 17 + 4 * 16, 1)
+        walker = await server.player("walker_w")
+        near, far = await server.player("near_n"), await server.player("far_f")
+        walker_id = f"player_{walker.welcome['payload']['player_id']}"
+        assert walker_id not in [e["id"] for e in far.events_of("event_game_update")[0]["entities"]]
+        await walker.request("cmd_move", {"direction": "DOWN"})
+        await near.wait_for_event("event_game_update",
+                                  lambda p: any(e["id"] == walker_id for e in p["entities"]),
+                                  include_past=True)
+        await walker.request("cmd_chat_send", {"channel": "local", "message": "sync"})
+        assert all(walker_id not in [e["id"] for e in p["entities"]]
+                   for p in far.events_of("event_game_update"))
