@@ -118,6 +118,26 @@ def test_idle_npcs_without_work_are_off_the_schedule():
     assert game.fights.npcs.scheduled_at("npc_2") is None
 
 
+def test_ticks_step_only_the_npcs_that_are_due():
+    """Among fifty still goblins and one wanderer, only the wanderer steps after the first tick."""
+    game = make_game("g" * 50 + "\n" + "." * 50)
+    wanderer = game.fights.npcs.states["npc_50"]
+    wanderer.wander_radius = 1
+    game.fights.npcs.schedule("npc_50", wanderer.next_move_at)
+    clock = Clock(game)
+    clock.run(TICK)
+    stepped = []
+    step = game.fights.npcs.step
+
+    def counting_step(npc_id, *args):
+        stepped.append(npc_id)
+        return step(npc_id, *args)
+    game.fights.npcs.step = counting_step
+    clock.run(10.0)
+    assert stepped and set(stepped) == {"npc_50"}
+    assert len(stepped) <= 4  # one step per 3 s move interval
+
+
 def test_wandering_npc_is_scheduled_by_its_move_interval():
     """A wandering NPC is due again one move interval after its step."""
     game = make_game("""
@@ -325,7 +345,7 @@ def test_player_retaliates_by_default():
 def test_aggressive_rat_chases_and_leashes_home():
     """A rat engages a player in range, chases, gives up beyond its leash, walks home and heals."""
     game = make_game("..r" + "." * 27 + "\n" + "." * 30)
-    player = enter(game, 1, 4, 0, hp=10)
+    enter(game, 1, 4, 0, hp=10)
     game.fights.set_auto_retaliate(1, False)
     clock = Clock(game)
     rat = game.fights.npcs.states["npc_1"]
@@ -345,7 +365,7 @@ def test_aggressive_rat_chases_and_leashes_home():
 def test_sleeping_aggressive_npc_wakes_when_a_player_comes_near():
     """An idle rat off the schedule is woken by a player moving into its neighbourhood."""
     game = make_game("." * 60 + "\n" + "r" + "." * 59)
-    player = enter(game, 1, 40, 0, hp=10)
+    enter(game, 1, 40, 0, hp=10)
     clock = Clock(game)
     clock.run(1.0)
     assert game.fights.npcs.scheduled_at("npc_1") is None
