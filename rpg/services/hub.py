@@ -12,7 +12,8 @@ from twisted.internet import defer, task
 from twisted.logger import Logger
 
 from rpg.models import PresenceEntry
-from rpg.protocol.envelope import encode, encode_error, encode_event, encode_success
+from rpg.protocol.envelope import (
+    encode, encode_error, encode_event, encode_internal_error, encode_success)
 from rpg.protocol.errors import error_code
 from rpg.world import chunks
 from rpg.world.errors import AuthenticationFailed, GameError
@@ -39,7 +40,7 @@ class Hub(Service):
         self.clock = clock
         self.welcome_message = welcome_message
         self.sessions = {}  # player_id -> playing Session on this process
-        self.handlers = {"query_chunks": self._query_chunks}
+        self.handlers = {"query_chunks": self._query_chunks, "cmd_chat_send": self._chat}
 
     def server_channel(self, server_id):
         return f"server.{server_id}"
@@ -137,37 +138,23 @@ class Hub(Service):
 
     # -- play
     def dispatch(self, session, request):
+        """Answer chunk queries and chat here; queue the rest for the tick."""
         handler = self.handlers.get(request.type)
-        if handler is not None:
-            try:
-                result = handler(session, request)
-            except GameError as e:
-                self._count_error(error_code(e))
-                session.send_frame(encode_error(request.id, e))
-            else:
-                if isinstance(result, defer.Deferred):
-                    result.addCallbacks(
-                        lambda payload: session.send_frame(encode_success(request.id, payload)),
-                        lambda f: self._async_failed(session, request, f))
-                else:
-                    session.send_frame(encode_success(request.id, result))
+        if handler is None:
+            self.world.submit(session, request)
             return
-        if request.type == "cmd_chat_send":
-            d = defer.ensureDeferred(self.chat.handle(session, request.payload))
-            d.addCallbacks(
-                lambda payload: session.send_frame(encode_success(request.id, payload)),
-                lambda f: self._async_failed(session, request, f))
-            return
-        self.world.submit(session, request)
+        d = defer.maybeDeferred(handler, session, request)
+        d.addCallbacks(
+            lambda payload: session.send_frame(encode_success(request.id, payload)),
+            lambda failure: self._failed(session, request, failure))
 
-    def _async_failed(self, session, request, failure):
+    def _failed(self, session, request, failure):
         if failure.check(GameError):
             self._count_error(error_code(failure.value))
             session.send_frame(encode_error(request.id, failure.value))
         else:
             self._count_error("INTERNAL_SERVER_ERROR")
             self.log.failure("{type} failed", failure, type=request.type)
-            from rpg.protocol.envelope import encode_internal_error
             session.send_frame(encode_internal_error(request.id))
 
     def _count_error(self, code):
@@ -177,6 +164,9 @@ class Hub(Service):
 
     def _query_chunks(self, session, request):
         return {"chunks": chunks.query_chunks(self.maps, request.payload)}
+
+    def _chat(self, session, request):
+        return defer.ensureDeferred(self.chat.handle(session, request.payload))
 
     # -- leaving
     def disconnected(self, session):
