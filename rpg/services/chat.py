@@ -17,6 +17,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from rpg.interfaces import IChat
+from rpg.models import PresenceEntry
 from rpg.protocol.envelope import encode_event
 from rpg.world.errors import (
     ChatEmpty, ChatInvalidChannel, ChatPermissionDenied, ChatRateLimited,
@@ -160,7 +161,11 @@ class ChatService(Service):
     async def _deliver_dm(self, sender, recipient, event):
         if not isinstance(recipient, str) or not recipient:
             raise ChatRecipientNotFound("No recipient given")
-        entry = await self.presence.lookup(recipient)
+        try:
+            entry = await self.presence.lookup(recipient)
+        except Exception:
+            # Shared presence is away: players of this process are still here.
+            entry = self._local_entry(recipient)
         if entry is None:
             raise ChatRecipientNotFound(f"{recipient} is not online", recipient=recipient)
         event = {**event, "recipient": entry.username}
@@ -177,6 +182,14 @@ class ChatService(Service):
             sender.send_frame(frame)
             return [sender.username, entry.username]
         return [sender.username]
+
+    def _local_entry(self, username):
+        wanted = username.lower()
+        for client in self.world_service.clients.values():
+            if client.username.lower() == wanted:
+                return PresenceEntry(client.player_id, client.username, self.server_id,
+                                     client.connection_id)
+        return None
 
     def deliver_to_player(self, player_id, event):
         """A DM that arrived from another process (called by the hub)."""

@@ -126,3 +126,27 @@ def test_global_from_another_process_is_delivered_once():
     reply = send(chat, mod, "global", "hello")
     assert reply["recipients"] == ["mod", "other"]
     assert len(other.frames) == 1 and len(mod.frames) == 1
+
+
+class AwayPresence(MemoryPresence):
+    """Shared presence during an outage: every call fails."""
+
+    def lookup(self, username):
+        return defer.fail(ConnectionError("valkey is away"))
+
+    def usernames(self):
+        return defer.fail(ConnectionError("valkey is away"))
+
+
+def test_chat_in_this_process_works_while_shared_presence_is_away():
+    """With presence failing, global and DM still reach players of this process."""
+    mod = FakeClient(1, "mod", role="moderator")
+    mod.connection_id = "c1"
+    other = FakeClient(2, "Other")
+    other.connection_id = "c2"
+    chat = make_chat(task.Clock(), [mod, other])
+    chat.presence = AwayPresence()
+    assert send(chat, mod, "global", "still here")["recipients"] == ["mod", "Other"]
+    chat.clock.advance(2)
+    assert send(chat, mod, "dm", "psst", "other")["recipients"] == ["mod", "Other"]
+    assert len(other.frames) == 2
