@@ -89,3 +89,18 @@ async def test_plain_get_on_ws_is_not_a_status_page(tmp_path):
         status, body, _ = await http("GET", server.base_url + "/ws")
         assert status >= 400
         assert b"autobahn" not in (body if isinstance(body, bytes) else b"").lower()
+
+
+@pytest_twisted.ensureDeferred
+async def test_map_files_are_served_and_nothing_else(tmp_path):
+    """The tileset image and map files are served under /maps/; other files are not."""
+    from .server import REPO_MAPS
+    async with running_server(tmp_path, maps_dir=REPO_MAPS) as server:
+        status, body, headers = await http("GET", server.base_url + "/maps/samplemap-tiles.png")
+        assert status == 200 and body[:8] == b"\x89PNG\r\n\x1a\n"
+        assert headers.getRawHeaders(b"content-type") == [b"image/png"]
+        status, body, _ = await http("GET", server.base_url + "/maps/samplemap.tmx")
+        assert status == 200 and b"<map" in body
+        for path in ("/maps/items.toml", "/maps/..%2Fsetup.cfg", "/maps/nothing.png", "/nowhere"):
+            status, _, _ = await http("GET", server.base_url + path)
+            assert status == 404, path
