@@ -1,0 +1,43 @@
+"""The WebSocket edge's protocol options and the start-up NVX check."""
+
+import dataclasses
+
+import autobahn.websocket
+
+from rpg.config import Tunables
+from rpg.services.app import check_nvx
+from rpg.web.ws import GameFactory
+
+
+class Log:
+    def __init__(self):
+        self.warnings = []
+
+    def warn(self, text, **kw):
+        self.warnings.append(text)
+
+
+def test_protocol_options_are_set_deliberately():
+    """Message and frame caps, handshake timeout, keepalive, no compression, no status page."""
+    tunables = dataclasses.replace(Tunables(), max_message_bytes=4096)
+    factory = GameFactory(hub=None, tunables=tunables, clock=None)
+    assert factory.maxMessagePayloadSize == 4096
+    assert factory.maxFramePayloadSize == tunables.max_frame_bytes
+    assert factory.openHandshakeTimeout == tunables.open_handshake_timeout_s
+    assert 0 < factory.autoPingInterval + factory.autoPingTimeout <= 60
+    assert factory.failByDrop is False and factory.webStatus is False
+    assert factory.perMessageCompressionAccept([object()]) is None
+
+
+def test_missing_nvx_is_warned_about(monkeypatch):
+    """Without Autobahn's NVX acceleration the start-up check warns loudly."""
+    monkeypatch.setattr(autobahn.websocket, "USES_NVX", False)
+    log = Log()
+    assert check_nvx(log) is False
+    assert log.warnings and "NVX" in log.warnings[0]
+
+
+def test_nvx_in_use_here():
+    """On this platform NVX is in use, and the check stays quiet."""
+    log = Log()
+    assert check_nvx(log) is True and log.warnings == []
