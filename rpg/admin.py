@@ -337,7 +337,7 @@ def _one_line(exc):
 
 async def run(args, clock=None, out=None, err=None):
     """
-    Run the parsed command against the database it names.
+    Run the parsed command against the database it names (if it needs one).
 
     @param clock: the stores' clock (for online-record expiry); the reactor
         by default.
@@ -346,25 +346,15 @@ async def run(args, clock=None, out=None, err=None):
     out = out or sys.stdout
     err = err or sys.stderr
     command = COMMANDS[args.command]
-    if not command.needs_store:
-        try:
-            message = await command.run(args, None)
-        except AdminError as exc:
-            print(f"rpg-admin: {exc}", file=err)
-            return 1
-        except Exception as exc:
-            print(f"rpg-admin: {type(exc).__name__}: {_one_line(exc)}", file=err)
-            return 1
-        print(message, file=out)
-        return 0
+    store = None
     try:
-        store = open_store(database_url(args), clock=clock)
-    except (ValueError, OSError) as exc:
-        print(f"rpg-admin: {_one_line(exc)}", file=err)
-        return 1
-    try:
-        if command.name != "migrate":
-            await store.migrate()
+        if command.needs_store:
+            try:
+                store = open_store(database_url(args), clock=clock)
+            except (ValueError, OSError) as exc:
+                raise AdminError(_one_line(exc)) from None
+            if command.name != "migrate":
+                await store.migrate()
         message = await command.run(args, store)
     except AdminError as exc:
         print(f"rpg-admin: {exc}", file=err)
@@ -379,7 +369,8 @@ async def run(args, clock=None, out=None, err=None):
         print(f"rpg-admin: {type(exc).__name__}: {_one_line(exc)}", file=err)
         return 1
     finally:
-        await store.close()
+        if store is not None:
+            await store.close()
     print(message, file=out)
     return 0
 
