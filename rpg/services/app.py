@@ -6,6 +6,8 @@ stop, so this service chains both itself: stop accepting, tell players,
 save the world, close connections, then close the store.
 """
 
+import gc
+
 from twisted.application.service import MultiService
 from twisted.internet import defer, endpoints, task
 from twisted.logger import Logger
@@ -37,11 +39,27 @@ def check_nvx(log):
     return USES_NVX
 
 
+def tune_gc():
+    """
+    Keep the cyclic garbage collector from stalling the tick.
+
+    With 1,000 players a full (generation 2) collection walks every live
+    object and took 65-90 ms here, several times a minute: each one a missed
+    tick.  Objects alive after start-up (maps, content, caches) are frozen out
+    of collection, and a larger generation-0 threshold lets a tick's
+    short-lived payloads die before they are promoted, so full collections
+    become rare and short (docs/benchmarks.md has the measurements).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 class RpgService(MultiService):
     log = Logger()
 
     def __init__(self, listen, database_url, valkey_url, content, start_map, secret,
-                 tunables, maps_dir, server_id, reactor=None):
+                 tunables, maps_dir, server_id, reactor=None, gc_tuning=True):
         super().__init__()
         if reactor is None:
             from twisted.internet import reactor
@@ -55,6 +73,7 @@ class RpgService(MultiService):
         self.tunables = tunables
         self.maps_dir = maps_dir
         self.server_id = server_id
+        self.gc_tuning = gc_tuning
         self.metrics = Metrics()
         self.port = None
         self.valkey = None
@@ -104,6 +123,8 @@ class RpgService(MultiService):
         await self.chat.ready
         site = build_site(self.factory, self.auth, self.metrics, self.health, self.maps_dir)
         self.port = await endpoints.serverFromString(self.reactor, self.listen).listen(site)
+        if self.gc_tuning:
+            tune_gc()
         self.log.info("rpg {server_id} serving on {address}", server_id=self.server_id,
                       address=self.port.getHost())
 

@@ -91,6 +91,7 @@ def make_service(tmp_path, database_url=None, valkey_url=None, maps_dir=None,
         tunables=dataclasses.replace(Tunables(), **{**defaults, **tunables}),
         maps_dir=maps_dir,
         server_id=server_id or "test-" + secrets.token_hex(3),
+        gc_tuning=False,  # a process-wide setting: leave the test process alone
     )
 
 
