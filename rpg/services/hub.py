@@ -62,16 +62,24 @@ class Hub(Service):
         previous = await self.presence.claim(entry)
         try:
             await self._hand_over(previous, account.player_id)
-            # Online first, then load: an offline change (rpg-admin) either
-            # commits before the load or is refused.
-            await self.world.persistence.mark_online([account.player_id])
-            character = await self.store.load_character(account.player_id)
-            if character is None:
-                raise AuthenticationFailed("No character for this account", reason="no_character")
-            current = await self.presence.lookup(account.username)
-            if current != entry:
-                # A newer login claimed the player while this one was loading.
-                raise AuthenticationFailed("Logged in elsewhere", reason="superseded")
+            while True:
+                # Online first, then load: an offline change (rpg-admin)
+                # either commits before the load or is refused.
+                await self.world.persistence.mark_online([account.player_id])
+                character = await self.store.load_character(account.player_id)
+                if character is None:
+                    raise AuthenticationFailed("No character for this account",
+                                               reason="no_character")
+                current = await self.presence.lookup(account.username)
+                if current != entry:
+                    # A newer login claimed the player while this one was loading.
+                    raise AuthenticationFailed("Logged in elsewhere", reason="superseded")
+                overtaken = self.sessions.get(account.player_id)
+                if overtaken is None:
+                    break  # from here to entering the world nothing waits
+                # An older login of this process finished while this one
+                # loaded: save and close it, then load what it saved.
+                await self._kick_local(overtaken)
         except BaseException:
             await self.presence.release(entry)
             raise

@@ -4,7 +4,7 @@ import jwt
 import msgpack
 import pytest
 import pytest_twisted
-from twisted.internet import reactor, task
+from twisted.internet import defer, reactor, task
 
 from .client import GameClient, http
 from .server import database_urls, running_server
@@ -229,3 +229,28 @@ async def test_shutdown_notifies_saves_and_closes_1001(tmp_path):
         client = await server.player("ivy_9")
         assert client.welcome["payload"]["y"] == 4
         await client.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_simultaneous_logins_leave_the_player_in_the_world_once(tmp_path):
+    """Two logins of one player racing on one server end with one player in the world."""
+    async with running_server(tmp_path) as server:
+        await server.register("racer_1")
+        token = await server.login("racer_1")
+        a, b = await server.connect(), await server.connect()
+        replies = await defer.gatherResults([
+            a.request("cmd_authenticate", {"token": token}),
+            b.request("cmd_authenticate", {"token": token})])
+        winners = [c for c, r in zip((a, b), replies) if r["type"] == "event_welcome"]
+        assert len(winners) >= 1
+        if len(winners) == 2:
+            # both got in, one after the other: the older was closed with 4001
+            first_closed = defer.DeferredList([a.wait_closed(), b.wait_closed()],
+                                              fireOnOneCallback=True, consumeErrors=True)
+            (code, _), _ = await first_closed
+            assert code == 4001
+        playing = [c for c in winners if not c.closed.called]
+        assert len(playing) == 1
+        assert len(server.service.world_service.clients) == 1
+        reply = await playing[0].request("cmd_move", {"direction": "UP"})
+        assert reply["type"] == "resp_success"
