@@ -53,8 +53,10 @@ class Hub(Service):
     async def login(self, session, token, request_id):
         username = self.auth.check_token(token)
         account = await self.store.get_account(username)
-        if account is None or account.banned:
-            raise AuthenticationFailed("Invalid or expired token", reason="unknown_or_banned")
+        if account is None:
+            raise AuthenticationFailed("Invalid or expired token", reason="unknown_player")
+        if account.banned:
+            raise AuthenticationFailed("This account is banned", reason="banned")
         if session.state == "closed":
             return
         entry = PresenceEntry(account.player_id, account.username, self.server_id,

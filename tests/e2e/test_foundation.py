@@ -125,11 +125,15 @@ async def test_unknown_and_banned_players_fail(tmp_path):
         await server.register("carol_3")
         token = await server.login("carol_3")
         await server.service.store.set_banned("carol_3", True)
+        token_after_ban = await server.login("carol_3")
         ghost = server.service.auth.issue_token("nobody_here")
         client = await server.connect()
-        for t in (token, ghost):
+        reasons = []
+        for t in (token, token_after_ban, ghost):
             reply = await client.request("cmd_authenticate", {"token": t})
             assert reply["payload"]["error_code"] == "AUTHENTICATION_FAILED"
+            reasons.append(reply["payload"]["details"]["reason"])
+        assert reasons == ["banned", "banned", "unknown_player"]
         await client.close()
 
 
