@@ -1,0 +1,152 @@
+"""
+A black-box harness: a real ``twistd -n rpg`` subprocess on its own maps,
+data directory and ``--config``, reached only through HTTP, the WebSocket,
+``rpg-admin`` and (for state no command can set) the SQLite file at rest.
+"""
+
+import itertools
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.client import GameClient, http
+from tests.e2e.proc import TwistdServer, environment
+from tests.e2e.tmx import write_map
+
+SECRET = "blackbox-secret-0123456789abcdef"
+PASSWORD = "password123"
+EQUIPMENT_SLOTS = ("head", "cape", "neck", "weapon", "body", "shield",
+                   "legs", "hands", "feet", "ring", "ammo")
+SKILL_NAMES = ("attack", "strength", "defense", "hitpoints", "ranged",
+               "magic", "prayer", "woodcutting", "mining")
+
+_names = itertools.count(1)
+
+
+def fresh(prefix):
+    """A username no other test of the run uses (3-20 of [A-Za-z0-9_])."""
+    return f"{prefix[:14]}_{next(_names)}"
+
+
+class BlackBoxServer:
+    def __init__(self, root, maps, start_map, config=None):
+        """
+        @param maps: C{{map_id: picture}} drawn with L{tests.e2e.tmx.write_map}
+            (a picture may be a C{(picture, pvp)} pair).
+        @param config: tunables written to the C{--config} TOML file.
+        """
+        self.root = Path(root)
+        self.maps_dir = self.root / "maps"
+        self.data_dir = self.root / "data"
+        for map_id, picture in maps.items():
+            pvp = False
+            if isinstance(picture, tuple):
+                picture, pvp = picture
+            write_map(self.maps_dir, map_id, picture, pvp=pvp)
+        options = ["--data-dir", str(self.data_dir), "--maps", str(self.maps_dir),
+                   "--start-map", start_map, "--jwt-secret", SECRET]
+        if config:
+            config_path = self.root / "game.toml"
+            config_path.write_text("[game]\n" + "".join(
+                f"{key} = {value!r}\n".replace("'", '"') for key, value in config.items()))
+            options += ["--config", str(config_path)]
+        self.process = TwistdServer(self.root, *options).wait_ready()
+        self.base_url = self.process.base_url
+        self.ws_url = self.process.ws_url
+        self.clients = []
+
+    # -- HTTP
+    async def post(self, path, body=None, **kwargs):
+        return await http("POST", self.base_url + path, body, **kwargs)
+
+    async def register(self, username, password=PASSWORD):
+        status, body, _ = await self.post("/auth/register",
+                                          {"username": username, "password": password})
+        assert status == 201, (status, body)
+        return body
+
+    async def login(self, username, password=PASSWORD):
+        status, body, _ = await self.post("/auth/login",
+                                          {"username": username, "password": password})
+        assert status == 200, (status, body)
+        return body["access_token"]
+
+    # -- WebSocket
+    async def connect(self):
+        client = await GameClient.connect(self.ws_url)
+        self.clients.append(client)
+        return client
+
+    async def player(self, username=None, register=True):
+        """Register (unless told not to), log in and authenticate; the client
+        has C{.welcome}, and the whole welcome sequence has arrived."""
+        username = username or fresh("p")
+        if register:
+            await self.register(username)
+        token = await self.login(username)
+        client = await self.connect()
+        welcome = await client.request("cmd_authenticate", {"token": token})
+        assert welcome["type"] == "event_welcome", welcome
+        await client.wait_for_event("event_ground_items_update", include_past=True)
+        client.welcome = welcome
+        client.username = username
+        client.player_id = welcome["payload"]["player_id"]
+        client.entity_id = f"player_{client.player_id}"
+        return client
+
+    # -- out of band
+    def admin(self, *args, database=True):
+        """Run C{rpg-admin ARGS} against this server's database; the
+        C{CompletedProcess} (text output)."""
+        command = [sys.executable, "-m", "rpg.admin", *args]
+        if database:
+            command += ["--data-dir", str(self.data_dir)]
+        return subprocess.run(command, cwd=self.root, env=environment(), capture_output=True,
+                              text=True, timeout=30)
+
+    def database(self):
+        return sqlite3.connect(self.data_dir / "rpg.sqlite3", timeout=10)
+
+    def set_xp(self, username, **xp):
+        """Write skill XP of an offline player straight into the database."""
+        with self.database() as db:
+            (player_id,) = db.execute("SELECT player_id FROM accounts WHERE username_lower = ?",
+                                      (username.lower(),)).fetchone()
+            for skill, value in xp.items():
+                db.execute("UPDATE skills SET xp = ? WHERE player_id = ? AND skill = ?",
+                           (value, player_id, skill))
+        db.close()
+
+    def log(self):
+        return self.process.log()
+
+    def stop(self):
+        for client in self.clients:
+            if client.protocol is not None and not client.closed.called:
+                client.protocol.dropConnection()
+        return self.process.stop()
+
+
+def field(width=48, height=48, spawn=(5, 5), walls=(), water=(), npcs=()):
+    from tests.e2e.tmx import open_field
+    return open_field(width=width, height=height, spawn=spawn, walls=walls, water=water,
+                      npcs=npcs)
+
+
+async def reply_error(client, message_type, payload, **kwargs):
+    """Send a request that must fail; its C{payload} (error_code, message, details)."""
+    reply = await client.request(message_type, payload, **kwargs)
+    assert reply["type"] == "resp_error", reply
+    assert reply["version"] == "2.0"
+    assert set(reply["payload"]) == {"error_code", "message", "details"}, reply
+    assert isinstance(reply["payload"]["message"], str)
+    assert isinstance(reply["payload"]["details"], dict)
+    return reply["payload"]
+
+
+async def reply_ok(client, message_type, payload, **kwargs):
+    reply = await client.request(message_type, payload, **kwargs)
+    assert reply["type"] == "resp_success", reply
+    assert reply["version"] == "2.0"
+    return reply["payload"]
