@@ -12,7 +12,10 @@ C{stop} or when stdin closes.
 
 A bot moves every 500-600 ms (timed from the previous reply, so the
 server's cooldown never refuses it) in a random direction, and now and then
-says something on the local channel.  Events are counted, not decoded.
+says something on the local channel.  Events are counted, not decoded,
+except by fighters: a C{--fighters} share of the bots (spread evenly over
+the bot numbers) decode C{event_game_update} to follow the NPCs near them,
+walk up to one and C{cmd_attack} it (L{rpg.bench.fighter.Hunter}).
 """
 
 import argparse
@@ -28,12 +31,20 @@ from twisted.internet import protocol, reactor, stdio
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.protocols.basic import LineReceiver
 
+from rpg.bench.fighter import Hunter
 from rpg.bench.report import LatencyHistogram
 
 DIRECTIONS = ("UP", "DOWN", "LEFT", "RIGHT")
 # msgpack of {"id": None, ...}: how every event frame starts.
 EVENT_PREFIX = b"\x84\xa2id\xc0"
+GAME_UPDATE_PREFIX = EVENT_PREFIX + b"\xa4type\xb1event_game_update"
 MOVE_INTERVAL = (0.5, 0.6)
+
+
+def is_fighter(index, share):
+    """Whether bot C{index} fights: exactly C{share} of any run of bot
+    numbers starting at 0, spread evenly."""
+    return int((index + 1) * share) > int(index * share)
 
 
 def mint_token(secret, username, ttl=86400):
@@ -54,6 +65,12 @@ class Stats:
         self.frames_in = 0
         self.auth_failures = {}
         self.closed_early = 0
+        self.attacks_sent = 0
+        self.fighters = 0  # bots that fight, counted at login (not windowed)
+        self.attack_rtt = LatencyHistogram()
+        self.attack_errors = {}
+        self.kills = 0
+        self.deaths = 0
 
     def in_window(self, wall):
         return self.window is not None and self.window[0] <= wall < self.window[1]
@@ -62,7 +79,10 @@ class Stats:
         return {"move_rtt": self.move_rtt.to_json(), "move_errors": self.move_errors,
                 "chat_sent": self.chat_sent, "chat_errors": self.chat_errors,
                 "bytes_in": self.bytes_in, "frames_in": self.frames_in,
-                "closed_early": self.closed_early}
+                "closed_early": self.closed_early, "fighters": self.fighters,
+                "attack_rtt": self.attack_rtt.to_json(), "attack_errors": self.attack_errors,
+                "kills": self.kills, "deaths": self.deaths,
+                "attacks_sent": self.attacks_sent}
 
 
 class BotProtocol(WebSocketClientProtocol):
@@ -77,8 +97,13 @@ class BotProtocol(WebSocketClientProtocol):
 
 
 class Bot:
-    def __init__(self, worker, username, token, rng, chat_every):
+    def __init__(self, worker, username, token, rng, chat_every, fighter=False,
+                 fight_timeout=60.0):
         self.worker = worker
+        self.fighter = fighter
+        self.fight_timeout = fight_timeout
+        self.hunter = None
+        self.attack_sent = None  # (id, perf counter, wall clock)
         self.username = username
         self.token = token
         self.rng = rng
@@ -118,12 +143,20 @@ class Bot:
             stats.bytes_in += len(payload)
             stats.frames_in += 1
         if payload.startswith(EVENT_PREFIX):
+            if self.hunter is not None and payload.startswith(GAME_UPDATE_PREFIX):
+                self.seen(msgpack.unpackb(payload, raw=False, strict_map_key=False), wall)
             return
         message = msgpack.unpackb(payload, raw=False, strict_map_key=False)
         request_id = message.get("id")
         if request_id == "a":
             if message.get("type") == "event_welcome":
                 self.playing = True
+                if self.fighter:
+                    welcome = message.get("payload", {})
+                    self.hunter = Hunter(f"player_{welcome.get('player_id')}", welcome.get("x"),
+                                         welcome.get("y"), self.rng, time.monotonic(),
+                                         fight_timeout=self.fight_timeout)
+                    stats.fighters += 1
                 self.worker.bot_ready(self)
                 self.timer = reactor.callLater(self.rng.uniform(0, MOVE_INTERVAL[1]), self.tick)
                 self.next_chat = time.monotonic() + self.rng.uniform(0, self.chat_every)
@@ -141,23 +174,74 @@ class Bot:
                     stats.move_errors[code] = stats.move_errors.get(code, 0) + 1
             if message.get("type") == "resp_error":
                 self.direction = self.rng.choice(DIRECTIONS)
+            elif self.hunter is not None:
+                position = message.get("payload", {}).get("new_position", {})
+                self.hunter.moved(position.get("x"), position.get("y"))
             self.timer = reactor.callLater(self.rng.uniform(*MOVE_INTERVAL), self.tick)
+        elif self.attack_sent is not None and request_id == self.attack_sent[0]:
+            self.attack_answered(message, stats)
         elif isinstance(request_id, str) and request_id.startswith("c"):
             if message.get("type") == "resp_error" and stats.in_window(wall):
                 code = message.get("payload", {}).get("error_code", "?")
                 stats.chat_errors[code] = stats.chat_errors.get(code, 0) + 1
+
+    def seen(self, message, wall):
+        """A fighter's C{event_game_update}."""
+        hunter = self.hunter
+        deaths = hunter.deaths
+        kills = hunter.update(message.get("payload", {}), time.monotonic())
+        stats = self.worker.stats
+        if stats.in_window(wall):
+            stats.kills += kills
+            stats.deaths += hunter.deaths - deaths
+
+    def attack_answered(self, message, stats):
+        _, sent, sent_wall = self.attack_sent
+        self.attack_sent = None
+        code = None
+        if message.get("type") == "resp_error":
+            code = message.get("payload", {}).get("error_code", "?")
+        if stats.in_window(sent_wall):
+            stats.attack_rtt.add(time.perf_counter() - sent)
+            if code is not None:
+                stats.attack_errors[code] = stats.attack_errors.get(code, 0) + 1
+        self.hunter.attack_answered(code, time.monotonic())
+        if self.playing:
+            self.timer = reactor.callLater(self.rng.uniform(*MOVE_INTERVAL), self.tick)
 
     # -- acting
     def tick(self):
         self.timer = None
         if not self.playing:
             return
-        if self.rng.random() < 0.3:
-            self.direction = self.rng.choice(DIRECTIONS)
+        action = None if self.hunter is None else self.hunter.next_action(time.monotonic())
+        if action is None:
+            if self.rng.random() < 0.3:
+                self.direction = self.rng.choice(DIRECTIONS)
+            self.send_move(self.direction)
+        elif action[0] == "move":
+            self.send_move(action[1])
+        elif action[0] == "attack":
+            self.send_attack(action[1])
+        else:
+            self.timer = reactor.callLater(self.rng.uniform(*MOVE_INTERVAL), self.tick)
+        self.maybe_chat()
+
+    def send_move(self, direction):
         self.move_id += 1
         request_id = f"m{self.move_id}"
         self.move_sent = (request_id, time.perf_counter(), time.time())
-        self._send(request_id, "cmd_move", {"direction": self.direction})
+        self._send(request_id, "cmd_move", {"direction": direction})
+
+    def send_attack(self, npc_id):
+        self.move_id += 1
+        request_id = f"f{self.move_id}"
+        self.attack_sent = (request_id, time.perf_counter(), time.time())
+        if self.worker.stats.in_window(self.attack_sent[2]):
+            self.worker.stats.attacks_sent += 1
+        self._send(request_id, "cmd_attack", {"target_id": npc_id, "target_type": "npc"})
+
+    def maybe_chat(self):
         if self.chat_every > 0 and time.monotonic() >= self.next_chat:
             self.next_chat = time.monotonic() + self.rng.uniform(0.5, 1.5) * self.chat_every
             if self.worker.stats.in_window(time.time()):
@@ -195,7 +279,8 @@ class Worker:
         for index in range(o.first, o.first + o.count):
             username = f"{o.prefix}{index}"
             bot = Bot(self, username, mint_token(secret, username),
-                      random.Random(o.seed * 1_000_003 + index), o.chat_every)
+                      random.Random(o.seed * 1_000_003 + index), o.chat_every,
+                      fighter=is_fighter(index, o.fighters), fight_timeout=o.fight_timeout)
             self.bots.append(bot)
             self.pending.add(bot)
             reactor.callLater(delay * (index - o.first), self.connect, bot)
@@ -275,6 +360,10 @@ def parse_args(argv=None):
     parser.add_argument("--connect-timeout", type=float, default=60.0)
     parser.add_argument("--chat-every", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--fighters", type=float, default=0.0,
+                        help="share of the bots that fight NPCs (0-1)")
+    parser.add_argument("--fight-timeout", type=float, default=60.0,
+                        help="seconds a fighter keeps at one NPC before it walks on")
     return parser.parse_args(argv)
 
 

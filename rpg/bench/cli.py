@@ -9,7 +9,9 @@ memory, as a table and as JSON.
 
 With C{--spawn-server} (the default when no C{--url} is given) each run
 gets a fresh server on a generated open map sized for C{--density} bots per
-chunk, and accounts made straight in its database.  Bots run in
+chunk, with C{--npcs-per-chunk} goblins and giant rats, and accounts made
+straight in its database.  A C{--fighters} share of the bots fight those
+NPCs; the others walk at random.  Bots run in
 C{--processes} worker processes (one reactor each); everything stays on
 loopback.
 """
@@ -43,7 +45,7 @@ class Workers:
     """The bot worker processes and their JSON lines."""
 
     def __init__(self, ws_url, bots, processes, secret, connect_rate, chat_every, seed,
-                 prefix="bench"):
+                 prefix="bench", fighters=0.0, fight_timeout=60.0):
         self.lines = queue.Queue()
         self.processes = []
         per = math.ceil(bots / processes)
@@ -56,7 +58,8 @@ class Workers:
                        "--first", str(first), "--count", str(count), "--prefix", prefix,
                        "--connect-rate", str(connect_rate / processes),
                        "--connect-timeout", str(30 + bots / connect_rate),
-                       "--chat-every", str(chat_every), "--seed", str(seed)]
+                       "--chat-every", str(chat_every), "--seed", str(seed),
+                       "--fighters", str(fighters), "--fight-timeout", str(fight_timeout)]
             process = subprocess.Popen(command, env=python_env(RPG_JWT_SECRET=secret),
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
             self.processes.append(process)
@@ -127,14 +130,16 @@ def run_point(options, bots, log=print):
     secret = options.jwt_secret or secrets.token_urlsafe(32)
     server = None
     workdir = None
+    npcs = None
     if options.url is None:
         workdir = tempfile.TemporaryDirectory(prefix="rpg-bench-")
         side = options.map_size or map_side_for(bots, options.density)
-        maps_dir = write_open_map(Path(workdir.name) / "maps", "bench", side, side)
+        maps_dir, npcs = write_open_map(Path(workdir.name) / "maps", "bench", side, side,
+                                        options.npcs_per_chunk, options.seed)
         server = SpawnedServer(Path(workdir.name) / "data", maps_dir, secret,
                                python=options.server_python or sys.executable,
                                extra_args=options.server_arg)
-        log(f"[{bots} bots] map {side}x{side}, preparing accounts")
+        log(f"[{bots} bots] map {side}x{side} with {npcs} NPCs, preparing accounts")
         prepare_accounts(server.database_url, bots, "bench", side, side, seed=options.seed)
         server.start()
         base_url, ws_url, pid = server.base_url, server.ws_url, server.pid
@@ -152,7 +157,8 @@ def run_point(options, bots, log=print):
         log(f"[{bots} bots] connecting in {processes} processes")
         connect_started = time.monotonic()
         workers = Workers(ws_url, bots, processes, secret, options.connect_rate,
-                          options.chat_every, options.seed)
+                          options.chat_every, options.seed, fighters=options.fighters,
+                          fight_timeout=options.fight_timeout)
         ready = workers.collect("ready", 60 + bots / options.connect_rate)
         connected = sum(r["connected"] for r in ready)
         log(f"[{bots} bots] {connected} in after {time.monotonic() - connect_started:.1f} s;"
@@ -189,6 +195,7 @@ def run_point(options, bots, log=print):
             workdir.cleanup()
     result = summarise(bots, processes, ready, results, before, after, idle, usage_before,
                        usage_after, rss_peak, bots_cpu, options)
+    result["combat"]["npcs"] = npcs
     busy = machine_after[0] - machine_before[0]
     total = machine_after[1] - machine_before[1]
     cores = os.cpu_count() or 1
@@ -219,6 +226,7 @@ def summarise(bots, processes, ready, results, before, after, idle, usage_before
         bytes_in += stats["bytes_in"]
         frames_in += stats["frames_in"]
         closed_early += stats["closed_early"]
+    combat = summarise_combat(results, duration)
     tick = report.summarise_tick(before, after)
     tick["missed"] = (report.metric(after, "rpg_ticks_missed_total")
                       - report.metric(before, "rpg_ticks_missed_total"))
@@ -248,6 +256,7 @@ def summarise(bots, processes, ready, results, before, after, idle, usage_before
                  "rtt_max_ms": _ms(rtt.maximum if rtt.count else None),
                  "rtt_mean_ms": _ms(rtt.mean()), "errors": move_errors},
         "chat": {"sent": chat_sent, "errors": chat_errors},
+        "combat": combat,
         "traffic": {
             "bytes_per_player_s": bytes_in / players / duration if players else None,
             "server_bytes_per_player_s": (server_bytes / players / duration
@@ -265,6 +274,27 @@ def summarise(bots, processes, ready, results, before, after, idle, usage_before
     }
     result["targets"] = check_targets(result)
     return result
+
+
+def summarise_combat(results, duration):
+    """The fighters' numbers, merged across workers."""
+    rtt = report.LatencyHistogram()
+    errors = {}
+    fighters = attacks = kills = deaths = 0
+    for r in results:
+        stats = r["stats"]
+        rtt.merge(report.LatencyHistogram.from_json(stats["attack_rtt"]))
+        for code, n in stats["attack_errors"].items():
+            errors[code] = errors.get(code, 0) + n
+        fighters += stats["fighters"]
+        attacks += stats["attacks_sent"]
+        kills += stats["kills"]
+        deaths += stats["deaths"]
+    return {"fighters": fighters, "attacks_sent": attacks, "attack_errors": errors,
+            "attacks_per_second": attacks / duration,
+            "attack_rtt_p50_ms": _ms(rtt.percentile(0.5)),
+            "attack_rtt_p99_ms": _ms(rtt.percentile(0.99)),
+            "kills_observed": kills, "fighter_deaths": deaths}
 
 
 def check_targets(result):
@@ -321,6 +351,13 @@ def parse_args(argv=None):
     parser.add_argument("--server-arg", action="append", default=[],
                         help="an extra option for the spawned server's 'rpg' (repeatable)")
     parser.add_argument("--keep-logs", default=None, help="copy server logs to this directory")
+    parser.add_argument("--npcs-per-chunk", type=float, default=0.5,
+                        help="NPCs (goblins, a quarter giant rats) per 16x16 chunk of the"
+                             " generated map")
+    parser.add_argument("--fighters", type=float, default=0.2,
+                        help="share of the bots that fight NPCs (0-1; 0: none)")
+    parser.add_argument("--fight-timeout", type=float, default=60.0,
+                        help="seconds a fighter keeps at one NPC before it walks on")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", default=None, help="write the results here as JSON")
     options = parser.parse_args(argv)
@@ -330,6 +367,10 @@ def parse_args(argv=None):
         parser.error("--url needs --jwt-secret (the server's) to mint bot tokens")
     if options.duration <= 0 or options.bots <= 0:
         parser.error("--duration and --bots must be positive")
+    if not 0 <= options.fighters <= 1:
+        parser.error("--fighters is a share between 0 and 1")
+    if options.npcs_per_chunk < 0 or options.fight_timeout <= 0:
+        parser.error("--npcs-per-chunk must not be negative, --fight-timeout must be positive")
     options.points = ([int(n) for n in options.curve.split(",")] if options.curve
                       else [options.bots])
     return options

@@ -186,6 +186,8 @@ def curve_table(results):
         ("B/player/s", lambda r: r["traffic"]["bytes_per_player_s"], 0),
         ("server CPU %", lambda r: r["server"]["cpu_percent"], 0),
         ("KB/player", lambda r: r["server"]["rss_kb_per_player"], 1),
+        ("attacks", lambda r: r["combat"]["attacks_sent"], 0),
+        ("kills", lambda r: r["combat"]["kills_observed"], 0),
         ("bots CPU %", lambda r: r["bots"]["cpu_percent"], 0),
         ("machine busy %", lambda r: r["machine"]["busy_percent"], 0),
     ]
@@ -227,6 +229,16 @@ def run_table(result):
         f" {fmt(move['rtt_p50_ms'], 1)} ms  p99 {fmt(move['rtt_p99_ms'], 1)} ms"
         f"  max {fmt(move['rtt_max_ms'], 1)} ms; errors {move['errors'] or 'none'}",
         f"chat           {result['chat']['sent']} sent, {result['chat']['errors'] or 'no'} errors",
+    ]
+    combat = result.get("combat")
+    if combat:
+        lines.append(
+            f"combat         {combat['fighters']} fighters, {fmt(combat.get('npcs'), 0)} NPCs;"
+            f" {combat['attacks_sent']} attacks sent, round trip p50"
+            f" {fmt(combat['attack_rtt_p50_ms'], 1)} ms  p99 {fmt(combat['attack_rtt_p99_ms'], 1)}"
+            f" ms; errors {combat['attack_errors'] or 'none'}; {combat['kills_observed']} kills"
+            f" observed, {combat['fighter_deaths']} fighter deaths")
+    lines += [
         f"traffic        {fmt(traffic['bytes_per_player_s'], 0)} B/player/s"
         f" (server count {fmt(traffic['server_bytes_per_player_s'], 0)}),"
         f" {fmt(traffic['frames_per_player_s'], 1)} frames/player/s",

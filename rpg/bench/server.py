@@ -5,6 +5,7 @@ C{/metrics}.
 """
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -16,6 +17,10 @@ import rpg
 
 REPO_ROOT = Path(rpg.__file__).resolve().parent.parent
 CHUNK_TILES = 16
+# What the bench map's NPCs are: mostly goblins, some aggressive rats; each
+# wanders as far as maps/npcs.toml suggests for its kind.
+RAT_SHARE = 0.25
+WANDER_RADIUS = {"goblin": 4, "giant_rat": 3}
 
 TSX = """<?xml version="1.0" encoding="UTF-8"?>
 <tileset version="1.10" tiledversion="1.10.2" name="bench" tilewidth="32" tileheight="32" tilecount="4" columns="4">
@@ -31,17 +36,56 @@ def map_side_for(bots, density):
     return side_chunks * CHUNK_TILES
 
 
-def write_open_map(directory, name, width, height):
-    """An open field of C{width} x C{height} tiles, the spawn in the middle."""
+def npc_spawns_for(width, height, npcs_per_chunk, rng, avoid=(), rat_share=RAT_SHARE):
+    """
+    C{[(npc, x, y, wander_radius)]}: C{npcs_per_chunk} NPCs per 16x16 chunk
+    on average (rounded to a whole number for the map), at distinct random
+    tiles other than those in C{avoid}; a C{rat_share} of them giant rats,
+    the rest goblins.
+    """
+    chunks = (width / CHUNK_TILES) * (height / CHUNK_TILES)
+    count = min(round(npcs_per_chunk * chunks), width * height - len(set(avoid)))
+    taken = set(avoid)
+    spawns = []
+    while len(spawns) < count:
+        x, y = rng.randrange(width), rng.randrange(height)
+        if (x, y) in taken:
+            continue
+        taken.add((x, y))
+        npc = "giant_rat" if rng.random() < rat_share else "goblin"
+        spawns.append((npc, x, y, WANDER_RADIUS[npc]))
+    return spawns
+
+
+def _npc_object(object_id, npc, x, y, wander_radius):
+    return (f'<object id="{object_id}" type="npc_spawn" x="{x * 32}" y="{y * 32}">'
+            f'<properties><property name="npc" value="{npc}"/>'
+            f'<property name="wander_radius" type="int" value="{wander_radius}"/>'
+            f'</properties></object>')
+
+
+def write_open_map(directory, name, width, height, npcs_per_chunk=0.0, seed=1):
+    """
+    An open field of C{width} x C{height} tiles, the spawn in the middle, and
+    C{npcs_per_chunk} NPCs per chunk (L{npc_spawns_for}).
+
+    @return: C{(directory, number of NPC spawns)}.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     row = ",".join(["1"] * width)
     ground = ",\n".join([row] * height)
     row0 = ",".join(["0"] * width)
     collision = ",\n".join([row0] * height)
-    spawn = f'<object id="1" type="player_spawn" x="{width // 2 * 32}" y="{height // 2 * 32}"/>'
+    spawn_xy = (width // 2, height // 2)
+    objects = [f'<object id="1" type="player_spawn" x="{spawn_xy[0] * 32}"'
+               f' y="{spawn_xy[1] * 32}"/>']
+    npcs = npc_spawns_for(width, height, npcs_per_chunk, random.Random(seed), avoid=[spawn_xy])
+    for number, spawn in enumerate(npcs, start=2):
+        objects.append(_npc_object(number, *spawn))
+    body = "\n  ".join(objects)
     tmx = f"""<?xml version="1.0" encoding="UTF-8"?>
-<map version="1.10" tiledversion="1.10.2" orientation="orthogonal" renderorder="right-down" width="{width}" height="{height}" tilewidth="32" tileheight="32" infinite="0" nextlayerid="4" nextobjectid="2">
+<map version="1.10" tiledversion="1.10.2" orientation="orthogonal" renderorder="right-down" width="{width}" height="{height}" tilewidth="32" tileheight="32" infinite="0" nextlayerid="4" nextobjectid="{len(objects) + 1}">
  <tileset firstgid="1" source="bench.tsx"/>
  <layer id="1" name="ground" width="{width}" height="{height}"><data encoding="csv">
 {ground}
@@ -49,12 +93,14 @@ def write_open_map(directory, name, width, height):
  <layer id="2" name="collision" width="{width}" height="{height}"><data encoding="csv">
 {collision}
 </data></layer>
- <objectgroup id="3" name="objects">{spawn}</objectgroup>
+ <objectgroup id="3" name="objects">
+  {body}
+ </objectgroup>
 </map>
 """
     (directory / "bench.tsx").write_text(TSX)
     (directory / f"{name}.tmx").write_text(tmx)
-    return directory
+    return directory, len(npcs)
 
 
 def python_env(**extra):

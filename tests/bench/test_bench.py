@@ -6,13 +6,15 @@ timing target (those are checked by running the bench, not in CI).
 """
 
 import json
+import random
 import subprocess
 import sys
 
 import pytest
 
 from rpg.bench import report
-from rpg.bench.server import REPO_ROOT, map_side_for, python_env
+from rpg.bench.server import REPO_ROOT, map_side_for, npc_spawns_for, python_env, write_open_map
+from rpg.world.maps import load_maps
 
 METRICS_BEFORE = """\
 # HELP rpg_tick_seconds Duration of a whole tick
@@ -77,6 +79,26 @@ def test_the_map_grows_with_the_bots_at_constant_density():
     assert map_side_for(1024, 4) == 2 * map_side_for(256, 4)
 
 
+def test_npcs_are_placed_at_the_asked_density_mostly_goblins():
+    """Half an NPC per chunk on 16 chunks: 8 NPCs on distinct tiles, goblins and rats only."""
+    spawns = npc_spawns_for(64, 64, 0.5, random.Random(3), avoid=[(32, 32)])
+    assert len(spawns) == 8
+    assert len({(x, y) for _, x, y, _ in spawns}) == 8
+    assert (32, 32) not in {(x, y) for _, x, y, _ in spawns}
+    assert {npc for npc, _, _, _ in spawns} <= {"goblin", "giant_rat"}
+    assert sum(npc == "goblin" for npc, _, _, _ in spawns) > 4
+
+
+def test_the_generated_map_loads_with_its_npc_spawns(tmp_path):
+    """The server's own map loader reads the bench map's NPC spawns and wander radii."""
+    directory, count = write_open_map(tmp_path, "bench", 48, 48, npcs_per_chunk=1.0)
+    game_map = load_maps(directory)["bench"]
+    assert count == 9 == len(game_map.npc_spawns)
+    assert game_map.player_spawn == (24, 24)
+    assert {(s.npc, s.wander_radius) for s in game_map.npc_spawns} <= {("goblin", 4),
+                                                                         ("giant_rat", 3)}
+
+
 @pytest.fixture(scope="module")
 def short_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "run.json"
@@ -107,3 +129,33 @@ def test_a_short_run_reads_the_server_side_numbers(short_run):
     assert result["server"]["rss_mb_end"] > 0
     assert result["server"]["cpu_percent"] is not None
     assert "tick" in table and "move" in table
+
+
+@pytest.fixture(scope="module")
+def fighting_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "fight.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "rpg.bench.cli", "--bots", "4", "--fighters", "1",
+         "--npcs-per-chunk", "8", "--duration", "3", "--warmup", "0", "--chat-every", "0",
+         "--json", str(out)],
+        env=python_env(), cwd=str(REPO_ROOT), capture_output=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr.decode()[-3000:]
+    return json.loads(out.read_text())["runs"][0], completed.stdout.decode()
+
+
+def test_a_short_run_with_fighters_attacks_npcs(fighting_run):
+    """Four fighting bots on a map thick with NPCs walk up to them and attack."""
+    result, table = fighting_run
+    combat = result["combat"]
+    assert combat["fighters"] == 4
+    assert combat["npcs"] == 72  # 9 chunks x 8
+    assert combat["attacks_sent"] > 0
+    assert combat["attack_rtt_p50_ms"] > 0
+    assert "attacks sent" in table
+
+
+def test_by_default_a_fifth_of_the_bots_fight(short_run):
+    """The default run has fighters (one of five bots) and NPCs on its map."""
+    result, _ = short_run
+    assert result["combat"]["fighters"] == 1
+    assert result["combat"]["npcs"] > 0
