@@ -8,7 +8,10 @@ import itertools
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import jwt
 
 from tests.e2e.client import GameClient, http
 from tests.e2e.proc import TwistdServer, environment
@@ -30,13 +33,17 @@ def fresh(prefix):
 
 
 class BlackBoxServer:
-    def __init__(self, root, maps, start_map, config=None):
+    def __init__(self, root, maps, start_map, config=None, files=None):
         """
         @param maps: C{{map_id: picture}} drawn with L{tests.e2e.tmx.write_map}
             (a picture may be a C{(picture, pvp)} pair).
-        @param config: tunables written to the C{--config} TOML file.
+        @param config: tunables written to the C{--config} TOML file; in a
+            string value C{{root}} stands for the server's directory.
+        @param files: C{{name: text}} written into that directory first.
         """
         self.root = Path(root)
+        for name, text in (files or {}).items():
+            (self.root / name).write_text(text)
         self.maps_dir = self.root / "maps"
         self.data_dir = self.root / "data"
         for map_id, picture in maps.items():
@@ -48,6 +55,8 @@ class BlackBoxServer:
                    "--start-map", start_map, "--jwt-secret", SECRET]
         # Every test logs in from 127.0.0.1: keep the per-address login throttle out of the way.
         config = {"login_attempts_per_minute": 1000, **(config or {})}
+        config = {key: value.format(root=self.root) if isinstance(value, str) else value
+                  for key, value in config.items()}
         if config:
             config_path = self.root / "game.toml"
             config_path.write_text("[game]\n" + "".join(
@@ -74,6 +83,13 @@ class BlackBoxServer:
         assert status == 200, (status, body)
         return body["access_token"]
 
+    def token(self, username, ttl=3600):
+        """An HS256 token as /auth/login issues it (sub, iat, exp), signed with
+        the server's --jwt-secret: saves a password check per test."""
+        now = int(time.time())
+        return jwt.encode({"sub": username, "iat": now, "exp": now + ttl}, SECRET,
+                          algorithm="HS256")
+
     # -- WebSocket
     async def connect(self):
         client = await GameClient.connect(self.ws_url)
@@ -86,7 +102,7 @@ class BlackBoxServer:
         username = username or fresh("p")
         if register:
             await self.register(username)
-        token = await self.login(username)
+        token = self.token(username)
         client = await self.connect()
         welcome = await client.request("cmd_authenticate", {"token": token})
         assert welcome["type"] == "event_welcome", welcome
@@ -96,6 +112,26 @@ class BlackBoxServer:
         client.player_id = welcome["payload"]["player_id"]
         client.entity_id = f"player_{client.player_id}"
         return client
+
+    async def placed(self, x, y, map_id=None, role=None, prefix="tp"):
+        """A new player put at (x, y) (and given a role) before it logs in.
+
+        Written straight into the database at rest (what C{rpg-admin teleport}
+        and C{set-role} do, which test_admin checks), to keep the suite fast."""
+        name = fresh(prefix)
+        await self.register(name)
+        with self.database() as db:
+            (player_id,) = db.execute("SELECT player_id FROM accounts WHERE username = ?",
+                                      (name,)).fetchone()
+            if map_id:
+                db.execute("UPDATE characters SET map_id = ? WHERE player_id = ?",
+                           (map_id, player_id))
+            db.execute("UPDATE characters SET x = ?, y = ? WHERE player_id = ?",
+                       (x, y, player_id))
+            if role:
+                db.execute("UPDATE accounts SET role = ? WHERE player_id = ?", (role, player_id))
+        db.close()
+        return await self.player(name, register=False)
 
     # -- out of band
     def admin(self, *args, database=True):
