@@ -32,7 +32,60 @@ def fresh(prefix):
     return f"{prefix[:14]}_{next(_names)}"
 
 
-class BlackBoxServer:
+def item_catalog():
+    """C{{key: item table}} of the server's default items.toml (content data)."""
+    import tomllib
+    from tests.e2e.proc import REPO
+    with open(REPO / "maps" / "items.toml", "rb") as f:
+        return {item["key"]: item for item in tomllib.load(f)["items"]}
+
+
+ITEMS = item_catalog()
+
+
+def item_id(key):
+    return ITEMS[key]["item_id"]
+
+
+class _CharacterWrites:
+    """Writes to an offline character at rest (what rpg-admin give would do,
+    for layouts no admin command can make)."""
+
+    def _player_id(self, db, username):
+        (player_id,) = db.execute("SELECT player_id FROM accounts WHERE username = ?",
+                                  (username,)).fetchone()
+        return player_id
+
+    def set_inventory(self, username, slots):
+        """C{slots}: C{{slot: (item key, quantity)}}; replaces the whole inventory."""
+        with self.database() as db:
+            player_id = self._player_id(db, username)
+            db.execute("DELETE FROM inventory WHERE player_id = ?", (player_id,))
+            db.executemany("INSERT INTO inventory (player_id, slot, item_id, quantity)"
+                           " VALUES (?, ?, ?, ?)",
+                           [(player_id, slot, item_id(key), qty)
+                            for slot, (key, qty) in slots.items()])
+        db.close()
+
+    def set_equipment(self, username, slots):
+        """C{slots}: C{{equipment slot: (item key, quantity)}}."""
+        with self.database() as db:
+            player_id = self._player_id(db, username)
+            db.execute("DELETE FROM equipment WHERE player_id = ?", (player_id,))
+            db.executemany("INSERT INTO equipment (player_id, slot, item_id, quantity)"
+                           " VALUES (?, ?, ?, ?)",
+                           [(player_id, slot, item_id(key), qty)
+                            for slot, (key, qty) in slots.items()])
+        db.close()
+
+    def set_hp(self, username, hp):
+        with self.database() as db:
+            db.execute("UPDATE characters SET hp = ? WHERE player_id = ?",
+                       (hp, self._player_id(db, username)))
+        db.close()
+
+
+class BlackBoxServer(_CharacterWrites):
     def __init__(self, root, maps, start_map, config=None, files=None):
         """
         @param maps: C{{map_id: picture}} drawn with L{tests.e2e.tmx.write_map}
@@ -113,7 +166,8 @@ class BlackBoxServer:
         client.entity_id = f"player_{client.player_id}"
         return client
 
-    async def placed(self, x, y, map_id=None, role=None, prefix="tp"):
+    async def placed(self, x=None, y=None, map_id=None, role=None, prefix="tp", inventory=None,
+                     equipment=None, hp=None, xp=None):
         """A new player put at (x, y) (and given a role) before it logs in.
 
         Written straight into the database at rest (what C{rpg-admin teleport}
@@ -126,11 +180,20 @@ class BlackBoxServer:
             if map_id:
                 db.execute("UPDATE characters SET map_id = ? WHERE player_id = ?",
                            (map_id, player_id))
-            db.execute("UPDATE characters SET x = ?, y = ? WHERE player_id = ?",
-                       (x, y, player_id))
+            if x is not None:
+                db.execute("UPDATE characters SET x = ?, y = ? WHERE player_id = ?",
+                           (x, y, player_id))
             if role:
                 db.execute("UPDATE accounts SET role = ? WHERE player_id = ?", (role, player_id))
         db.close()
+        if inventory is not None:
+            self.set_inventory(name, inventory)
+        if equipment is not None:
+            self.set_equipment(name, equipment)
+        if xp:
+            self.set_xp(name, **xp)
+        if hp is not None:
+            self.set_hp(name, hp)
         return await self.player(name, register=False)
 
     # -- out of band
@@ -152,8 +215,8 @@ class BlackBoxServer:
             (player_id,) = db.execute("SELECT player_id FROM accounts WHERE username_lower = ?",
                                       (username.lower(),)).fetchone()
             for skill, value in xp.items():
-                db.execute("UPDATE skills SET xp = ? WHERE player_id = ? AND skill = ?",
-                           (value, player_id, skill))
+                db.execute("INSERT OR REPLACE INTO skills (player_id, skill, xp) VALUES (?, ?, ?)",
+                           (player_id, skill, value))
         db.close()
 
     def log(self):
