@@ -78,6 +78,20 @@ class _CharacterWrites:
                             for slot, (key, qty) in slots.items()])
         db.close()
 
+    async def offline(self, username, timeout=5.0):
+        """Wait until the player's online record is gone: its logout save is done."""
+        from twisted.internet import reactor, task
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.database() as db:
+                row = db.execute("SELECT 1 FROM online_players o JOIN accounts a USING"
+                                 " (player_id) WHERE a.username = ?", (username,)).fetchone()
+            db.close()
+            if row is None:
+                return
+            await task.deferLater(reactor, 0.05, lambda: None)
+        raise AssertionError(f"{username} still online after {timeout}s")
+
     def set_hp(self, username, hp):
         with self.database() as db:
             db.execute("UPDATE characters SET hp = ? WHERE player_id = ?",
