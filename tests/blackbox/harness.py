@@ -110,6 +110,7 @@ class BlackBoxServer(_CharacterWrites):
         """
         self.root = Path(root)
         for name, text in (files or {}).items():
+            (self.root / name).parent.mkdir(parents=True, exist_ok=True)
             (self.root / name).write_text(text)
         self.maps_dir = self.root / "maps"
         self.data_dir = self.root / "data"
