@@ -21,14 +21,22 @@ def server(tmp_path_factory, request):
 
 @pytest_twisted.async_yield_fixture(autouse=True)
 async def close_clients(request):
-    """Close every connection a test opened, so the next test of the module
-    starts with nobody else in the world."""
+    """Check that every frame a test's connections received is a full envelope
+    with version 2.0 (events with id null); then close them all, so the next
+    test of the module starts with nobody else in the world."""
     if "server" not in request.fixturenames:
         yield None
         return
     running = request.getfixturevalue("server")
     before = len(running.clients)
     yield None
+    for client in running.clients[before:]:
+        for message in client.frames:
+            assert set(message) == {"id", "type", "payload", "version"}, message
+            assert message["version"] == "2.0", message
+            assert isinstance(message["payload"], dict), message
+            if message["type"].startswith("event_") and message["type"] != "event_welcome":
+                assert message["id"] is None, message
     closing = []
     for client in running.clients[before:]:
         if client.protocol is not None and not client.closed.called:

@@ -187,3 +187,39 @@ async def test_one_game_update_per_tick_for_the_mover(server):
     updates = client.events_of("event_game_update")[before:]
     mine = [u for u in updates if any(e["id"] == client.entity_id for e in u["entities"])]
     assert len(mine) == 1, updates
+
+
+PLAYER_FIELDS = {"id", "type", "player_id", "username", "x", "y", "facing_direction",
+                 "animation_state", "current_hp", "max_hp", "visual_state"}
+
+
+@pytest_twisted.ensureDeferred
+async def test_view_is_3x3_chunks_on_the_same_map(server):
+    """A player sees others within one chunk (Chebyshev) of its own chunk, not two."""
+    watcher = await teleported(server, 2, 2)          # chunk (0, 0)
+    near = await teleported(server, 31, 19)           # chunk (1, 1)
+    far = await teleported(server, 32, 2)             # chunk (2, 0)
+    await watcher.wait_for_event("event_game_update", include_past=True,
+                                 predicate=lambda p: any(e["id"] == near.entity_id
+                                                         for e in p["entities"]))
+    await sleep(0.2)
+    assert merged_entity(watcher, far.entity_id) is None
+    assert merged_entity(far, watcher.entity_id) is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_entering_and_leaving_the_view(server):
+    """Crossing into view sends the entity in full; crossing out sends its integer player_id."""
+    watcher = await teleported(server, 15, 12)        # chunk (0, 0): sees chunks x 0..1
+    mover = await teleported(server, 32, 12)          # chunk (2, 0)
+    await reply_ok(mover, "cmd_move", {"direction": "LEFT"})
+    update = await watcher.wait_for_event(
+        "event_game_update", predicate=lambda p: any(e["id"] == mover.entity_id
+                                                     for e in p["entities"]))
+    entity = next(e for e in update["payload"]["entities"] if e["id"] == mover.entity_id)
+    assert set(entity) == PLAYER_FIELDS and entity["x"] == 31
+    await sleep(COOLDOWN + 0.05)
+    await reply_ok(mover, "cmd_move", {"direction": "RIGHT"})
+    update = await watcher.wait_for_event(
+        "event_game_update", predicate=lambda p: mover.player_id in p["removed_entities"])
+    assert mover.entity_id not in update["payload"]["removed_entities"]
