@@ -19,6 +19,16 @@ def server(tmp_path_factory, request):
     running.stop()
 
 
+@pytest.fixture(scope="module")
+def shared_player(server):
+    """One new player (starting inventory, at the spawn) for the read-only tests
+    of a module: tests that only collect refusals need no player of their own."""
+    client = pytest_twisted.blockon(defer.ensureDeferred(server.player(track=False)))
+    yield client
+    if not client.closed.called:
+        client.protocol.sendClose(1000)
+
+
 @pytest_twisted.async_yield_fixture(autouse=True)
 async def close_clients(request):
     """Check that every frame a test's connections received is a full envelope
@@ -37,6 +47,9 @@ async def close_clients(request):
             assert isinstance(message["payload"], dict), message
             if message["type"].startswith("event_") and message["type"] != "event_welcome":
                 assert message["id"] is None, message
+        # exactly one reply per request id
+        reply_ids = [m["id"] for m in client.frames if m["id"] is not None]
+        assert len(reply_ids) == len(set(reply_ids)), reply_ids
     closing = []
     for client in running.clients[before:]:
         if client.protocol is not None and not client.closed.called:

@@ -159,19 +159,21 @@ class BlackBoxServer(_CharacterWrites):
                           algorithm="HS256")
 
     # -- WebSocket
-    async def connect(self):
+    async def connect(self, track=True):
+        """A new connection; tracked ones are checked and closed after each test."""
         client = await GameClient.connect(self.ws_url)
-        self.clients.append(client)
+        if track:
+            self.clients.append(client)
         return client
 
-    async def player(self, username=None, register=True):
+    async def player(self, username=None, register=True, track=True):
         """Register (unless told not to), log in and authenticate; the client
         has C{.welcome}, and the whole welcome sequence has arrived."""
         username = username or fresh("p")
         if register:
             await self.register(username)
         token = self.token(username)
-        client = await self.connect()
+        client = await self.connect(track)
         welcome = await client.request("cmd_authenticate", {"token": token})
         assert welcome["type"] == "event_welcome", welcome
         await client.wait_for_event("event_ground_items_update", include_past=True)

@@ -135,9 +135,9 @@ async def test_dm_to_nobody_online(server, recipient):
 
 @pytest.mark.parametrize("message", ["", " ", "   \t\n "])
 @pytest_twisted.ensureDeferred
-async def test_empty_message(server, message):
+async def test_empty_message(shared_player, message):
     """An empty or whitespace-only message is CHAT_EMPTY_MESSAGE."""
-    sender = await server.placed(2, 2)
+    sender = shared_player
     error = await reply_error(sender, "cmd_chat_send", {"channel": "local", "message": message})
     assert error["error_code"] == "CHAT_EMPTY_MESSAGE"
 
@@ -163,9 +163,9 @@ async def test_257_characters_are_refused_not_cut(server):
 
 @pytest.mark.parametrize("channel", ["", "shout", "LOCAL", "system", None, 1, "MISSING"])
 @pytest_twisted.ensureDeferred
-async def test_invalid_channel(server, channel):
+async def test_invalid_channel(shared_player, channel):
     """An unknown, empty, missing or server-only channel is CHAT_INVALID_CHANNEL."""
-    sender = await server.placed(2, 2)
+    sender = shared_player
     payload = {"message": "hi"}
     if channel != "MISSING":
         payload["channel"] = channel

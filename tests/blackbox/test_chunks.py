@@ -29,9 +29,9 @@ _MISSING = object()
 
 
 @pytest_twisted.ensureDeferred
-async def test_chunk_shape(server):
+async def test_chunk_shape(shared_player):
     """Each chunk is {chunk_x, chunk_y, tiles, collision} (+ optional layers), 16 rows of 16."""
-    client = await server.player()
+    client = shared_player
     chunk = (await chunks(client, 0, 0, 0))[(0, 0)]
     assert {"chunk_x", "chunk_y", "tiles", "collision"} <= set(chunk) <= \
         {"chunk_x", "chunk_y", "tiles", "collision", "layers"}
@@ -44,9 +44,9 @@ async def test_chunk_shape(server):
 
 
 @pytest_twisted.ensureDeferred
-async def test_tiles_are_row_major_gids_of_the_first_layer(server):
+async def test_tiles_are_row_major_gids_of_the_first_layer(shared_player):
     """tiles[row][column] is the first tile layer's gid; collision marks walls and unwalkable tiles."""
-    client = await server.player()
+    client = shared_player
     chunk = (await chunks(client, 0, 0, 0))[(0, 0)]
     assert chunk["tiles"][6][5] == 3 and chunk["tiles"][5][6] == 1 and chunk["tiles"][0][0] == 1
     assert chunk["collision"][5][6] is True      # the wall at (6, 5)
@@ -55,9 +55,9 @@ async def test_tiles_are_row_major_gids_of_the_first_layer(server):
 
 
 @pytest_twisted.ensureDeferred
-async def test_edge_chunk_cells_outside_the_map_are_0_and_blocked(server):
+async def test_edge_chunk_cells_outside_the_map_are_0_and_blocked(shared_player):
     """In the corner chunk (2, 1) cells past the map are tile 0 and collision true."""
-    client = await server.player()
+    client = shared_player
     chunk = (await chunks(client, 2, 1, 0))[(2, 1)]
     for row in range(16):
         for column in range(16):
@@ -73,9 +73,9 @@ async def test_edge_chunk_cells_outside_the_map_are_0_and_blocked(server):
 
 
 @pytest_twisted.ensureDeferred
-async def test_chunk_of_a_tile_is_floor_division(server):
+async def test_chunk_of_a_tile_is_floor_division(shared_player):
     """The water at (17, 18) lies in chunk (1, 1) at row 2, column 1."""
-    client = await server.player()
+    client = shared_player
     chunk = (await chunks(client, 1, 1, 0))[(1, 1)]
     assert chunk["tiles"][2][1] == 3 and chunk["collision"][2][1] is True
 
@@ -88,32 +88,32 @@ async def test_chunk_of_a_tile_is_floor_division(server):
     ((0, 0), 5, {(x, y) for x in range(3) for y in range(2)}),
 ])
 @pytest_twisted.ensureDeferred
-async def test_only_chunks_overlapping_the_map_are_listed(server, centre, radius, expected):
+async def test_only_chunks_overlapping_the_map_are_listed(shared_player, centre, radius, expected):
     """The reply lists exactly the chunks of the square that overlap the map."""
-    client = await server.player()
+    client = shared_player
     assert set(await chunks(client, *centre, radius)) == expected
 
 
 @pytest_twisted.ensureDeferred
-async def test_another_map_can_be_queried(server):
+async def test_another_map_can_be_queried(shared_player):
     """query_chunks answers for any known map, not only the player's."""
-    client = await server.player()
+    client = shared_player
     assert set(await chunks(client, 0, 0, 1, map_id="other")) == {(0, 0)}
 
 
 @pytest.mark.parametrize("radius", [6, 7, 100])
 @pytest_twisted.ensureDeferred
-async def test_radius_over_5(server, radius):
+async def test_radius_over_5(shared_player, radius):
     """An integer radius over 5 is CHUNKS_RADIUS_TOO_LARGE."""
-    client = await server.player()
+    client = shared_player
     assert await chunk_error(client, radius=radius) == "CHUNKS_RADIUS_TOO_LARGE"
 
 
 @pytest.mark.parametrize("map_id", ["nowhere", "", "FIELD"])
 @pytest_twisted.ensureDeferred
-async def test_unknown_map(server, map_id):
+async def test_unknown_map(shared_player, map_id):
     """An unknown map id is CHUNKS_MAP_NOT_FOUND."""
-    client = await server.player()
+    client = shared_player
     assert await chunk_error(client, map_id=map_id) == "CHUNKS_MAP_NOT_FOUND"
 
 
@@ -125,15 +125,15 @@ async def test_unknown_map(server, map_id):
     {"chunk_x": 3}, {"chunk_x": -1}, {"chunk_y": 2}, {"chunk_y": -1}, {"chunk_x": 10 ** 6},
 ])
 @pytest_twisted.ensureDeferred
-async def test_invalid_coordinates(server, payload):
+async def test_invalid_coordinates(shared_player, payload):
     """Non-integer values, a negative radius or a centre wholly outside the map are
     CHUNKS_INVALID_COORDINATES."""
-    client = await server.player()
+    client = shared_player
     assert await chunk_error(client, **payload) == "CHUNKS_INVALID_COORDINATES"
 
 
 @pytest_twisted.ensureDeferred
-async def test_radius_5_is_allowed_even_far_past_the_map(server):
+async def test_radius_5_is_allowed_even_far_past_the_map(shared_player):
     """Radius 5 is the maximum allowed; the centre chunk decides validity, not the square."""
-    client = await server.player()
+    client = shared_player
     assert set(await chunks(client, 2, 1, 5)) == {(x, y) for x in range(3) for y in range(2)}

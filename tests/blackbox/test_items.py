@@ -114,9 +114,9 @@ async def test_using_other_items_is_not_usable(server, key):
                                                  ("cmd_inventory_drop", {})])
 @pytest.mark.parametrize("slot", [-1, 28, 100, "0", 1.0, 0.5, None, True, [0], "MISSING"])
 @pytest_twisted.ensureDeferred
-async def test_invalid_slot(server, message_type, extra, slot):
+async def test_invalid_slot(shared_player, message_type, extra, slot):
     """A slot that is not an integer 0-27 is INVENTORY_INVALID_SLOT."""
-    client = await server.placed()
+    client = shared_player
     payload = dict(extra)
     if slot != "MISSING":
         payload["slot"] = slot
@@ -125,11 +125,11 @@ async def test_invalid_slot(server, message_type, extra, slot):
 
 
 @pytest.mark.parametrize("message_type", ["cmd_inventory_use", "cmd_inventory_drop"])
-@pytest.mark.parametrize("slot", [0, 27])
+@pytest.mark.parametrize("slot", [5, 27])
 @pytest_twisted.ensureDeferred
-async def test_empty_slot(server, message_type, slot):
-    """An empty slot 0-27 is INVENTORY_SLOT_EMPTY."""
-    client = await server.placed(inventory={5: ("bones", 1)})
+async def test_empty_slot(shared_player, message_type, slot):
+    """An empty slot 0-27 is INVENTORY_SLOT_EMPTY (the starting inventory fills 0-4)."""
+    client = shared_player
     assert (await reply_error(client, message_type, {"slot": slot}))["error_code"] == \
         "INVENTORY_SLOT_EMPTY"
 
@@ -172,9 +172,9 @@ async def test_equip_swaps_the_old_item_into_the_freed_slot(server):
 
 @pytest.mark.parametrize("slot", ["sword", "", "WEAPON", None, 3, "MISSING"])
 @pytest_twisted.ensureDeferred
-async def test_equip_unknown_slot_name(server, slot):
+async def test_equip_unknown_slot_name(shared_player, slot):
     """An unknown equipment slot name is EQUIPMENT_SLOT_INVALID."""
-    client = await server.placed(inventory=STARTING)
+    client = shared_player
     payload = {"inventory_slot": 0}
     if slot != "MISSING":
         payload["equipment_slot"] = slot
@@ -185,9 +185,9 @@ async def test_equip_unknown_slot_name(server, slot):
 @pytest.mark.parametrize("inventory_slot, equipment_slot", [(0, "head"), (1, "weapon"),
                                                             (2, "weapon"), (2, "body")])
 @pytest_twisted.ensureDeferred
-async def test_equip_into_the_wrong_slot(server, inventory_slot, equipment_slot):
+async def test_equip_into_the_wrong_slot(shared_player, inventory_slot, equipment_slot):
     """A sword on the head, a shield or bread as a weapon: EQUIPMENT_WRONG_SLOT."""
-    client = await server.placed(inventory=STARTING)
+    client = shared_player
     payload = await reply_error(client, "cmd_equipment_equip",
                                 {"inventory_slot": inventory_slot,
                                  "equipment_slot": equipment_slot})
@@ -215,9 +215,9 @@ async def test_equip_requirements_met_at_the_level(server):
                                         ("1", "INVENTORY_INVALID_SLOT"),
                                         (9, "INVENTORY_SLOT_EMPTY")])
 @pytest_twisted.ensureDeferred
-async def test_equip_bad_inventory_slot(server, slot, code):
+async def test_equip_bad_inventory_slot(shared_player, slot, code):
     """Equipping from a bad or empty inventory slot uses the inventory codes."""
-    client = await server.placed(inventory=STARTING)
+    client = shared_player
     payload = await reply_error(client, "cmd_equipment_equip",
                                 {"inventory_slot": slot, "equipment_slot": "weapon"})
     assert payload["error_code"] == code
@@ -296,9 +296,9 @@ async def test_unequip_reply_and_events(server):
 
 @pytest.mark.parametrize("slot", ["hat", "", None, "MISSING"])
 @pytest_twisted.ensureDeferred
-async def test_unequip_unknown_slot_name(server, slot):
+async def test_unequip_unknown_slot_name(shared_player, slot):
     """Unequipping an unknown slot name is EQUIPMENT_SLOT_INVALID."""
-    client = await server.placed()
+    client = shared_player
     payload = {} if slot == "MISSING" else {"equipment_slot": slot}
     assert (await reply_error(client, "cmd_equipment_unequip", payload))["error_code"] == \
         "EQUIPMENT_SLOT_INVALID"
@@ -306,9 +306,9 @@ async def test_unequip_unknown_slot_name(server, slot):
 
 @pytest.mark.parametrize("slot", EQUIPMENT_SLOTS)
 @pytest_twisted.ensureDeferred
-async def test_unequip_empty_slot(server, slot):
+async def test_unequip_empty_slot(shared_player, slot):
     """Unequipping an empty slot is EQUIPMENT_SLOT_EMPTY."""
-    client = await server.placed()
+    client = shared_player
     assert (await reply_error(client, "cmd_equipment_unequip", {"equipment_slot": slot}))[
         "error_code"] == "EQUIPMENT_SLOT_EMPTY"
 

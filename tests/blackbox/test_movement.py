@@ -69,9 +69,9 @@ async def test_each_direction_moves_one_tile_and_faces(server, direction, delta,
     {"direction": "up"}, {"direction": "Up"}, {"direction": "NORTH"}, {"direction": ""},
     {"direction": None}, {"direction": 1}, {"direction": ["UP"]}, {"direction": " UP"}, {}])
 @pytest_twisted.ensureDeferred
-async def test_invalid_direction(server, payload):
+async def test_invalid_direction(shared_player, payload):
     """Anything but exactly UP, DOWN, LEFT, RIGHT (or none) is MOVEMENT_INVALID_DIRECTION."""
-    client = await server.player()
+    client = shared_player
     assert (await reply_error(client, "cmd_move", payload))["error_code"] == \
         "MOVEMENT_INVALID_DIRECTION"
 

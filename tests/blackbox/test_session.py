@@ -10,7 +10,7 @@ import pytest_twisted
 from .harness import (EQUIPMENT_SLOTS, SECRET, SKILL_NAMES, BlackBoxServer, field, fresh,
                       reply_error, reply_ok)
 
-SERVER = dict(maps={"field": field()}, start_map="field", config={"auth_timeout_s": 1.5})
+SERVER = dict(maps={"field": field()}, start_map="field", config={"auth_timeout_s": 1.0})
 
 WELCOME_ORDER = ["event_welcome", "event_chat_message", "event_skills",
                  "event_inventory_update", "event_equipment_update",
@@ -280,7 +280,7 @@ async def test_authenticated_connection_outlives_the_auth_timeout(server):
     """An authenticated connection is not closed by the authentication timeout."""
     client = await server.player()
     with pytest.raises(Exception):
-        await client.wait_closed(timeout=2.0)
+        await client.wait_closed(timeout=1.5)
     assert (await reply_ok(client, "query_inventory", {}))["inventory"]
 
 
@@ -378,3 +378,15 @@ async def test_shutdown_notice_save_and_1001(tmp_path):
         assert y == 4
     finally:
         own.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_disconnect_saves_the_player(server):
+    """A player's position is saved when it disconnects and restored at its next login."""
+    client = await server.player()
+    await reply_ok(client, "cmd_move", {"direction": "UP"})
+    await client.close()
+    await server.offline(client.username)
+    again = await server.player(client.username, register=False)
+    assert (again.welcome["payload"]["x"], again.welcome["payload"]["y"]) == (5, 4)
+    assert again.welcome["payload"]["facing_direction"] == "north"
