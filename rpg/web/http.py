@@ -108,9 +108,10 @@ class LoginResource(_AsyncJSONResource):
             token, expires_in = await self.auth.login(username, password, host)
         except LoginThrottled as e:
             retry = max(1, int(e.retry_after_s + 0.999))
-            write_json(request, 429, {**error_body(
-                "AUTHENTICATION_RATE_LIMITED", "Too many login attempts; try again later"),
-                "retry_after_s": retry}, {b"retry-after": str(retry).encode()})
+            write_json(request, 429, error_body(
+                "AUTHENTICATION_RATE_LIMITED",
+                f"Too many login attempts; try again in {retry} s"),
+                {b"retry-after": str(retry).encode()})
             return
         except BadCredentials:
             raise JSONError(401, "AUTHENTICATION_FAILED", "Invalid username or password") from None

@@ -288,17 +288,17 @@ class TargetView:
 def target_entity_id(target_type, target_id):
     """
     The entity id that a C{cmd_attack} payload names: C{"npc_<n>"} or
-    C{"player_<n>"}; a bare integer is taken as the number.
+    C{"player_<n>"}; a bare integer is taken as the number.  A missing,
+    empty or non-string id names nothing: C{None}.
 
-    @raise InvalidTarget: for an unknown C{target_type} or a C{target_id}
-        that is neither a string nor an integer.
+    @raise InvalidTarget: for an unknown C{target_type}.
     """
     if target_type not in ("npc", "player"):
         raise InvalidTarget("Cannot attack that target type", reason="invalid_target_type")
     if isinstance(target_id, int) and not isinstance(target_id, bool):
         return f"{target_type}_{target_id}"
     if not isinstance(target_id, str) or not target_id:
-        raise InvalidTarget(reason="invalid_target_id")
+        return None
     return target_id
 
 
@@ -307,10 +307,10 @@ def validate_attack(attacker_id, attacker_xy, current_target_id, target_type,
     """
     Check a C{cmd_attack} in the order of the rules, first failure wins:
 
-      1. C{InvalidTarget}: C{target_type} not C{npc}/C{player}, a malformed
-         C{target_id}, oneself, a player on a map without pvp, a
+      1. C{InvalidTarget}: C{target_type} not C{npc}/C{player}, oneself, a player on a map without pvp, a
          non-attackable NPC;
-      2. C{TargetNotFound}: no such living target of that type on the map;
+      2. C{TargetNotFound}: no such living target of that type on the map
+         (a missing, empty or non-string C{target_id} names none);
       3. C{TargetOutOfRange}: Chebyshev distance over C{attack_range};
       4. C{AlreadyInCombat}: already attacking a different target.
 
@@ -320,6 +320,8 @@ def validate_attack(attacker_id, attacker_xy, current_target_id, target_type,
     @return: the target's entity id.
     """
     entity_id = target_entity_id(target_type, target_id)
+    if entity_id is None:
+        raise TargetNotFound("No such target", target_id=target_id)
     if entity_id == attacker_id:
         raise InvalidTarget("You cannot attack yourself", reason="self")
     if target_type == "player" and not pvp:

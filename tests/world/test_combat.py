@@ -338,8 +338,6 @@ def test_validate_attack_accepts_and_returns_entity_id():
 @pytest.mark.parametrize("target_type,target_id,kw", [
     ("monster", "npc_1", {}),
     (None, "npc_1", {}),
-    ("npc", None, {}),
-    ("npc", ["npc_1"], {}),
     ("player", "player_1", {"pvp": True}),
     ("player", 1, {"pvp": True}),
     ("player", "player_2", {}),
@@ -347,7 +345,7 @@ def test_validate_attack_accepts_and_returns_entity_id():
     ("npc", "npc_2", {}),
 ])
 def test_validate_attack_invalid_target(target_type, target_id, kw):
-    """Bad type or id, oneself, a player without pvp, a non-attackable NPC: COMBAT_INVALID_TARGET."""
+    """Bad type, oneself, a player without pvp, a non-attackable NPC: COMBAT_INVALID_TARGET."""
     assert code_of(target_type, target_id, **kw) == "COMBAT_INVALID_TARGET"
 
 
@@ -357,9 +355,12 @@ def test_validate_attack_invalid_target(target_type, target_id, kw):
     ("npc", "player_2", {}),
     ("player", "npc_1", {"pvp": True}),
     ("player", "player_99", {"pvp": True}),
+    ("npc", None, {}),
+    ("npc", "", {}),
+    ("npc", ["npc_1"], {}),
 ])
 def test_validate_attack_target_not_found(target_type, target_id, kw):
-    """No such living target of that type on the map: COMBAT_TARGET_NOT_FOUND."""
+    """No such living target of that type on the map (or no id at all): COMBAT_TARGET_NOT_FOUND."""
     assert code_of(target_type, target_id, **kw) == "COMBAT_TARGET_NOT_FOUND"
 
 
