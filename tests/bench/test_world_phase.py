@@ -3,7 +3,6 @@ The world-phase harness (L{rpg.bench.world_phase}), and the combat step as
 it drives it: many fighters, most of them between two swings.
 """
 
-import dataclasses
 import random
 from pathlib import Path
 
@@ -28,7 +27,7 @@ def goblin_between_two_players():
     game_map = ascii_map("S....\n.....", map_id="arena")
     game_map.npc_spawns.append(NpcSpawn("goblin", 2, 0, 0))
     game = GameWorld(Content({"arena": game_map}, items, npcs), "arena",
-                     dataclasses.replace(Tunables()), rng=random.Random(4))
+                     Tunables(), rng=random.Random(4))
     for player_id, x in ((1, 1), (2, 3)):
         game.add_player(character(player_id, x, 0, map_id="arena", skills=new_skills()), 0.0)
     return game
