@@ -13,12 +13,11 @@ from typing import Mapping, NamedTuple, Optional
 
 from rpg.world.errors import (AlreadyInCombat, InvalidTarget, TargetNotFound,
                               TargetOutOfRange)
+from rpg.world.items import STAT_KEYS
 
 MELEE_STYLES = ("stab", "slash", "crush")
-BONUS_KEYS = ("attack_bonus_stab", "attack_bonus_slash", "attack_bonus_crush",
-              "attack_bonus_ranged", "defence_bonus_stab", "defence_bonus_slash",
-              "defence_bonus_crush", "defence_bonus_ranged", "strength_bonus",
-              "ranged_strength_bonus")
+# The same ten bonuses as an item's stats.
+BONUS_KEYS = STAT_KEYS
 COMBAT_SKILLS = ("attack", "strength", "defense")
 
 GAME_TICK_S = 0.6

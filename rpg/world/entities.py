@@ -12,9 +12,8 @@ clients share them.
 import copy
 
 from rpg.models import CharacterState
+from rpg.world.items import EQUIPMENT_SLOTS
 
-EQUIPMENT_SLOTS = ("head", "cape", "neck", "weapon", "body", "shield", "legs",
-                   "hands", "feet", "ring", "ammo")
 FACINGS = ("north", "south", "east", "west")
 ANIMATION_STATES = ("idle", "walking", "attacking", "dead")
 NPC_COMBAT_STATES = ("idle", "in_combat", "dead")
