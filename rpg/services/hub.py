@@ -68,7 +68,8 @@ class Hub(Service):
                 # Online first, then load: an offline change (rpg-admin)
                 # either commits before the load or is refused.
                 await self.world.persistence.mark_online([account.player_id])
-                character = await self.store.load_character(account.player_id)
+                character = (self.world.unsaved_state(account.player_id)
+                             or await self.store.load_character(account.player_id))
                 if character is None:
                     raise AuthenticationFailed("No character for this account",
                                                reason="no_character")

@@ -36,6 +36,9 @@ class WorldService(Service):
         self.fanout = fanout or _send_each
         self.wall_clock = wall_clock
         self.clients = {}  # player_id -> IClient
+        # Players who left but whose logout save failed: saved by the next
+        # snapshot, or handed back if they log in here again first.
+        self.unsaved_leavers = {}  # player_id -> CharacterState
         self.queue = []
         self.tick_number = 0
         self.missed_ticks = 0
@@ -69,7 +72,10 @@ class WorldService(Service):
         states = [self.world.remove_player(player_id) for player_id in player_ids]
         self.clients.clear()
         self._count_players()
-        await self.persistence.save(states, self.ground_items_snapshot(), released=player_ids)
+        leavers, self.unsaved_leavers = self.unsaved_leavers, {}
+        await self.persistence.save(states + list(leavers.values()),
+                                    self.ground_items_snapshot(),
+                                    released=player_ids + list(leavers))
         self.log.info("Saved {n} players at shutdown", n=len(states))
 
     # -- players
@@ -77,6 +83,8 @@ class WorldService(Service):
         """Put a player into the world; returns the messages that follow the welcome."""
         self.world.add_player(character, self.clock.seconds())
         self.clients[client.player_id] = client
+        if self.unsaved_leavers.pop(client.player_id, None) is not None:
+            self.world.mark_unsaved([client.player_id])  # saved from the world now
         self._count_players()
         return self.world.welcome_messages(client.player_id)
 
@@ -105,11 +113,19 @@ class WorldService(Service):
         d = self.persistence.save(states, ground, released=[player_id])
 
         def failed(failure):
+            self.unsaved_leavers[player_id] = state
             self.world.mark_unsaved(others)
             if ground is not None:
                 self.world.mark_ground_items_unsaved()
             return failure
         return d.addErrback(failed)
+
+    def unsaved_state(self, player_id):
+        """
+        The state of a player whose logout save failed, if any: newer than
+        the store's, so a login here must use it.
+        """
+        return self.unsaved_leavers.get(player_id)
 
     def submit(self, client, request):
         self.queue.append((client, request))
@@ -197,11 +213,13 @@ class WorldService(Service):
             return  # the previous snapshot is still being written
         dirty = [p for p in self.world.dirty_player_ids() if p in self.clients]
         ground = self.ground_items_snapshot()
-        if not dirty and ground is None:
+        leavers, self.unsaved_leavers = self.unsaved_leavers, {}
+        if not dirty and ground is None and not leavers:
             return
-        states = [self.world.character_state(p) for p in dirty]
+        states = [self.world.character_state(p) for p in dirty] + list(leavers.values())
         self.world.mark_saved(dirty)
-        self._saving = self.persistence.save(states, ground)
+        self._saving = self.persistence.save(states, ground, released=[
+            p for p in leavers if p not in self.clients])
 
         def done(result):
             self._saving = None
@@ -209,6 +227,8 @@ class WorldService(Service):
 
         def failed(failure):
             self.log.failure("Snapshot failed; the players stay marked for the next", failure)
+            for player_id, state in leavers.items():
+                self.unsaved_leavers.setdefault(player_id, state)
             self.world.mark_unsaved(dirty)
             if ground is not None:
                 self.world.mark_ground_items_unsaved()

@@ -3,7 +3,7 @@
 import dataclasses
 
 import pytest_twisted
-from twisted.internet import task
+from twisted.internet import defer, task
 from twisted.logger import globalLogPublisher
 
 from rpg.config import Tunables
@@ -177,3 +177,62 @@ async def test_leave_saves_and_releases(tmp_path):
     saved = await store.load_character(client.player_id)
     assert saved.y == service.world.content.maps["field"].player_spawn[1] - 1
     assert await store.online_server(client.player_id) is None
+
+
+class FlakyStore(MemoryPlayerStore):
+    """A store whose next save fails (a database outage)."""
+
+    fail_next = 0
+
+    def save_snapshot(self, snapshot):
+        if self.fail_next:
+            self.fail_next -= 1
+            return defer.fail(ConnectionError("database is away"))
+        return super().save_snapshot(snapshot)
+
+
+def build_flaky(tmp_path):
+    service, _, clock, metrics = build(tmp_path)
+    store = FlakyStore(clock=clock)
+    service.persistence.store = store
+    return service, store, clock
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_failed_logout_save_is_retried_by_the_next_snapshot(tmp_path):
+    """When the logout save fails, the state is kept and written by the next snapshot."""
+    service, store, clock = build_flaky(tmp_path)
+    client = await join(service, store, "fay")
+    service.submit(client, Request("m", "cmd_move", {"direction": "UP"}))
+    service.tick(1)
+    store.fail_next = 1
+    failure = []
+    service.leave(client.player_id).addErrback(failure.append)
+    assert failure and client.player_id in service.unsaved_leavers
+    spawn_y = service.world.content.maps["field"].player_spawn[1]
+    assert (await store.load_character(client.player_id)).y == spawn_y
+    service.snapshot()
+    await service.persistence.idle()
+    assert (await store.load_character(client.player_id)).y == spawn_y - 1
+    assert service.unsaved_leavers == {}
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_player_back_before_the_retry_gets_its_unsaved_state(tmp_path):
+    """A player whose logout save failed logs in with the state it left with, not the stale one."""
+    service, store, clock = build_flaky(tmp_path)
+    client = await join(service, store, "gil")
+    service.submit(client, Request("m", "cmd_move", {"direction": "UP"}))
+    service.tick(1)
+    store.fail_next = 1
+    service.leave(client.player_id).addErrback(lambda f: None)
+    kept = service.unsaved_state(client.player_id)
+    assert kept is not None
+    again = FakeClient(client.player_id, "gil")
+    service.enter(again, kept)
+    assert service.unsaved_leavers == {}
+    assert client.player_id in service.world.dirty_player_ids()
+    service.snapshot()
+    await service.persistence.idle()
+    spawn_y = service.world.content.maps["field"].player_spawn[1]
+    assert (await store.load_character(client.player_id)).y == spawn_y - 1
