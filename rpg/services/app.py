@@ -115,8 +115,10 @@ class RpgService(MultiService):
         self.hub = Hub(self.server_id, self.auth, self.store, presence, bus,
                        self.world_service, self.chat, self.content.maps, self.reactor)
         self.chat.hub = self.hub
-        self.factory = GameFactory(self.hub, self.tunables, self.reactor)
+        self.factory = GameFactory(self.hub, self.tunables, self.reactor, metrics=self.metrics)
         self.world_service.fanout = self.factory.fanout
+        # One write per connection per tick: what the tick sent leaves at its end.
+        self.world_service.end_of_tick = self.factory.flush
         for child in (self.auth, self.world_service, self.chat, self.hub):
             child.setServiceParent(self)  # starts it: this service is running
         await self.hub.ready

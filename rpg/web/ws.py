@@ -151,8 +151,6 @@ class GameFactory(WebSocketServerFactory):
 
     def __init__(self, hub, tunables, clock, url=None, metrics=None):
         super().__init__(url)
-        if metrics is None:
-            metrics = getattr(getattr(hub, "world", None), "metrics", None)
         self.metrics = metrics
         self.hub = hub
         self.tunables = tunables
@@ -160,9 +158,6 @@ class GameFactory(WebSocketServerFactory):
         self.connections = set()
         self._pending = []  # connections with frames waiting
         self._flush_call = None
-        world = getattr(hub, "world", None)
-        if world is not None:
-            world.end_of_tick = self.flush
         self.setProtocolOptions(
             maxMessagePayloadSize=tunables.max_message_bytes,
             maxFramePayloadSize=tunables.max_frame_bytes,

@@ -6,6 +6,7 @@ import itertools
 import types
 
 from autobahn.twisted.websocket import WebSocketServerProtocol
+import pytest_twisted
 from twisted.internet import tcp
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
@@ -105,11 +106,14 @@ def test_waiting_frames_go_before_a_close_frame():
     assert len(protocol.transport.writes) == 2
 
 
-def test_factory_hooks_its_flush_to_the_end_of_the_tick():
-    """Given the hub's world service, the factory flushes at the end of every tick."""
-    world = WorldService(world=None, persistence=None, tunables=Tunables(), clock=Clock())
-    factory, _ = make_factory(hub=types.SimpleNamespace(world=world))
-    assert world.end_of_tick == factory.flush
+@pytest_twisted.ensureDeferred
+async def test_the_server_flushes_the_edge_at_the_end_of_every_tick(tmp_path):
+    """The assembled server hooks the edge's flush to the world's end of tick."""
+    from tests.e2e.server import running_server
+    async with running_server(tmp_path) as server:
+        service = server.service
+        assert service.world_service.end_of_tick == service.factory.flush
+        assert service.factory.metrics is service.metrics
 
 
 def test_end_of_tick_runs_after_the_out_phase_and_is_timed(monkeypatch):
