@@ -7,10 +7,14 @@ the read-only window.rpgState snapshot.
 import contextlib
 import secrets
 
+import msgpack
+
 from .conftest import ARTIFACTS
 
 TIMEOUT_MS = 15000
 PASSWORD = "password123"
+# The client's tile size on maps of 32x32 tiles (the test maps) and its default.
+TILE_PX = 32
 
 # How much of the canvas differs from the empty background (#0b0e12), sampled on a grid.
 CANVAS_COVERAGE_JS = """() => {
@@ -74,6 +78,36 @@ def register(page, username):
     fill_credentials(page, username)
     page.get_by_test_id("register-button").click()
     wait_in_game(page)
+
+
+def log_in(page, username):
+    """Log an existing account in from the login screen."""
+    fill_credentials(page, username)
+    page.get_by_test_id("login-button").click()
+    wait_in_game(page)
+
+
+def record_sent(page, sent):
+    """
+    Append to C{sent} every message the page sends over its WebSockets, decoded;
+    call before the client loads (a C{before_load} of L{player_page}).
+    """
+    def frame(payload):
+        if isinstance(payload, (bytes, bytearray)):
+            sent.append(msgpack.unpackb(payload, raw=False))
+    page.on("websocket", lambda ws: ws.on("framesent", frame))
+
+
+def click_tile(page, x, y):
+    """Left-click the middle of map tile (x, y); the camera centres on the (still) player."""
+    box = page.get_by_test_id("game-canvas").bounding_box()
+    me = state(page)["position"]
+    page.mouse.click(box["x"] + box["width"] / 2 + (x - me["x"]) * TILE_PX,
+                     box["y"] + box["height"] / 2 + (y - me["y"]) * TILE_PX)
+
+
+def skill_xp(page, name):
+    return next(s["current_xp"] for s in state(page)["skills"] if s["name"] == name)
 
 
 def state(page):
