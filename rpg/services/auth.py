@@ -99,7 +99,9 @@ class AuthService(Service):
         self._run_in_thread = run_in_thread or threads.deferToThread
         limit = tunables.login_attempts_per_minute
         self.failures_by_user = SlidingWindow(self.clock, limit)
-        self.attempts_by_address = SlidingWindow(self.clock, limit * 3)
+        # Only failures count: many players logging in from one address (a
+        # school, a test suite) are never throttled for succeeding.
+        self.failures_by_address = SlidingWindow(self.clock, limit * 3)
         self._dummy_hash = None
 
     # -- tokens
@@ -165,24 +167,26 @@ class AuthService(Service):
         """
         user_key = username.lower() if isinstance(username, str) else ""
         wait = max(self.failures_by_user.retry_after(user_key),
-                   self.attempts_by_address.retry_after(address))
+                   self.failures_by_address.retry_after(address))
         if wait:
             raise LoginThrottled(wait)
-        self.attempts_by_address.record(address)
         if not isinstance(username, str) or not isinstance(password, str) \
                 or len(password) > PASSWORD_MAX or len(username) > 64:
-            self.failures_by_user.record(user_key)
-            raise BadCredentials()
+            self._failed(user_key, address)
         account = yield self.store.get_account(username)
         if account is None:
             yield self._verify(None, password)
-            self.failures_by_user.record(user_key)
-            raise BadCredentials()
+            self._failed(user_key, address)
         ok = yield self._verify(account.password_hash, password)
         if not ok:
-            self.failures_by_user.record(user_key)
-            raise BadCredentials()
+            self._failed(user_key, address)
         return self.issue_token(account.username), self.token_ttl
+
+    def _failed(self, user_key, address):
+        """Count a failed login against the username and the address."""
+        self.failures_by_user.record(user_key)
+        self.failures_by_address.record(address)
+        raise BadCredentials()
 
     def _verify(self, password_hash, password):
         """Check a password in a thread; C{None} checks against a dummy hash."""

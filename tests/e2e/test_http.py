@@ -104,3 +104,14 @@ async def test_map_files_are_served_and_nothing_else(tmp_path):
         for path in ("/maps/items.toml", "/maps/..%2Fsetup.cfg", "/maps/nothing.png", "/nowhere"):
             status, _, _ = await http("GET", server.base_url + path)
             assert status == 404, path
+
+
+@pytest_twisted.ensureDeferred
+async def test_successful_logins_are_never_throttled(tmp_path):
+    """Many successful logins from one address (a test suite, a school) are not throttled."""
+    async with running_server(tmp_path, login_attempts_per_minute=2) as server:
+        await server.register("many_1")
+        url = server.base_url + "/auth/login"
+        for _ in range(10):
+            status, _, _ = await http("POST", url, {"username": "many_1", "password": "password123"})
+            assert status == 200
