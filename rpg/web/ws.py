@@ -35,6 +35,12 @@ def binary_frame(payload):
     return b"\x82\x7f" + n.to_bytes(8, "big") + payload
 
 
+# The fast path reads Twisted's own write buffer (FileDescriptor internals);
+# a Twisted without them simply always takes transport.write.
+_FAST_PATH = all(hasattr(tcp.Server, name)
+                 for name in ("dataBuffer", "offset", "connected", "disconnecting"))
+
+
 def send_now(transport, data):
     """
     Write C{data} to C{transport}, straight to its socket when Twisted has
@@ -46,8 +52,8 @@ def send_now(transport, data):
     send, C{EAGAIN}), and any error, is handed to C{transport.write}, so
     Twisted buffers it or finds the connection lost and reports it as usual.
     """
-    if (type(transport) is tcp.Server and transport.connected
-            and not transport.disconnecting and not transport._tempDataLen
+    if (_FAST_PATH and type(transport) is tcp.Server and transport.connected
+            and not transport.disconnecting and getattr(transport, "_tempDataLen", 1) == 0
             and len(transport.dataBuffer) == transport.offset):
         try:
             sent = transport.socket.send(data)
