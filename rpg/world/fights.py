@@ -21,7 +21,7 @@ from rpg.world.combat import (Combatant, Fighter, TargetView, best_style, can_sw
                               combat_xp, resolve_swings, swing_interval_s, validate_attack)
 from rpg.world.errors import InvalidMessageFormat, InvalidTarget, MoveBlocked
 from rpg.world.npc_life import NpcPopulation
-from rpg.world.skills import level_for_xp, skills_payload
+from rpg.world.skills import level_of, skills_payload
 
 
 @dataclass
@@ -315,9 +315,9 @@ class Fights:
         """The L{Fighter} for a player: levels from XP, bonuses from equipment."""
         skills = player.skills
         stats = inv.equipment_bonuses(player.equipment, self.catalog)
-        return Fighter(attack=level_for_xp(int(skills.get("attack", 0))),
-                       strength=level_for_xp(int(skills.get("strength", 0))),
-                       defense=level_for_xp(int(skills.get("defense", 0))),
+        return Fighter(attack=level_of(skills, "attack"),
+                       strength=level_of(skills, "strength"),
+                       defense=level_of(skills, "defense"),
                        stats=stats,
                        attack_speed_ticks=inv.weapon_attack_speed(player.equipment, self.catalog),
                        style=best_style(stats))
@@ -382,10 +382,10 @@ class Fights:
         gain = combat_xp(damage, "attack", rec.hp_carry)
         rec.hp_carry = gain.carry
         skills = player.skills
-        hp_level = level_for_xp(int(skills.get("hitpoints", 0)))
+        hp_level = level_of(skills, "hitpoints")
         for skill, xp in gain.xp.items():
             skills[skill] = int(skills.get(skill, 0)) + xp
-        new_hp_level = level_for_xp(int(skills["hitpoints"]))
+        new_hp_level = level_of(skills, "hitpoints")
         if new_hp_level > hp_level:
             # as in OSRS, a hitpoints level also heals the point it adds
             self.world.set_field(player, "max_hp", new_hp_level)

@@ -16,7 +16,7 @@ from rpg.world.entities import EQUIPMENT_SLOTS
 from rpg.world.fights import Fights
 from rpg.world.ground import GroundItems
 from rpg.world.items import visual_payload
-from rpg.world.skills import new_skills, skills_payload
+from rpg.world.skills import levels, new_skills, skills_payload
 
 
 class GameWorld:
@@ -146,10 +146,6 @@ class GameWorld:
     def query_equipment(self, player_id):
         return {"equipment": inv.equipment_view(self.player(player_id).equipment, self.catalog)}
 
-    def _levels(self, player):
-        from rpg.world.skills import SKILLS, level_for_xp
-        return {name: level_for_xp(int(player.skills.get(name, 0))) for name in SKILLS}
-
     def _apply_item_change(self, player, change):
         """Tell the player what an equip/unequip/use changed; mark it unsaved."""
         self.world.mark_unsaved([player.player_id])
@@ -164,7 +160,7 @@ class GameWorld:
     def equip(self, player_id, inventory_slot, equipment_slot):
         player = self.player(player_id)
         change = inv.equip(player, self.catalog, inventory_slot, equipment_slot,
-                           self._levels(player))
+                           levels(player.skills))
         self._apply_item_change(player, change)
         return {"equipped_item": change.equipped_item,
                 "unequipped_item": change.unequipped_item,
@@ -180,7 +176,7 @@ class GameWorld:
     def use_item(self, player_id, slot):
         player = self.player(player_id)
         change = inv.use_item(player, self.catalog, slot, player.current_hp, player.max_hp,
-                              self._levels(player))
+                              levels(player.skills))
         self._apply_item_change(player, change)
         if change.hp is not None:
             self.world.set_field(player, "current_hp", change.hp)

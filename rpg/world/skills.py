@@ -2,6 +2,7 @@
 Skills and the canonical RuneScape experience table.
 """
 
+import bisect
 import math
 
 SKILLS = ("attack", "strength", "defense", "hitpoints", "ranged",
@@ -30,10 +31,17 @@ def xp_for_level(level):
 
 def level_for_xp(xp):
     """The level that C{xp} total experience gives."""
-    level = 1
-    while level < MAX_LEVEL and XP_TABLE[level + 1] <= xp:
-        level += 1
-    return level
+    return max(1, bisect.bisect_right(XP_TABLE, xp) - 1)
+
+
+def level_of(skills, name):
+    """The level of skill C{name} in a name -> XP mapping."""
+    return level_for_xp(int(skills.get(name, 0)))
+
+
+def levels(skills):
+    """Every skill's level, from a name -> XP mapping."""
+    return {name: level_of(skills, name) for name in SKILLS}
 
 
 def new_skills():
@@ -56,4 +64,4 @@ def skills_payload(skills):
 
 
 def max_hp(skills):
-    return level_for_xp(int(skills.get("hitpoints", 0)))
+    return level_of(skills, "hitpoints")
