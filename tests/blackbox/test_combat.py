@@ -199,15 +199,20 @@ async def test_already_in_combat_and_moving_clears_the_target(server):
 
 @pytest_twisted.ensureDeferred
 async def test_npc_damage_reaches_observers_as_id_plus_changed_fields(server):
-    """A weak hit on a goblin reaches the attacker and a watcher as {id, current_hp, ...changed}."""
+    """A weak hit on a goblin reaches the attacker and a watcher as {id, current_hp, ...changed}.
+
+    Strength 1 means a max hit of 1, and a roll of 0 is as likely as a roll of 1, so
+    the first damaging swing may take a few 2.4 s swings: the wait allows 13 of them
+    (all missing: about 1 in 5,000), and the player is sturdy enough to outlast them."""
     x, y = GOBLIN_ROW[2]
     watcher = await server.placed(x + 3, y)
-    client = await server.placed(x, y + 1, xp={"attack": XP_99})   # strength 1: max hit 1
+    client = await server.placed(x, y + 1, hp=99, xp={"attack": XP_99, "defense": XP_99,
+                                                      "hitpoints": XP_99})
     goblin = npc_at(client, x, y)["id"]
     await reply_ok(client, "cmd_attack", {"target_id": goblin, "target_type": "npc"})
     for observer in (client, watcher):
         update = await observer.wait_for_event(
-            "event_game_update", timeout=8, include_past=True,
+            "event_game_update", timeout=32, include_past=True,
             predicate=lambda p: any(e["id"] == goblin and e.get("current_hp", 5) < 5
                                     for e in p["entities"]))
         change = next(e for e in update["payload"]["entities"] if e["id"] == goblin)
