@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from rpg.bench import report
+from rpg.bench.flood import RegistrationFlood
 from rpg.bench.server import (
     SpawnedServer, machine_busy, map_side_for, prepare_accounts, process_usage, python_env, scrape,
     write_open_map)
@@ -150,7 +151,7 @@ def run_point(options, bots, log=print):
         if options.database:
             prepare_accounts(options.database, bots, options.map, options.map_size or 64,
                              options.map_size or 64, seed=options.seed)
-    workers = None
+    workers = flood = None
     try:
         idle = process_usage(pid) if pid else None
         processes = options.processes or default_processes(bots)
@@ -171,6 +172,9 @@ def run_point(options, bots, log=print):
         usage_before = process_usage(pid) if pid else None
         bots_cpu_before = workers.cpu_seconds()
         machine_before = machine_busy()
+        if options.register_flood:
+            flood = RegistrationFlood(base_url, options.register_flood)
+            flood.start()
         rss_peak = 0
         while time.time() < end:
             time.sleep(min(1.0, max(0.0, end - time.time())))
@@ -178,6 +182,8 @@ def run_point(options, bots, log=print):
             if usage:
                 rss_peak = max(rss_peak, usage[1])
         after = report.parse_metrics(scrape(base_url))
+        if flood is not None:
+            flood.stop()
         usage_after = process_usage(pid) if pid else None
         bots_cpu = workers.cpu_seconds() - bots_cpu_before
         machine_after = machine_busy()
@@ -196,6 +202,8 @@ def run_point(options, bots, log=print):
     result = summarise(bots, processes, ready, results, before, after, idle, usage_before,
                        usage_after, rss_peak, bots_cpu, options)
     result["combat"]["npcs"] = npcs
+    if flood is not None:
+        result["register_flood"] = flood.summary(options.duration)
     busy = machine_after[0] - machine_before[0]
     total = machine_after[1] - machine_before[1]
     cores = os.cpu_count() or 1
@@ -358,6 +366,9 @@ def parse_args(argv=None):
                         help="share of the bots that fight NPCs (0-1; 0: none)")
     parser.add_argument("--fight-timeout", type=float, default=60.0,
                         help="seconds a fighter keeps at one NPC before it walks on")
+    parser.add_argument("--register-flood", type=float, default=0.0, metavar="RATE",
+                        help="also register RATE new accounts a second over HTTP while"
+                             " measuring (each one a password hash on the server)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", default=None, help="write the results here as JSON")
     options = parser.parse_args(argv)
@@ -369,6 +380,8 @@ def parse_args(argv=None):
         parser.error("--duration and --bots must be positive")
     if not 0 <= options.fighters <= 1:
         parser.error("--fighters is a share between 0 and 1")
+    if options.register_flood < 0:
+        parser.error("--register-flood is a rate of registrations a second, not negative")
     if options.npcs_per_chunk < 0 or options.fight_timeout <= 0:
         parser.error("--npcs-per-chunk must not be negative, --fight-timeout must be positive")
     options.points = ([int(n) for n in options.curve.split(",")] if options.curve

@@ -249,6 +249,13 @@ def run_table(result):
         f" server CPU {fmt(cost['cpu_us_per_player_tick'], 1)} µs/player/tick",
         f"bots           CPU {fmt(bots['cpu_percent'], 0)} % of a core",
     ]
+    flood = result.get("register_flood")
+    if flood:
+        lines.append(
+            f"registrations  {flood['registered']} at {fmt(flood['rate'], 0)}/s asked"
+            f" ({fmt(flood['per_second'], 1)}/s done), p50 {fmt(flood['p50_ms'], 0)} ms"
+            f"  p99 {fmt(flood['p99_ms'], 0)} ms; statuses {flood['statuses']},"
+            f" {flood['not_sent_all_busy']} not sent (all senders busy)")
     machine = result.get("machine")
     if machine:
         lines.append(f"machine        {fmt(machine['busy_percent'], 0)} % busy of"

@@ -104,7 +104,7 @@ def short_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "run.json"
     completed = subprocess.run(
         [sys.executable, "-m", "rpg.bench.cli", "--bots", "5", "--duration", "3",
-         "--warmup", "0.5", "--chat-every", "1", "--json", str(out)],
+         "--warmup", "0.5", "--chat-every", "1", "--register-flood", "3", "--json", str(out)],
         env=python_env(), cwd=str(REPO_ROOT), capture_output=True, timeout=60)
     assert completed.returncode == 0, completed.stderr.decode()[-3000:]
     return json.loads(out.read_text())["runs"][0], completed.stdout.decode()
@@ -118,6 +118,16 @@ def test_a_short_run_connects_every_bot_and_measures_moves(short_run):
     assert result["move"]["count"] > 5
     assert 0 < result["move"]["rtt_p50_ms"] <= result["move"]["rtt_p99_ms"]
     assert result["chat"]["sent"] > 0
+
+
+def test_a_short_run_with_a_registration_flood_registers_accounts(short_run):
+    """--register-flood 3 posts about 3 registrations a second, all created (201)."""
+    result, table = short_run
+    flood = result["register_flood"]
+    assert 3 <= flood["registered"] <= 12
+    assert flood["statuses"] == {"201": flood["registered"]}
+    assert 0 < flood["p50_ms"] <= flood["p99_ms"]
+    assert "registrations" in table
 
 
 def test_a_short_run_reads_the_server_side_numbers(short_run):
