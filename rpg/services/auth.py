@@ -2,6 +2,7 @@
 Accounts and tokens: registration, login with throttling, JWT issue and check.
 """
 
+import os
 import re
 from collections import deque
 
@@ -11,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from twisted.application.service import Service
 from twisted.internet import defer, threads
 from twisted.logger import Logger
+from twisted.python.threadpool import ThreadPool
 
 from rpg.interfaces import UsernameTaken
 from rpg.world.errors import AuthenticationFailed, ExpiredToken
@@ -20,6 +22,13 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 128
 # A hash to verify against when the username is unknown, so that a login
 # takes as long for a missing account as for a wrong password.
 _DUMMY_PASSWORD = "not-a-real-password"
+
+
+def hashing_threads(tunables, cores=None):
+    """Threads for password hashing: the tunable, or (0) one fewer than the cores, at least one."""
+    if tunables.password_hash_threads:
+        return tunables.password_hash_threads
+    return max(1, (cores or os.cpu_count() or 1) - 1)
 
 
 class RegistrationError(Exception):
@@ -96,13 +105,33 @@ class AuthService(Service):
         self.new_character = new_character
         self.clock = clock or reactor
         self.hasher = hasher or PasswordHasher()
-        self._run_in_thread = run_in_thread or threads.deferToThread
+        # Each hash is about 0.1 s of CPU.  In a pool of their own, sized to
+        # leave a core to the reactor, a flood of registrations or logins waits
+        # in a queue instead of taking every core from the tick.
+        self._pool = None
+        if run_in_thread is None:
+            self._pool = ThreadPool(minthreads=0, maxthreads=hashing_threads(tunables),
+                                    name="rpg-password-hashing")
+
+            def run_in_thread(f, *args):
+                return threads.deferToThreadPool(reactor, self._pool, f, *args)
+        self._run_in_thread = run_in_thread
         limit = tunables.login_attempts_per_minute
         self.failures_by_user = SlidingWindow(self.clock, limit)
         # Only failures count: many players logging in from one address (a
         # school, a test suite) are never throttled for succeeding.
         self.failures_by_address = SlidingWindow(self.clock, limit * 3)
         self._dummy_hash = None
+
+    def startService(self):
+        super().startService()
+        if self._pool is not None:
+            self._pool.start()
+
+    def stopService(self):
+        super().stopService()
+        if self._pool is not None:
+            self._pool.stop()   # waits for a hash in progress: a fraction of a second
 
     # -- tokens
     def issue_token(self, username):
