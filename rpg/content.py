@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rpg.world.items import ContentError, load_items
 from rpg.world.maps import MapError, load_maps
-from rpg.world.npcs import NpcContentError, load_npcs
+from rpg.world.npc_definitions import NpcContentError, load_npcs
 
 
 class ContentFaultError(Exception):

@@ -8,7 +8,7 @@ Part of L{rpg.world.fights.Fights}, kept here so each module stays small.
 import heapq
 
 from rpg.models import ItemStack
-from rpg.world import npcs as npc_rules
+from rpg.world.npc_definitions import roll_loot
 
 
 class DeathsMixin:
@@ -32,7 +32,7 @@ class DeathsMixin:
         self.active.pop(npc_id, None)
         self.npcs.died(npc_id, now)
         drops = []
-        for key, quantity in npc_rules.roll_loot(npc.definition, self.rng):
+        for key, quantity in roll_loot(npc.definition, self.rng):
             defn = self.catalog.by_key(key)
             if defn is not None:
                 drops.append(ItemStack(defn.item_id, quantity))

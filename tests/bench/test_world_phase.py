@@ -12,7 +12,7 @@ from rpg.content import Content
 from rpg.world.game import GameWorld
 from rpg.world.items import load_items
 from rpg.world.maps import NpcSpawn
-from rpg.world.npcs import load_npcs
+from rpg.world.npc_definitions import load_npcs
 from rpg.world.skills import new_skills
 from tests.world.worldmaps import ascii_map, character
 

@@ -17,7 +17,7 @@ from rpg.world.errors import (AlreadyInCombat, InvalidMessageFormat, InvalidTarg
 from rpg.world.game import GameWorld
 from rpg.world.items import load_items
 from rpg.world.maps import NpcSpawn
-from rpg.world.npcs import load_npcs
+from rpg.world.npc_definitions import load_npcs
 from rpg.world.skills import new_skills, xp_for_level
 
 from .worldmaps import ascii_map, character
