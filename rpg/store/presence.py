@@ -2,7 +2,8 @@
 Presence and the message bus inside one process.
 
 The shipped default for a single server process, and the reference the Valkey
-implementations in L{rpg.store.valkey} are tested against.
+implementations (L{rpg.store.valkey_presence}, L{rpg.store.valkey_bus}) are
+tested against.
 """
 
 from twisted.internet.defer import succeed

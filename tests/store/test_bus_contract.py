@@ -19,7 +19,8 @@ from zope.interface.verify import verifyObject
 
 from rpg.interfaces import IMessageBus
 from rpg.store.presence import MemoryBus
-from rpg.store.valkey import RECONNECT_MAX_S, ValkeyUnavailable, connect_valkey
+from rpg.store.valkey import connect_valkey
+from rpg.store.valkey_link import RECONNECT_MAX_S, ValkeyUnavailable
 from tests.store.test_presence_contract import (  # noqa: F401 (valkey_lab is a fixture)
     close_lab, open_lab, valkey_lab, wait_until)
 

@@ -25,7 +25,8 @@ from zope.interface.verify import verifyObject
 from rpg.interfaces import IPresence
 from rpg.models import PresenceEntry
 from rpg.store.presence import MemoryPresence
-from rpg.store.valkey import ValkeyUnavailable, connect_valkey, parse_valkey_url
+from rpg.store.valkey import connect_valkey
+from rpg.store.valkey_link import ValkeyUnavailable, parse_valkey_url
 
 VALKEY_ENV = "RPG_TEST_VALKEY_URL"
 REQUIRE_ENV = "RPG_REQUIRE_SERVICES"
