@@ -1,5 +1,6 @@
 """AuthService: password hashing in a bounded pool of its own."""
 
+import os
 import threading
 import time
 
@@ -22,12 +23,14 @@ class CountingHasher:
         self.lock = threading.Lock()
         self.running = self.most = 0
         self.threads = set()
+        self.niceness = set()
 
     def hash(self, password):
         with self.lock:
             self.running += 1
             self.most = max(self.most, self.running)
             self.threads.add(threading.current_thread().name)
+            self.niceness.add(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
         time.sleep(self.seconds)
         with self.lock:
             self.running -= 1
@@ -66,6 +69,9 @@ async def test_a_burst_of_registrations_hashes_one_at_a_time_with_one_thread():
         auth.stopService()
     assert sorted(a.username for a in accounts) == [f"burst_{n}" for n in range(6)]
     assert hasher.most == 1
+    # below the reactor thread (Linux nice values are per thread)
+    reactor_niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert hasher.niceness == {max(10, reactor_niceness)}
     assert hasher.threads and all("rpg-password-hashing" in name for name in hasher.threads)
 
 
