@@ -1,9 +1,12 @@
 // Draws the world on a canvas: chunk layers (pre-rendered per chunk), ground
-// items, players and NPCs with names and HP bars, the camera on the player.
+// items as their icons, players and NPCs with names and HP bars, the camera on
+// the player.
 
 import { CHUNK_SIZE, chunk_key } from "./chunks.js";
 import { tile_source, DEFAULT_TILE_SIZE } from "./map_assets.js";
 import { own_entity, own_entity_id, item_name } from "./state.js";
+import { item_look } from "./item_kinds.js";
+import { icon_canvas } from "./icons.js";
 
 const WALK_TILES_PER_S = 5;
 const FLOAT_MS = 900;
@@ -22,6 +25,7 @@ export class Renderer {
     this.chunks = chunks;
     this.assets = { tile_size: DEFAULT_TILE_SIZE, tilesets: [], hidden_layers: new Set() };
     this.chunk_images = new Map();
+    this.looks = new Map();   // ground item name -> its look (item_kinds.js)
     this.shown = new Map();   // entity id -> {x, y} drawn position, eased toward the real one
     this.floats = [];         // damage numbers and the like
     this.hover = null;        // tile under the mouse
@@ -222,24 +226,21 @@ export class Renderer {
     const ctx = this.ctx;
     const cx = sx + t / 2;
     const cy = sy + t / 2 + 4;
+    const name = g.name || item_name(this.state, g.item_id);
     ctx.fillStyle = "rgba(0,0,0,0.35)";
     ctx.beginPath();
     ctx.ellipse(cx, cy + 6, 9, 3, 0, 0, Math.PI * 2);
     ctx.fill();
-    ctx.fillStyle = `hsl(${hue_of(g.item_id)}, 55%, 55%)`;
-    ctx.strokeStyle = "#1a1a1a";
-    ctx.lineWidth = 1.5;
-    ctx.beginPath();
-    ctx.moveTo(cx, cy - 8);
-    ctx.lineTo(cx + 7, cy);
-    ctx.lineTo(cx, cy + 6);
-    ctx.lineTo(cx - 7, cy);
-    ctx.closePath();
-    ctx.fill();
-    ctx.stroke();
+    // Drawn at the screen's own pixel size, so the map's unsmoothed scaling
+    // leaves the icon as sharp as in the panels.
+    const size = Math.round(t * 0.75);
+    const dpr = window.devicePixelRatio || 1;
+    if (!this.looks.has(name)) this.looks.set(name, item_look({ name }));
+    const icon = icon_canvas(this.looks.get(name), Math.round(size * dpr));
+    ctx.drawImage(icon, Math.round(cx - size / 2), Math.round(cy + 6 - size + 2), size, size);
     if (g.quantity > 1) this._text(String(g.quantity), cx + 9, sy + t - 2, "#ffe08a", 10, "left");
     if (this.hover && this.hover.x === g.x && this.hover.y === g.y) {
-      this._text(g.name || item_name(this.state, g.item_id), cx, sy - 2, "#ffe08a", 11);
+      this._text(name, cx, sy - 2, "#ffe08a", 11);
     }
   }
 

@@ -2,6 +2,7 @@
 // details, and the right-click context menu shared with the map.
 
 import { INVENTORY_SLOTS, EQUIPMENT_SLOTS, SKILL_NAMES } from "./state.js";
+import { item_icon_element } from "./icons.js";
 
 const SLOT_WORDS = [
   ["shield", /shield|buckler|defender/i],
@@ -26,23 +27,6 @@ export function equipment_slot_for(item) {
   const name = `${item.name || ""} ${item.sprite_id || ""}`.replace(/_/g, " ");
   for (const [slot, pattern] of SLOT_WORDS) if (pattern.test(name)) return slot;
   return null;
-}
-
-function initials(name) {
-  const words = String(name || "?").split(/[\s_]+/).filter(Boolean);
-  return (words.length > 1 ? words[0][0] + words[1][0] : words[0].slice(0, 2)).toUpperCase();
-}
-
-function hue(id) {
-  return (Number(id) * 67 + 20) % 360;
-}
-
-function item_icon(item, name) {
-  const icon = document.createElement("div");
-  icon.className = "icon";
-  icon.textContent = initials(name);
-  icon.style.background = `linear-gradient(hsl(${hue(item.item_id)},45%,48%), hsl(${hue(item.item_id)},45%,32%))`;
-  return icon;
 }
 
 /** Renders panels from the state; actions(name, ...args) performs what the player picks. */
@@ -168,7 +152,7 @@ export class SidePanel {
       el.dataset.itemId = item ? item.item_id : "";
       el.title = item ? `${item.name}${item.quantity > 1 ? ` ×${item.quantity}` : ""}` : "";
       if (!item) return;
-      el.append(item_icon(item, item.name));
+      el.append(item_icon_element(item, item.name));
       if (item.quantity > 1) {
         const qty = document.createElement("span");
         qty.className = "qty";
@@ -193,7 +177,7 @@ export class SidePanel {
       el.replaceChildren();
       el.dataset.itemId = item ? item.item_id : "";
       if (item) {
-        el.append(item_icon(item, item.name));
+        el.append(item_icon_element(item, item.name, slot));
         el.title = `${slot}: ${item.name}`;
       } else {
         el.title = slot;
