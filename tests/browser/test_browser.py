@@ -101,6 +101,9 @@ def _equip(browser, base_url):
         weapon_slot = page.get_by_test_id("equipment-slot-weapon")
         assert weapon_slot.get_attribute("data-item-id") != ""
         assert "Bronze sword" in weapon_slot.get_attribute("title")
+        assert weapon_slot.get_by_role("img", name="Bronze sword", exact=True).is_visible()
+        assert page.get_by_test_id("equipment-slot-shield").get_by_role(
+            "img", name="Wooden shield", exact=True).is_visible()
         screenshot(page, "equipment")
 
 

@@ -90,6 +90,7 @@ def _fight_and_loot(browser, base_url, username):
         shown = page.get_by_test_id(f"inventory-slot-{slot}")
         assert shown.is_visible()
         assert shown.get_attribute("title").startswith(taken["name"])
+        assert shown.get_by_role("img", name=taken["name"], exact=True).is_visible()
         screenshot(page, "fight")
 
 
