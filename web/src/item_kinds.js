@@ -26,7 +26,7 @@ export const KINDS = Object.freeze([
   { kind: "scimitar", words: /\b(scimitar|sabre|saber|cutlass|katana)\b/, slot: "weapon", material: "iron" },
   { kind: "sword", words: /\b(sword|longsword|blade|rapier)\b/, slot: "weapon", material: "iron" },
   { kind: "battleaxe", words: /\b(battleaxe|battle axe|greataxe)\b/, slot: "weapon", material: "iron" },
-  { kind: "axe", words: /\b(axe|hatchet)\b/, slot: "weapon", material: "iron" },
+  { kind: "axe", words: /\b(axe|hatchet|pickaxe)\b/, slot: "weapon", material: "iron" },
   { kind: "hammer", words: /\b(warhammer|hammer|maul)\b/, slot: "weapon", material: "iron" },
   { kind: "mace", words: /\b(mace|club|morning star|flail)\b/, slot: "weapon", material: "iron" },
   { kind: "spear", words: /\b(spear|halberd|lance|trident)\b/, slot: "weapon", material: "iron" },

@@ -3,30 +3,18 @@
 
 import { INVENTORY_SLOTS, EQUIPMENT_SLOTS, SKILL_NAMES } from "./state.js";
 import { item_icon_element } from "./icons.js";
+import { item_look } from "./item_kinds.js";
 
-const SLOT_WORDS = [
-  ["shield", /shield|buckler|defender/i],
-  ["head", /helm|hat|hood|coif|cap\b|mask/i],
-  ["body", /body|platebody|chainbody|chest|shirt|robe top|tunic|armou?r/i],
-  ["legs", /legs|platelegs|skirt|trousers|chaps|robe bottom/i],
-  ["hands", /gloves|gauntlets|vambraces|bracelet/i],
-  ["feet", /boots|shoes|sandals/i],
-  ["cape", /cape|cloak/i],
-  ["neck", /amulet|necklace|scarf/i],
-  ["ring", /\bring\b/i],
-  ["ammo", /arrows?|bolts?|darts?|ammo/i],
-  ["weapon", /sword|dagger|scimitar|axe|mace|bow|staff|wand|spear|hammer|whip|halberd|club|longsword|warhammer/i],
-];
-
-/** The equipment slot an inventory item goes to, from its fields or its name; null if unknown. */
+/**
+ * The equipment slot an inventory item goes to, from its fields, else from the
+ * shape its name gives it (item_kinds.js); null if it is not worn.
+ */
 export function equipment_slot_for(item) {
   if (!item) return null;
   for (const key of ["equipment_slot", "equip_slot", "slot"]) {
     if (EQUIPMENT_SLOTS.includes(item[key])) return item[key];
   }
-  const name = `${item.name || ""} ${item.sprite_id || ""}`.replace(/_/g, " ");
-  for (const [slot, pattern] of SLOT_WORDS) if (pattern.test(name)) return slot;
-  return null;
+  return item_look(item).slot;
 }
 
 /** Renders panels from the state; actions(name, ...args) performs what the player picks. */
