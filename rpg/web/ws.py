@@ -174,6 +174,10 @@ class GameFactory(WebSocketServerFactory):
             failByDrop=False,
             webStatus=False,
             perMessageCompressionAccept=lambda offers: None,
+            # A text frame is INVALID_MESSAGE_FORMAT and the connection stays
+            # open, whatever its bytes: Autobahn must not close on bad UTF-8
+            # (1007) before the session sees the frame.
+            utf8validateIncoming=False,
         )
 
     def fanout(self, clients, frame):

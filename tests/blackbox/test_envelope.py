@@ -21,6 +21,7 @@ async def next_error(client):
 
 @pytest.mark.parametrize("frame, is_binary", [
     (b"hello", False),                                        # a text frame
+    (b"\xff\xfe not UTF-8", False),                            # a text frame, bad UTF-8
     (b"\xc1", True),                                          # not MessagePack
     (msgpack.packb([1, 2, 3]), True),                         # not a map
     (msgpack.packb("just a string"), True),                   # not a map
