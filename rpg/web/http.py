@@ -60,7 +60,11 @@ class _AsyncJSONResource(resource.Resource):
     isLeaf = True
     log = Logger()
 
-    def render_GET(self, request):
+    def render(self, request):
+        # Any other method, GET or PUT or an invented one, is a JSON 405
+        # (twisted.web would answer 501 or 405 in HTML).
+        if request.method == b"POST":
+            return self.render_POST(request)
         write_json(request, 405, error_body("METHOD_NOT_ALLOWED", "Use POST"),
                    {b"allow": b"POST"})
         return server.NOT_DONE_YET
@@ -126,10 +130,24 @@ class HealthResource(resource.Resource):
         super().__init__()
         self.status = status
 
-    def render_GET(self, request):
+    def render(self, request):
+        if request.method not in (b"GET", b"HEAD"):
+            write_json(request, 405, error_body("METHOD_NOT_ALLOWED", "Use GET"),
+                       {b"allow": b"GET, HEAD"})
+            return server.NOT_DONE_YET
         request.setHeader(b"content-type", b"application/json")
         request.setHeader(b"cache-control", b"no-store")
         return json.dumps({"status": "ok", **self.status()}).encode("utf-8")
+
+
+class JSONTree(resource.Resource):
+    """A branch of the site whose own page and unknown children are JSON 404s."""
+
+    def getChild(self, name, request):
+        return JSONNotFound()
+
+    def render(self, request):
+        return JSONNotFound().render(request)
 
 
 class JSONNotFound(resource.Resource):

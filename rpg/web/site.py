@@ -9,7 +9,7 @@ from autobahn.twisted.resource import WebSocketResource
 from twisted.web import resource, static
 from twisted.web.server import Site
 
-from .http import HealthResource, JSONNotFound, LoginResource, RegisterResource
+from .http import HealthResource, JSONNotFound, JSONTree, LoginResource, RegisterResource
 
 SOURCE_WEB_CLIENT = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
 INSTALLED_WEB_CLIENT = Path(sys.prefix) / "share" / "rpg" / "web"
@@ -53,11 +53,6 @@ class MapFiles(resource.Resource):
         return f
 
 
-class NotFoundRoot(resource.Resource):
-    def getChild(self, name, request):
-        return JSONNotFound()
-
-
 class NoClientPage(resource.Resource):
     isLeaf = True
 
@@ -74,9 +69,9 @@ def build_site(factory, auth, metrics, health, maps_dir, client_dir=None):
         root = static.File(str(client_dir))
         root.childNotFound = JSONNotFound()
     else:
-        root = NotFoundRoot()
+        root = JSONTree()
         root.putChild(b"", NoClientPage())
-    auth_tree = resource.Resource()
+    auth_tree = JSONTree()
     auth_tree.putChild(b"register", RegisterResource(auth))
     auth_tree.putChild(b"login", LoginResource(auth))
     root.putChild(b"auth", auth_tree)

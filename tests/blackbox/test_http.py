@@ -3,6 +3,7 @@
 import json
 
 import jwt
+import pytest
 import pytest_twisted
 from tests.e2e.client import http
 
@@ -129,6 +130,26 @@ async def test_health(server):
     """GET /health is 200 JSON with status ok."""
     status, body, headers = await http("GET", server.base_url + "/health")
     assert status == 200 and body["status"] == "ok"
+    assert headers.getRawHeaders(b"content-type")[0].startswith(b"application/json")
+
+
+@pytest.mark.parametrize("method, path, status, code", [
+    ("GET", "/auth/register", 405, "METHOD_NOT_ALLOWED"),
+    ("PUT", "/auth/register", 405, "METHOD_NOT_ALLOWED"),
+    ("DELETE", "/auth/login", 405, "METHOD_NOT_ALLOWED"),
+    ("PATCH", "/auth/login", 405, "METHOD_NOT_ALLOWED"),
+    ("POST", "/health", 405, "METHOD_NOT_ALLOWED"),
+    ("GET", "/auth", 404, "NOT_FOUND"),
+    ("GET", "/auth/", 404, "NOT_FOUND"),
+    ("POST", "/auth/logout", 404, "NOT_FOUND"),
+    ("GET", "/no/such/path", 404, "NOT_FOUND"),
+])
+@pytest_twisted.ensureDeferred
+async def test_other_methods_and_unknown_paths_get_json_errors(server, method, path, status, code):
+    """Every error body is JSON {error_code, message}: other methods on the auth
+    endpoints and /health are 405, unknown paths 404."""
+    got, body, headers = await http(method, server.base_url + path)
+    assert got == status and error_body(body) and body["error_code"] == code, (got, body)
     assert headers.getRawHeaders(b"content-type")[0].startswith(b"application/json")
 
 
