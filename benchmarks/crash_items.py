@@ -48,6 +48,7 @@ despawn_common_s = 86400.0
 despawn_uncommon_s = 86400.0
 despawn_rare_s = 86400.0
 login_attempts_per_minute = 10000
+login_failures_per_address_per_minute = 10000
 """
 _PORT = re.compile(r"serving on .*?port[=:]\s*(\d+)")
 

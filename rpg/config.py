@@ -32,6 +32,7 @@ class Tunables:
     # accounts
     token_ttl_s: int = 86400
     login_attempts_per_minute: int = 10
+    login_failures_per_address_per_minute: int = 100
     password_hash_threads: int = 0
     # chat
     chat_cooldown_ms: int = 1000

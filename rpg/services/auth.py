@@ -141,11 +141,13 @@ class AuthService(Service):
             def run_in_thread(f, *args):
                 return threads.deferToThreadPool(reactor, self._pool, _at_low_priority, f, *args)
         self._run_in_thread = run_in_thread
-        limit = tunables.login_attempts_per_minute
-        self.failures_by_user = SlidingWindow(self.clock, limit)
+        self.failures_by_user = SlidingWindow(self.clock, tunables.login_attempts_per_minute)
         # Only failures count: many players logging in from one address (a
-        # school, a test suite) are never throttled for succeeding.
-        self.failures_by_address = SlidingWindow(self.clock, limit * 3)
+        # school, a test suite) are never throttled for succeeding; and the
+        # address's limit is generous, since its refusal shuts out everyone
+        # behind that address, right passwords included.
+        self.failures_by_address = SlidingWindow(
+            self.clock, tunables.login_failures_per_address_per_minute)
         self._dummy_hash = None
 
     def startService(self):

@@ -122,7 +122,8 @@ class BlackBoxServer(_CharacterWrites):
         options = ["--data-dir", str(self.data_dir), "--maps", str(self.maps_dir),
                    "--start-map", start_map, "--jwt-secret", SECRET]
         # Every test logs in from 127.0.0.1: keep the per-address login throttle out of the way.
-        config = {"login_attempts_per_minute": 1000, **(config or {})}
+        config = {"login_attempts_per_minute": 1000,
+                  "login_failures_per_address_per_minute": 1000, **(config or {})}
         config = {key: value.format(root=self.root) if isinstance(value, str) else value
                   for key, value in config.items()}
         if config:

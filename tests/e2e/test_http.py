@@ -63,7 +63,7 @@ async def test_login_is_throttled_per_username(tmp_path):
 @pytest_twisted.ensureDeferred
 async def test_login_is_throttled_per_address(tmp_path):
     """Many attempts from one address across usernames are throttled too."""
-    async with running_server(tmp_path, login_attempts_per_minute=2) as server:
+    async with running_server(tmp_path, login_failures_per_address_per_minute=6) as server:
         url = server.base_url + "/auth/login"
         statuses = []
         for n in range(7):
