@@ -40,6 +40,7 @@ class Hub(Service):
         self.clock = clock
         self.welcome_message = welcome_message
         self.sessions = {}  # player_id -> playing Session on this process
+        self._logging_in = {}  # player_id -> logins of this process under way
         self.handlers = {"query_chunks": self._query_chunks, "cmd_chat_send": self._chat}
 
     def server_channel(self, server_id):
@@ -62,6 +63,8 @@ class Hub(Service):
         entry = PresenceEntry(account.player_id, account.username, self.server_id,
                               session.connection_id)
         previous = await self.presence.claim(entry)
+        player_id = account.player_id
+        self._logging_in[player_id] = self._logging_in.get(player_id, 0) + 1
         try:
             await self._hand_over(previous, account.player_id)
             while True:
@@ -84,10 +87,14 @@ class Hub(Service):
                 # loaded: save and close it, then load what it saved.
                 await self._kick_local(overtaken)
         except BaseException:
+            self._login_ended(player_id)
             await self.presence.release(entry)
+            await self._forget_online(player_id)
             raise
+        self._login_ended(player_id)
         if session.state == "closed":
             await self.presence.release(entry)
+            await self._forget_online(player_id)
             return
         session.presence_entry = entry
         session.player_id = account.player_id
@@ -102,6 +109,25 @@ class Hub(Service):
             session.send_event(message_type, payload)
         self.log.info("{username} (player {player_id}) logged in from {peer}",
                       username=account.username, player_id=account.player_id, peer=session.peer)
+
+    def _login_ended(self, player_id):
+        left = self._logging_in.pop(player_id) - 1
+        if left:
+            self._logging_in[player_id] = left
+
+    async def _forget_online(self, player_id):
+        """
+        A login that marked the player online here ended without entering the
+        world: drop that online record, so that C{rpg-admin} need not wait for
+        it to expire.  Not while another login of this process for the player
+        is under way or done, nor while a save of its last session is still
+        owed: the record is theirs too (a newer process's record has its
+        server id, and is never touched).
+        """
+        if (player_id in self.sessions or player_id in self._logging_in
+                or self.world.unsaved_state(player_id) is not None):
+            return
+        await self.world.persistence.save([], released=[player_id])
 
     async def _hand_over(self, previous, player_id):
         """Make sure an older connection of the player is saved and gone."""

@@ -1,5 +1,7 @@
 """End to end: HTTP auth, the envelope and the session over a real WebSocket."""
 
+import sqlite3
+
 import jwt
 import msgpack
 import pytest
@@ -134,6 +136,26 @@ async def test_unknown_and_banned_players_fail(tmp_path):
             assert reply["payload"]["error_code"] == "AUTHENTICATION_FAILED"
             reasons.append(reply["payload"]["details"]["reason"])
         assert reasons == ["banned", "banned", "unknown_player"]
+        await client.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_login_that_fails_after_marking_online_leaves_no_online_record(tmp_path):
+    """A login refused after the player was marked online (here: its character
+    is gone) drops that record, so rpg-admin can change the player at once."""
+    async with running_server(tmp_path) as server:
+        account = await server.register("dora_1")
+        token = await server.login("dora_1")
+        with sqlite3.connect(tmp_path / "rpg.sqlite3") as db:
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("DELETE FROM characters WHERE player_id = ?", (account["player_id"],))
+        db.close()
+        client = await server.connect()
+        reply = await client.request("cmd_authenticate", {"token": token})
+        assert reply["payload"]["error_code"] == "AUTHENTICATION_FAILED"
+        assert reply["payload"]["details"]["reason"] == "no_character"
+        await server.service.persistence.idle()
+        assert await server.service.store.online_server(account["player_id"]) is None
         await client.close()
 
 
