@@ -75,6 +75,7 @@ class ChatService(Service):
         self.clock = clock
         self.filter = profanity or ProfanityFilter(load_word_list(tunables.profanity_words_file))
         self.last_sent = {}  # player_id -> time of the last accepted message
+        self.last_ids = {}   # player_id -> (second, count) of its last message_id
         self.hub = None
         self.ready = None
 
@@ -129,8 +130,21 @@ class ChatService(Service):
         else:
             recipients = await self._deliver_dm(sender, recipient, event)
         self.last_sent[sender.player_id] = now
-        return {"message_id": f"{sender.player_id}_{int(now * 1000)}", "channel": channel,
+        return {"message_id": self._message_id(sender.player_id, now), "channel": channel,
                 "recipients": recipients}
+
+    def _message_id(self, player_id, now):
+        """
+        C{<player_id>_<unix seconds>}, as the spec's example has it.  Under
+        the default 1 s cooldown a player's messages fall in different
+        seconds; with a shorter one, a second message in the same second gets
+        C{_2}, a third C{_3}...
+        """
+        second = int(now)
+        last_second, count = self.last_ids.get(player_id, (None, 0))
+        count = count + 1 if second == last_second else 1
+        self.last_ids[player_id] = (second, count)
+        return f"{player_id}_{second}" if count == 1 else f"{player_id}_{second}_{count}"
 
     def _deliver_local(self, sender, event):
         radius = self.tunables.chat_local_radius_chunks

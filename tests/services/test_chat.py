@@ -83,6 +83,22 @@ def test_rate_limit_follows_the_clock():
     assert send(chat, alice, "local", "four")["channel"] == "local"
 
 
+def test_message_ids_are_player_and_unix_second_and_never_repeat():
+    """message_id is <player_id>_<unix seconds> as in the spec's example; a
+    shorter cooldown than 1 s numbers further messages of the same second."""
+    clock = task.Clock()
+    clock.advance(1_706_832_000.25)
+    alice = FakeClient(123, "alice")
+    chat = make_chat(clock, [alice], near=[123], chat_cooldown_ms=100)
+    ids = []
+    for _ in range(3):
+        ids.append(send(chat, alice, "local", "hi")["message_id"])
+        clock.advance(0.25)
+    clock.advance(0.5)
+    ids.append(send(chat, alice, "local", "hi")["message_id"])
+    assert ids == ["123_1706832000", "123_1706832000_2", "123_1706832000_3", "123_1706832001"]
+
+
 def test_refused_message_does_not_start_the_cooldown():
     """An invalid message leaves the cooldown untouched."""
     clock = task.Clock()
