@@ -144,9 +144,9 @@ class GroundItems:
         C{cmd_pickup_item}: take a ground item on or next to the player's tile.
 
         @return: the reply C{{item: {item_id, quantity, name}, inventory_slot}}.
-        @raise ItemNotFound: not a ground item id, gone, despawned, or private
-            to someone else.
-        @raise PickupOutOfRange: not on the player's map within one tile.
+        @raise ItemNotFound: not a ground item id, gone, despawned, private
+            to someone else, or on another map (none of these can the player see).
+        @raise PickupOutOfRange: on the player's map, further than one tile.
         @raise InventoryFull: no room; the item stays.
         """
         number = parse_wire_id(ground_item_id)
@@ -155,7 +155,7 @@ class GroundItems:
             raise ItemNotFound()
         player = self.world.players[player_id]
         if player.map_id != item.map_id:
-            raise PickupOutOfRange(distance=None)
+            raise ItemNotFound()
         distance = max(abs(player.x - item.x), abs(player.y - item.y))
         if distance > 1:
             raise PickupOutOfRange(distance=distance)

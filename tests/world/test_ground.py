@@ -244,11 +244,11 @@ def test_pickup_range_is_chebyshev_one(game, x, y, ok):
         assert 1 in game.ground.items
 
 
-def test_pickup_from_another_map_is_out_of_range(game):
-    """The same coordinates on another map are out of range."""
+def test_pickup_from_another_map_is_not_found(game):
+    """An item on another map, even at the same coordinates, is not visible: not found."""
     game.drop_item(1, 0, 5, 1.0)
     game.world.teleport(1, "cave", 5, 5)
-    with pytest.raises(PickupOutOfRange):
+    with pytest.raises(ItemNotFound):
         game.pickup_item(1, "ground_item_1", 2.0)
 
 
