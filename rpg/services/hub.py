@@ -6,6 +6,8 @@ older connection, the character, the world), routes requests, and cleans up
 after a disconnect.
 """
 
+import math
+
 import msgpack
 from twisted.application.service import Service
 from twisted.internet import defer, task
@@ -226,6 +228,8 @@ class Hub(Service):
         return d
 
     def broadcast_shutdown(self, message, seconds):
-        frame = encode_event("event_server_shutdown", {"message": message, "seconds": seconds})
+        # Whole seconds on the wire (a grace of 0.5 s says 1).
+        frame = encode_event("event_server_shutdown",
+                             {"message": message, "seconds": math.ceil(seconds)})
         for session in list(self.sessions.values()):
             session.send_frame(frame)
