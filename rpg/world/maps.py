@@ -13,7 +13,6 @@ import gzip
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 from xml.etree import ElementTree
 
 CHUNK_SIZE = 16
@@ -31,7 +30,7 @@ class NpcSpawn:
     npc: str
     x: int
     y: int
-    wander_radius: Optional[int] = None   # None: the NPC definition's
+    wander_radius: int = 0
 
 
 @dataclass(frozen=True)
@@ -386,9 +385,8 @@ def _place_objects(game_map, objects):
         npc = props.get("npc")
         if not isinstance(npc, str) or not npc:
             raise _Fault(f"{what} needs a non-empty string property npc")
-        radius = props.get("wander_radius")
-        if radius is not None and (isinstance(radius, bool) or not isinstance(radius, int)
-                                   or radius < 0):
+        radius = props.get("wander_radius", 0)
+        if isinstance(radius, bool) or not isinstance(radius, int) or radius < 0:
             raise _Fault(f"{what}: wander_radius must be a non-negative int property")
         game_map.npc_spawns.append(NpcSpawn(npc=npc, x=x, y=y, wander_radius=radius))
     game_map.player_spawn = spawn or _central_walkable(game_map)

@@ -130,11 +130,10 @@ def test_first_player_spawn_wins(small):
 
 
 def test_npc_spawns_by_type_and_class(small):
-    """npc_spawn objects are read whether marked by type (1.10) or class (1.9);
-    without a wander_radius property the radius is None: the NPC definition's."""
+    """npc_spawn objects are read whether marked by type (1.10) or class (1.9)."""
     assert small.npc_spawns == [
         NpcSpawn(npc="goblin", x=8, y=8, wander_radius=3),
-        NpcSpawn(npc="giant_rat", x=9, y=9, wander_radius=None),
+        NpcSpawn(npc="giant_rat", x=9, y=9, wander_radius=0),
     ]
 
 

@@ -55,12 +55,6 @@ def test_wander_waits_for_its_interval():
     assert npc.next_move_at == 2.0
 
 
-def test_a_spawn_without_wander_radius_wanders_as_its_definition_says():
-    """A map's npc_spawn without wander_radius (None) takes the definition's radius."""
-    assert spawn_npc("npc_1", GOBLIN, 10, 10, wander_radius=None).wander_radius == \
-        GOBLIN.wander_radius == 3
-
-
 def test_spawn_wander_radius_override_zero_stays_put():
     """A map's wander_radius of 0 overrides the definition: the NPC never moves."""
     npc = spawn_npc("npc_1", GOBLIN, 10, 10, wander_radius=0)
