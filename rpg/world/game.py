@@ -3,8 +3,9 @@ The game as the world service sees it: the engine (players, NPCs, what each
 sees) plus the content (items, NPCs) and the rules that use them.
 
 Plain data and functions: no Twisted, no I/O.  Time enters as C{now}, chance
-as C{rng}.  Events for players queue in C{self.events} and leave through
-C{drain_events()} once per tick.
+as C{rng}.  Events for players queue in C{self.events} and leave once per
+tick: those the tick's commands queued with C{step()}, the rest through
+C{drain_events()}.
 """
 
 import random
@@ -103,7 +104,11 @@ class GameWorld:
 
     # -- the tick
     def step(self, now):
-        events = self.world.step(now)
+        # The tick's commands changed the world before time does: their
+        # events (inventory and equipment updates) go out first, so that a
+        # client applies every change in the order it was made.
+        events, self.events = self.events, []
+        events.extend(self.world.step(now))
         events.extend(self.fights.step(now))
         self.ground.step(now)
         return events

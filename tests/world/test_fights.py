@@ -419,6 +419,31 @@ def test_player_death_drops_inventory_and_respawns():
     assert (player.x, player.y, player.current_hp, player.animation_state) == (5, 2, 10, "idle")
 
 
+def test_item_events_of_a_command_come_before_a_death_in_the_same_tick():
+    """A player who takes off a ring and is killed in the same tick gets the
+    inventory updates in that order, so its view ends empty like the server's
+    inventory (the death's update used to come first, and the ring seemed kept)."""
+    game = make_game("""
+        S.....
+        ......
+    """, pvp=True)
+    enter(game, 1, 0, 0, skills=strong_skills(), hp=99)
+    ring = ITEMS.by_key("gold_ring").item_id
+    victim = enter(game, 2, 1, 0, hp=1, equipment={"ring": ItemStack(ring, 1)})
+    game.fights.set_auto_retaliate(2, False)
+    game.fights.attack(1, 2, "player", 0.0)
+    game.unequip(2, "ring")                  # the commands phase of the next tick
+    events = game.step(TICK)                 # its world phase: the killing blow
+    game.compute_updates()
+    events += game.drain_events()
+    assert victim.animation_state == "dead" and victim.inventory == {}
+    seen = {}
+    for player_ids, message_type, payload in events:
+        if message_type == "event_inventory_update" and 2 in player_ids:
+            seen.update(payload["inventory"])
+    assert seen == {"0": None}
+
+
 def test_observers_of_the_tile_see_a_death():
     """event_player_died goes to the players who see the death tile too."""
     game = make_game("""
