@@ -303,6 +303,25 @@ async def test_message_just_under_the_limit_is_answered(server):
     assert not client.closed.called
 
 
+@pytest.mark.parametrize("waiting", [64, 65])
+@pytest_twisted.ensureDeferred
+async def test_at_most_64_messages_wait_for_a_login(server, waiting):
+    """Up to 64 messages sent while a login is being checked are answered after the
+    welcome, in order; a 65th closes the connection with 1008."""
+    name = fresh("pend")
+    await server.register(name)
+    client = await server.connect()
+    client.send("cmd_authenticate", {"token": server.token(name)}, request_id="login")
+    sent = [client.send("query_equipment", {}) for _ in range(waiting)]
+    if waiting > 64:
+        code, _ = await client.wait_closed()
+        assert code == 1008
+        assert all(m["id"] not in sent for m in client.frames)
+        return
+    await client.wait_for(lambda m: m["id"] == sent[-1])
+    assert [m["id"] for m in client.frames if m["id"] is not None] == ["login"] + sent
+
+
 @pytest_twisted.ensureDeferred
 async def test_second_login_wins_with_4001(server):
     """A second login closes the older connection with 4001 "logged in elsewhere"."""
