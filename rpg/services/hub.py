@@ -124,12 +124,18 @@ class Hub(Service):
         it to expire.  Not while another login of this process for the player
         is under way or done, nor while a save of its last session is still
         owed: the record is theirs too (a newer process's record has its
-        server id, and is never touched).
+        server id, and is never touched).  A failure here is only logged: the
+        record expires anyway, and the login's own outcome is what the client
+        must hear.
         """
         if (player_id in self.sessions or player_id in self._logging_in
                 or self.world.unsaved_state(player_id) is not None):
             return
-        await self.world.persistence.save([], released=[player_id])
+        try:
+            await self.world.persistence.save([], released=[player_id])
+        except Exception:
+            self.log.failure("Could not drop the online record of player {player_id}",
+                             player_id=player_id)
 
     async def _hand_over(self, previous, player_id):
         """Make sure an older connection of the player is saved and gone."""
