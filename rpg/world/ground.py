@@ -151,10 +151,9 @@ class GroundItems:
         """
         number = parse_wire_id(ground_item_id)
         item = self.items.get(number)
-        if item is None or now >= item.despawn_at or not item.visible_to(player_id, now):
-            raise ItemNotFound()
         player = self.world.players[player_id]
-        if player.map_id != item.map_id:
+        if (item is None or now >= item.despawn_at or not item.visible_to(player_id, now)
+                or player.map_id != item.map_id):
             raise ItemNotFound()
         distance = max(abs(player.x - item.x), abs(player.y - item.y))
         if distance > 1:
