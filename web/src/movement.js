@@ -1,5 +1,6 @@
-// Walking: arrow keys and WASD, one move in flight at a time, the server's
-// 500 ms cooldown kept client-side, and MOVEMENT_RATE_LIMITED's retry_after_ms obeyed.
+// Walking: arrow keys and WASD, or a route (click-to-walk) taking one step at a
+// time; one move in flight at a time, the server's 500 ms cooldown kept
+// client-side, and MOVEMENT_RATE_LIMITED's retry_after_ms obeyed.
 
 export const MOVE_COOLDOWN_MS = 500;
 
@@ -30,9 +31,30 @@ export class Movement {
     this.in_flight = false;
     this.next_allowed = 0;
     this.enabled = true;
+    this.route = null;       // a walk in progress: see walk()
+  }
+
+  /**
+   * Walk a route: route.next() gives the next direction, or null to stop
+   * there; it is asked again for every step, once that step is allowed, so it
+   * can follow what changed meanwhile. route.end(outcome, err) is called once:
+   * "done" when next() said null, "error" when a step failed (err, besides
+   * on_error), "cancelled" by a key, another walk, stop_walk() or reset().
+   */
+  walk(route) {
+    this.stop_walk();
+    this.route = route;
+    this.tick();
+  }
+
+  stop_walk(outcome = "cancelled", err = null) {
+    const route = this.route;
+    this.route = null;
+    if (route) route.end(outcome, err);
   }
 
   press(direction) {
+    this.stop_walk();
     if (!this.held.includes(direction)) this.held.push(direction);
     this.queued = direction;
     this.tick();
@@ -47,6 +69,7 @@ export class Movement {
   }
 
   reset() {
+    this.stop_walk();
     this.held = [];
     this.queued = null;
     this.in_flight = false;
@@ -56,7 +79,16 @@ export class Movement {
   /** Called often (every frame): sends the next move when allowed. */
   tick() {
     if (!this.enabled || this.in_flight || this.now() < this.next_allowed) return null;
-    const direction = this.queued || this.held[this.held.length - 1] || null;
+    if (this.route && (this.queued || this.held.length)) this.stop_walk(); // keys win
+    let direction = this.queued || this.held[this.held.length - 1] || null;
+    const route = direction ? null : this.route;
+    if (route) {
+      direction = route.next();
+      if (!direction) {
+        this.stop_walk("done");
+        return null;
+      }
+    }
     if (!direction) return null;
     this.queued = null;
     this.in_flight = true;
@@ -66,13 +98,16 @@ export class Movement {
         // Counted from the reply, so the server (which counts from when it moved us) agrees.
         this.next_allowed = this.now() + this.cooldown_ms;
         if (payload && payload.new_position) this.on_moved(payload.new_position);
+        // Arrived: say so now rather than one cooldown later.
+        if (route && route === this.route && !route.next()) this.stop_walk("done");
       },
       (err) => {
         this.in_flight = false;
         if (err.code === "MOVEMENT_RATE_LIMITED") {
           const wait = Number(err.details && err.details.retry_after_ms);
           this.next_allowed = this.now() + (Number.isFinite(wait) ? wait : this.cooldown_ms);
-          if (!this.queued) this.queued = direction; // try the same step again when allowed
+          // Try the same step again when allowed (a route asks its next() again).
+          if (!this.queued && !route) this.queued = direction;
           return;
         }
         // Blocked, off the map or lost: wait one cooldown rather than hammer the server,
@@ -80,6 +115,7 @@ export class Movement {
         this.next_allowed = this.now() + this.cooldown_ms;
         if (err.code === "MOVEMENT_BLOCKED" || err.code === "MOVEMENT_OUT_OF_BOUNDS") this.release(direction);
         this.on_error(err);
+        if (route && route === this.route) this.stop_walk("error", err);
       },
     );
   }

@@ -58,3 +58,80 @@ test("holding a key against a wall sends no further moves that way", async () =>
   r.advance(2000);
   assert.deepEqual([r.movement.tick(), r.sent], [null, ["LEFT"]]);
 });
+
+/** A route of fixed directions that records how it ended. */
+function route_of(...directions) {
+  const ends = [];
+  return { ends, next: () => directions[0] || null, end: (outcome, err) => ends.push([outcome, err?.code ?? null]), step: () => directions.shift() };
+}
+
+function walking(r, route) {
+  // The route moves on when a step succeeds, as a path recomputed from the new position would.
+  const on_moved = r.movement.on_moved;
+  r.movement.on_moved = (pos) => { route.step(); on_moved(pos); };
+  r.movement.walk(route);
+}
+
+test("a route sends one step per reply and cooldown, then ends as done on arrival", async () => {
+  const r = rig([ok, ok]);
+  const route = route_of("RIGHT", "DOWN");
+  walking(r, route);
+  await null;
+  r.advance(499);
+  const early = r.movement.tick();
+  r.advance(1);
+  await r.movement.tick();
+  assert.deepEqual([early, r.sent, route.ends, r.movement.route], [null, ["RIGHT", "DOWN"], [["done", null]], null]);
+});
+
+test("a key press cancels the route and takes over", async () => {
+  const r = rig([ok, ok]);
+  const route = route_of("RIGHT", "RIGHT", "RIGHT");
+  walking(r, route);
+  await null;
+  r.advance(500);
+  await r.movement.press("UP");
+  assert.deepEqual([r.sent, route.ends], [["RIGHT", "UP"], [["cancelled", null]]]);
+});
+
+test("a new walk replaces the old one", async () => {
+  const r = rig([ok]);
+  const first = route_of("LEFT");
+  const second = route_of("UP");
+  r.movement.next_allowed = 100; // still cooling down from a previous move
+  r.movement.walk(first);
+  r.movement.walk(second);
+  r.advance(100);
+  await r.movement.tick();
+  assert.deepEqual([r.sent, first.ends], [["UP"], [["cancelled", null]]]);
+});
+
+test("a blocked route step ends the walk with the error, reported once", async () => {
+  const r = rig([() => Promise.reject(new GameError("MOVEMENT_BLOCKED"))]);
+  const route = route_of("LEFT", "LEFT");
+  walking(r, route);
+  await null;
+  await null;
+  r.advance(1000);
+  assert.deepEqual([r.movement.tick(), r.errors, route.ends], [null, ["MOVEMENT_BLOCKED"], [["error", "MOVEMENT_BLOCKED"]]]);
+});
+
+test("a rate-limited route step is asked for again after retry_after_ms", async () => {
+  const r = rig([() => Promise.reject(new GameError("MOVEMENT_RATE_LIMITED", "", { retry_after_ms: 50 })), ok]);
+  const route = route_of("DOWN");
+  walking(r, route);
+  await null;
+  await null;
+  r.advance(50);
+  await r.movement.tick();
+  assert.deepEqual([r.sent, r.errors, route.ends], [["DOWN", "DOWN"], [], [["done", null]]]);
+});
+
+test("reset (disconnect, welcome) cancels the route", () => {
+  const r = rig([]);
+  const route = route_of("UP");
+  r.movement.enabled = false; // dead: nothing is sent
+  r.movement.walk(route);
+  r.movement.reset();
+  assert.deepEqual([r.sent, route.ends], [[], [["cancelled", null]]]);
+});
