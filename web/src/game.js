@@ -5,6 +5,7 @@ import { ChunkCache } from "./chunks.js";
 import { load_map_assets } from "./map_assets.js";
 import { Renderer } from "./render.js";
 import { Movement, direction_for_key } from "./movement.js";
+import { PathRoute, chebyshev } from "./walk.js";
 import { parse_chat_input } from "./chat.js";
 import { SidePanel } from "./ui_panels.js";
 import { Hud } from "./ui_hud.js";
@@ -34,6 +35,8 @@ export class Game {
       (chunk) => this.renderer.chunk_loaded(chunk),
     );
     this.renderer = new Renderer(this.canvas, this.state, this.chunks);
+    // The marker on the destination of a click-to-walk, while walking.
+    this.renderer.destination = () => (this.movement.route ? this.movement.route.target() : null);
     this.assets_for = null;
     this.movement = new Movement({
       send: (direction) => this.conn.request("cmd_move", { direction }),
@@ -77,6 +80,7 @@ export class Game {
   stop(message = "") {
     if (!this.running) return;
     this.running = false;
+    this.movement.reset();
     this.conn.stop();
     for (const [target, type, fn] of this.listeners) target.removeEventListener(type, fn);
     this.listeners = [];
@@ -172,6 +176,7 @@ export class Game {
     if (payload.player_id === this.state.player_id) {
       this.state.dead = payload;
       this.renderer.target_id = null;
+      this.movement.stop_walk();
       this.movement.enabled = false;
       this.hud.show_death(payload);
     } else {
@@ -259,6 +264,35 @@ export class Game {
       .then((reply) => { if (!reply) this.renderer.target_id = null; });
   }
 
+  /**
+   * Walk to target() (a tile, or next to it with reach 1) by the shortest path
+   * over the loaded map, then on_arrive(). False, and nothing done, when there is
+   * no such path of at most MAX_PATH_STEPS steps. A failed step is tried once
+   * more along a path found afresh; then the walk stops.
+   */
+  walk_to(target, { reach = 0, on_arrive = () => {}, retries = 1 } = {}) {
+    if (this.state.dead || !this.movement.enabled) return false;
+    const route = new PathRoute({
+      position: () => S.own_entity(this.state),
+      target,
+      blocked: (x, y) => this.chunks.blocked_at(x, y) !== false, // unknown counts as blocked
+      reach,
+      on_arrive,
+      on_end: (_, outcome) => {
+        if (outcome === "error" && retries > 0) this.walk_to(target, { reach, on_arrive, retries: retries - 1 });
+      },
+    });
+    const path = route.path();
+    if (!path) return false;
+    if (path.length === 0) {
+      this.movement.stop_walk();
+      on_arrive();
+    } else {
+      this.movement.walk(route);
+    }
+    return true;
+  }
+
   pick_up(ground_item) {
     return this.act("cmd_pickup_item", { ground_item_id: ground_item.ground_item_id });
   }
@@ -338,10 +372,23 @@ export class Game {
 
   _click_map(tile) {
     this.canvas.focus();
+    const me = S.own_entity(this.state);
     const npc = S.entities_at(this.state, tile.x, tile.y).find((e) => e.type === "npc");
-    if (npc) return this.attack(npc);
+    if (npc) {
+      // Out of reach: walk next to it first; if there is no way, attack anyway and let the server say why not.
+      const where = () => { const e = this.state.entities.get(npc.id); return e ? { x: e.x, y: e.y } : null; };
+      if (me && chebyshev(me, npc) > 1 && this.walk_to(where, { reach: 1, on_arrive: () => this.attack(npc) })) return null;
+      this.movement.stop_walk();
+      return this.attack(npc);
+    }
     const item = S.ground_items_at(this.state, tile.x, tile.y)[0];
-    if (item) return this.pick_up(item);
+    if (item) {
+      const where = () => this.state.ground_items.get(String(item.ground_item_id)) || null;
+      if (me && chebyshev(me, item) > 1 && this.walk_to(where, { reach: 1, on_arrive: () => this.pick_up(item) })) return null;
+      this.movement.stop_walk();
+      return this.pick_up(item);
+    }
+    if (!this.walk_to(() => tile)) this.movement.stop_walk(); // a new click ends the old walk, even one to nowhere
     return null;
   }
 

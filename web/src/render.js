@@ -30,6 +30,7 @@ export class Renderer {
     this.floats = [];         // damage numbers and the like
     this.hover = null;        // tile under the mouse
     this.target_id = null;    // what the player attacks
+    this.destination = () => null; // {x, y} the player walks to (click-to-walk), or null
     this.last_frame = performance.now();
   }
 
@@ -187,6 +188,9 @@ export class Renderer {
       ctx.strokeRect(hx + 0.5, hy + 0.5, t - 1, t - 1);
     }
 
+    const goal = this.destination();
+    if (goal) this._draw_destination(screen(goal.x, goal.y), t, now);
+
     const occupied = new Set([...this.state.entities.values()].map((e) => `${e.x},${e.y}`));
     for (const g of this.state.ground_items.values()) {
       const [sx, sy] = screen(g.x, g.y);
@@ -220,6 +224,22 @@ export class Renderer {
       this._draw_label(d.e, [sx, sy - d.lift], t);
     }
     this._draw_floats(screen, t, now);
+  }
+
+  _draw_destination([sx, sy], t, now) {
+    const ctx = this.ctx;
+    const pulse = 0.5 + 0.5 * Math.sin(now / 180);
+    const cx = sx + t / 2;
+    const cy = sy + t / 2;
+    const r = t * (0.18 + 0.06 * pulse);
+    ctx.strokeStyle = "#f5c542";
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.moveTo(cx - r, cy - r);
+    ctx.lineTo(cx + r, cy + r);
+    ctx.moveTo(cx + r, cy - r);
+    ctx.lineTo(cx - r, cy + r);
+    ctx.stroke();
   }
 
   _draw_ground_item(g, [sx, sy], t) {

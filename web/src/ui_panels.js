@@ -224,7 +224,7 @@ export class SidePanel {
     const p = document.createElement("p");
     if (!item) {
       p.className = "muted";
-      p.textContent = "Right-click an item for actions. Click an NPC to attack it, an item on the ground to pick it up.";
+      p.textContent = "Right-click an item for actions. Click the ground to walk there, an NPC to attack it, an item on the ground to pick it up.";
       this.details_el.append(p);
       return;
     }
