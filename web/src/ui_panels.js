@@ -28,6 +28,8 @@ export class SidePanel {
     this.stats_el = document.getElementById("equipment-stats");
     this.skills_el = document.getElementById("skills-list");
     this.details_el = document.getElementById("item-details");
+    // The help shown when no item is selected is written once, in index.html.
+    this.help_text = this.details_el.textContent.trim();
     this.menu = new ContextMenu(document.getElementById("context-menu"));
     for (const tab of document.querySelectorAll(".tab")) {
       tab.addEventListener("click", () => this.show_tab(tab.dataset.tab));
@@ -224,7 +226,7 @@ export class SidePanel {
     const p = document.createElement("p");
     if (!item) {
       p.className = "muted";
-      p.textContent = "Right-click an item for actions. Click the ground to walk there, an NPC to attack it, an item on the ground to pick it up.";
+      p.textContent = this.help_text;
       this.details_el.append(p);
       return;
     }
