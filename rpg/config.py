@@ -97,6 +97,9 @@ def apply_overrides(base, data, source="config"):
     tunables = dataclasses.replace(base, **changes)
     if tunables.tick_rate < 1 or tunables.tick_rate > 1000:
         raise ConfigError(f"{source}: tick_rate must be between 1 and 1000")
+    if tunables.online_ttl_s < 1:
+        raise ConfigError(f"{source}: online_ttl_s must be at least 1 (records are refreshed "
+                          "every third of it)")
     if tunables.max_message_bytes < 256:
         raise ConfigError(f"{source}: max_message_bytes must be at least 256")
     return tunables

@@ -98,7 +98,8 @@ class RpgService(MultiService):
         self.log.info("Database schema at version {version}", version=version)
         if self.valkey_url:
             from rpg.store.valkey import connect_valkey
-            self.valkey = await connect_valkey(self.valkey_url, clock=self.reactor)
+            self.valkey = await connect_valkey(self.valkey_url, clock=self.reactor,
+                                               presence_ttl_s=self.tunables.online_ttl_s)
             presence, bus = self.valkey.presence, self.valkey.bus
         else:
             presence, bus = MemoryPresence(), MemoryBus()
@@ -113,7 +114,8 @@ class RpgService(MultiService):
         self.chat = ChatService(self.server_id, presence, bus, self.world_service,
                                 self.tunables, clock=self.reactor)
         self.hub = Hub(self.server_id, self.auth, self.store, presence, bus,
-                       self.world_service, self.chat, self.content.maps, self.reactor)
+                       self.world_service, self.chat, self.content.maps, self.reactor,
+                       presence_refresh_s=self.tunables.online_ttl_s / 3)
         self.chat.hub = self.hub
         self.factory = GameFactory(self.hub, self.tunables, self.reactor, metrics=self.metrics)
         self.world_service.fanout = self.factory.fanout

@@ -30,7 +30,7 @@ class Hub(Service):
     log = Logger()
 
     def __init__(self, server_id, auth, store, presence, bus, world, chat, maps,
-                 clock, welcome_message="Welcome to the game!"):
+                 clock, welcome_message="Welcome to the game!", presence_refresh_s=10.0):
         self.server_id = server_id
         self.auth = auth
         self.store = store
@@ -44,6 +44,12 @@ class Hub(Service):
         self.sessions = {}  # player_id -> playing Session on this process
         self._logging_in = {}  # player_id -> logins of this process under way
         self.handlers = {"query_chunks": self._query_chunks, "cmd_chat_send": self._chat}
+        # Presence entries expire unless refreshed: this loop keeps the
+        # entries of every player playing here alive (a crashed process's
+        # expire, which is what lets another process take its players over).
+        self.presence_refresh_s = presence_refresh_s
+        self._presence_loop = task.LoopingCall(self.refresh_presence)
+        self._presence_loop.clock = clock
 
     def server_channel(self, server_id):
         return f"server.{server_id}"
@@ -51,6 +57,29 @@ class Hub(Service):
     def startService(self):
         super().startService()
         self.ready = self.bus.subscribe(self.server_channel(self.server_id), self._server_message)
+        self._presence_loop.start(self.presence_refresh_s, now=False)
+
+    def stopService(self):
+        if self._presence_loop.running:
+            self._presence_loop.stop()
+        return super().stopService()
+
+    def refresh_presence(self):
+        """
+        Refresh the presence entries of the players playing on this process.
+
+        @return: a Deferred that fires when done; a failure (Valkey away) is
+            logged as one line and the next round tries again.
+        """
+        entries = [session.presence_entry for session in self.sessions.values()
+                   if session.presence_entry is not None]
+        if not entries:
+            return None
+        d = self.presence.refresh(entries)
+        d.addErrback(lambda f: self.log.warn(
+            "Could not refresh {count} presence entries: {error}",
+            count=len(entries), error=f.getErrorMessage()))
+        return d
 
     # -- login
     async def login(self, session, token, request_id):

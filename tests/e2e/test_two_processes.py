@@ -95,3 +95,62 @@ async def test_global_chat_and_dm_cross_processes(cluster):
     assert (event["payload"]["message"], event["payload"]["recipient"]) == ("psst", "modder")
     await mod.close()
     await listener.close()
+
+
+def valkey_pttl(key):
+    """C{PTTL key} on the test Valkey, in milliseconds (-2: no such key)."""
+    import socket
+    from rpg.store.valkey_link import parse_valkey_url
+    address = parse_valkey_url(valkey_url())
+    with socket.create_connection((address.host, address.port), timeout=5) as s:
+        def command(*words):
+            s.sendall(b"".join([f"*{len(words)}\r\n".encode()] + [
+                f"${len(w.encode())}\r\n{w}\r\n".encode() for w in words]))
+            reply = s.recv(1024)
+            assert reply[:1] in (b":", b"+"), reply
+            return reply
+        command("SELECT", str(address.db))
+        return int(command("PTTL", key)[1:].strip())
+
+
+@pytest.fixture
+def short_ttl_cluster(tmp_path):
+    config = tmp_path / "short-ttl.toml"
+    config.write_text("online_ttl_s = 3.0\n")
+    database = postgres_url()
+    reset_postgres(database)
+    maps = write_map(tmp_path / "maps", "shared", open_field(width=32, height=32))
+    options = ["--database", database, "--valkey", valkey_url(), "--maps", str(maps),
+               "--jwt-secret", SECRET, "--data-dir", str(tmp_path / "data"),
+               "--config", str(config)]
+    first = TwistdServer(tmp_path / "a", *options)
+    try:
+        first.wait_ready()
+        second = TwistdServer(tmp_path / "b", *options).wait_ready()
+    except Exception:
+        first.kill()
+        raise
+    yield first, second
+    for server in (first, second):
+        server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_presence_outlives_its_ttl_while_the_player_plays(short_ttl_cluster):
+    """With online_ttl_s = 3, a player on B stays reachable from A long past 3 s: DMs and 4001 still cross."""
+    from twisted.internet import reactor, task
+    a, b = short_ttl_cluster
+    on_b = await player(b, "lingerer")
+    sender = await player(a, "sender")
+    ttl = valkey_pttl("rpg:presence:lingerer")
+    assert 0 < ttl <= 3000, ttl  # the configured TTL, not a default
+    await task.deferLater(reactor, 5.0, lambda: None)
+    assert 0 < valkey_pttl("rpg:presence:lingerer") <= 3000
+    reply = await sender.request("cmd_chat_send",
+                                 {"channel": "dm", "message": "still there?", "recipient": "lingerer"})
+    assert reply["type"] == "resp_success", reply
+    assert sorted(reply["payload"]["recipients"]) == ["lingerer", "sender"]
+    await player(a, "lingerer")
+    code, reason = await on_b.wait_closed(timeout=10)
+    assert (code, reason) == (4001, "logged in elsewhere")
+    await sender.close()

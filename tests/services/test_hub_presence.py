@@ -1,0 +1,78 @@
+"""
+The hub keeps the presence entries of the players playing on its process
+alive: without a refresh a Valkey entry expires after its TTL and the player
+would count as offline while still playing.
+"""
+
+from twisted.internet import defer, task
+
+from rpg.models import PresenceEntry
+from rpg.services.hub import Hub
+from rpg.store.presence import MemoryBus
+
+
+class RecordingPresence:
+    """Records each refresh; fails it when told to."""
+
+    def __init__(self):
+        self.refreshed = []
+        self.fail = False
+
+    def refresh(self, entries):
+        self.refreshed.append(list(entries))
+        if self.fail:
+            return defer.fail(ConnectionError("Valkey is away"))
+        return defer.succeed(None)
+
+
+class PlayingSession:
+    def __init__(self, player_id, username):
+        self.presence_entry = PresenceEntry(player_id, username, "s1", f"s1:{player_id}")
+
+
+def started_hub(presence, clock):
+    hub = Hub("s1", None, None, presence, MemoryBus(), None, None, {}, clock,
+              presence_refresh_s=10.0)
+    hub.startService()
+    return hub
+
+
+def test_entries_of_playing_players_are_refreshed_every_interval():
+    """Every presence_refresh_s the hub refreshes the entries of all its playing sessions."""
+    clock, presence = task.Clock(), RecordingPresence()
+    hub = started_hub(presence, clock)
+    alice, bob = PlayingSession(1, "alice"), PlayingSession(2, "bob")
+    hub.sessions.update({1: alice, 2: bob})
+    clock.pump([1.0] * 9)
+    assert presence.refreshed == []
+    clock.advance(1.0)
+    assert presence.refreshed == [[alice.presence_entry, bob.presence_entry]]
+    del hub.sessions[2]
+    clock.pump([1.0] * 10)
+    assert presence.refreshed[-1] == [alice.presence_entry]
+    hub.stopService()
+
+
+def test_a_failed_refresh_is_logged_and_the_loop_goes_on():
+    """A refresh that fails (Valkey away) does not stop later refreshes."""
+    clock, presence = task.Clock(), RecordingPresence()
+    hub = started_hub(presence, clock)
+    hub.sessions[1] = PlayingSession(1, "alice")
+    presence.fail = True
+    clock.advance(10.0)
+    presence.fail = False
+    clock.advance(10.0)
+    assert len(presence.refreshed) == 2
+    hub.stopService()
+
+
+def test_no_refresh_without_players_and_none_after_stop():
+    """An empty process sends nothing; a stopped hub stops refreshing."""
+    clock, presence = task.Clock(), RecordingPresence()
+    hub = started_hub(presence, clock)
+    clock.advance(10.0)
+    assert presence.refreshed == []
+    hub.sessions[1] = PlayingSession(1, "alice")
+    hub.stopService()
+    clock.advance(30.0)
+    assert presence.refreshed == []
