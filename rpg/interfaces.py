@@ -248,3 +248,52 @@ class IChat(Interface):
             C{{message_id, channel, recipients}}; fails with a
             L{rpg.world.errors.GameError}.
         """
+
+
+class IMapLeases(Interface):
+    """
+    Who owns which map, as leases that expire unless renewed.
+
+    A lease is a L{rpg.models.MapLease}.  At most one live lease exists per
+    map; each new lease of a map has a larger C{epoch} than every earlier
+    lease of that map (the fencing token).  Expiry is judged by the store's
+    clock; an owner must itself stop acting on a map once a renewal has not
+    succeeded within the lease time (see L{rpg.services.leases.LeaseKeeper}).
+    """
+
+    def acquire(map_id, server_id, address, ttl_s):
+        """
+        Take C{map_id} for C{server_id} unless a live lease holds it.
+
+        @return: Deferred firing with the new L{rpg.models.MapLease}, or with
+            C{None} when another live lease holds the map (also when this
+            server holds it: renew that one instead).
+        """
+
+    def renew(lease, ttl_s):
+        """
+        Extend C{lease} by C{ttl_s} from now, if it is still the map's lease.
+
+        @return: Deferred firing with C{True}, or C{False} once it is lost
+            (expired, released, or replaced by a newer owner's).
+        """
+
+    def release(lease):
+        """
+        End C{lease} now if it is still the map's lease; a newer owner's lease
+        is left alone.
+
+        @return: Deferred firing with C{True} if it was removed.
+        """
+
+    def owner(map_id):
+        """
+        @return: Deferred firing with the map's live L{rpg.models.MapLease} or
+            C{None}.
+        """
+
+    def owners():
+        """
+        @return: Deferred firing with a dict, map id to live
+            L{rpg.models.MapLease}, of every owned map.
+        """

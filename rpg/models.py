@@ -77,3 +77,18 @@ class PresenceEntry:
     username: str
     server_id: str
     connection_id: str
+
+
+@dataclass(frozen=True)
+class MapLease:
+    """
+    A process's lease on a map: it serves C{map_id} while the lease lives.
+
+    C{epoch} is the fencing token: it grows with every new owner of the map,
+    so a write carrying an older epoch comes from an owner that has lost the
+    map.  C{address} is where the owner's inter-process link listens.
+    """
+    map_id: str
+    server_id: str
+    epoch: int
+    address: str = ""

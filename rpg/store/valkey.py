@@ -14,6 +14,7 @@ from twisted.internet.defer import gatherResults
 from twisted.internet.endpoints import HostnameEndpoint
 
 from rpg.store.valkey_bus import ValkeyBus
+from rpg.store.valkey_leases import ValkeyMapLeases
 from rpg.store.valkey_link import (CommandProtocol, SubscriberProtocol, ValkeyLink,
                                    parse_valkey_url)
 from rpg.store.valkey_presence import ValkeyPresence
@@ -21,7 +22,8 @@ from rpg.store.valkey_presence import ValkeyPresence
 
 class ValkeyConnection:
     """
-    What L{connect_valkey} gives: C{presence}, C{bus}, C{execute(*args)}
+    What L{connect_valkey} gives: C{presence}, C{bus}, C{leases} (map
+    ownership), C{execute(*args)}
     for plain commands, and C{close()}.
     """
 
@@ -32,6 +34,7 @@ class ValkeyConnection:
         self._subscriber = subscriber
         self.presence = ValkeyPresence(commands, namespace, presence_ttl_s)
         self.bus = ValkeyBus(commands, subscriber, namespace)
+        self.leases = ValkeyMapLeases(commands, namespace)
 
     def execute(self, *args):
         """Run one command; see L{ValkeyLink.execute}."""
