@@ -1,0 +1,119 @@
+"""
+The link between processes: the handshake both ways on the shared secret,
+heartbeats and the silence timeout on task.Clock (over an in-memory pump),
+then two real LinkServices over loopback TCP.
+"""
+
+import pytest_twisted
+from twisted.internet import defer, reactor, task
+from twisted.test import iosim
+
+from rpg.link.protocol import LinkProtocol
+from rpg.link.service import LinkService
+
+SECRET = b"k" * 32
+
+
+class Node:
+    """What a LinkProtocol reports to, recorded."""
+
+    def __init__(self, server_id, clock, secret=SECRET):
+        self.server_id, self.clock, self.secret = server_id, clock, secret
+        self.heartbeat_s, self.timeout_s = 1.0, 5.0
+        self.ready, self.messages, self.lost = [], [], []
+
+    def link_ready(self, link):
+        self.ready.append(link.peer_id)
+
+    def link_message(self, link, kind, body):
+        self.messages.append((link.peer_id, kind, body))
+
+    def link_lost(self, link):
+        self.lost.append(link.peer_id)
+
+
+def linked(server_secret=SECRET, client_secret=SECRET):
+    clock = task.Clock()
+    a, b = Node("a", clock, server_secret), Node("b", clock, client_secret)
+    server, client = LinkProtocol(a), LinkProtocol(b)
+    _, _, pump = iosim.connectedServerAndClient(lambda: server, lambda: client)
+    pump.flush()
+    return clock, a, b, server, client, pump
+
+
+def test_both_sides_prove_the_secret_and_then_exchange_messages():
+    """With one secret both sides learn the other's id, and messages arrive as sent."""
+    clock, a, b, server, client, pump = linked()
+    assert (a.ready, b.ready) == (["b"], ["a"])
+    client.send("frames", {"7": b"\x81\xa1x"}, 3)
+    pump.flush()
+    assert a.messages == [("b", "frames", [{"7": b"\x81\xa1x"}, 3])]
+
+
+def test_a_wrong_secret_is_refused_before_any_message():
+    """A peer with another secret never becomes ready; what it sends is never delivered."""
+    clock, a, b, server, client, pump = linked(client_secret=b"x" * 32)
+    assert a.ready == [] and b.ready == []
+    assert server.transport.disconnecting or client.transport.disconnecting
+
+
+def test_a_message_before_the_handshake_drops_the_connection():
+    """Anything but hello/proof before the handshake closes the link at once."""
+    clock = task.Clock()
+    a = Node("a", clock)
+    server = LinkProtocol(a)
+    from twisted.internet.testing import StringTransport
+    transport = StringTransport()
+    server.makeConnection(transport)
+    import msgpack
+    server.stringReceived(msgpack.packb(["frames", {}]))
+    assert transport.disconnecting and a.messages == []
+
+
+def test_heartbeats_keep_a_quiet_link_open():
+    """With both sides alive, a link with no traffic stays up far past the timeout."""
+    clock, a, b, server, client, pump = linked()
+    for _ in range(60):
+        clock.advance(0.5)
+        pump.flush()
+    assert a.lost == [] and b.lost == []
+    assert not server.transport.disconnecting
+
+
+def test_a_silent_peer_is_dropped_and_reported_lost():
+    """A peer that stops talking (stalled, or the network gone) is dropped after timeout_s."""
+    clock, a, b, server, client, pump = linked()
+    clock.advance(4.9)  # nothing pumped: the heartbeats never arrive
+    assert not server.transport.disconnecting
+    clock.advance(0.2)
+    pump.flush()
+    assert a.lost == ["b"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_two_services_link_over_tcp_and_report_a_stopped_peer():
+    """Over loopback: a message reaches the other process; stopping one is reported as lost."""
+    got, lost = [], []
+    one = LinkService("one", SECRET, "tcp:0:interface=127.0.0.1", reactor,
+                      on_message=lambda peer, kind, body: got.append((peer, kind, body)))
+    two = LinkService("two", SECRET, "tcp:0:interface=127.0.0.1", reactor,
+                      on_lost=lost.append)
+    one.startService()
+    two.startService()
+    await defer.gatherResults([one.ready, two.ready])
+    two.connect("one", one.address)
+    assert two.send("one", "command", 42, b"payload")  # waits for the link
+    for _ in range(200):
+        if got:
+            break
+        await task.deferLater(reactor, 0.01, lambda: None)
+    assert got == [("two", "command", [42, b"payload"])]
+    assert two.connected("one") and one.connected("two")
+    await one.stopService()
+    for _ in range(200):
+        if lost:
+            break
+        await task.deferLater(reactor, 0.01, lambda: None)
+    assert lost == ["one"]
+    assert not two.send("one", "command", 43, b"late")
+    await two.stopService()
