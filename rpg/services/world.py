@@ -26,7 +26,7 @@ class WorldService(Service):
     log = Logger()
 
     def __init__(self, world, persistence, tunables, clock=None, metrics=None,
-                 fanout=None, wall_clock=time.time):
+                 fanout=None, wall_clock=time.time, tick_monitor=None):
         from twisted.internet import reactor
         self.world = world
         self.persistence = persistence
@@ -41,6 +41,9 @@ class WorldService(Service):
         # reactor spends per tick is the tick plus "send".
         self.end_of_tick = None
         self.wall_clock = wall_clock
+        # Told of every tick: the ticks missed before it and the seconds it
+        # kept the reactor busy, send included (L{rpg.services.admission}).
+        self.tick_monitor = tick_monitor
         self.clients = {}  # player_id -> IClient
         # Players who left but whose logout save failed: saved by the next
         # snapshot, or handed back if they log in here again first.
@@ -167,6 +170,8 @@ class WorldService(Service):
                 self.metrics.observe_tick(timings, tick_seconds)
         except Exception:
             self.log.failure("Tick {n} failed; the next tick runs", n=self.tick_number)
+        if self.tick_monitor is not None:
+            self.tick_monitor.tick_observed(count - 1, time.perf_counter() - started)
 
     def _phase_commands(self, now):
         queue, self.queue = self.queue, []
