@@ -137,7 +137,8 @@ class WorldService(Service):
         return self.unsaved_leavers.get(player_id)
 
     def submit(self, client, request):
-        self.queue.append((client, request))
+        """Queue a command for the next tick, stamped with its arrival time."""
+        self.queue.append((client, request, self.clock.seconds()))
 
     def send_to(self, player_id, message_type, payload):
         client = self.clients.get(player_id)
@@ -175,14 +176,17 @@ class WorldService(Service):
 
     def _phase_commands(self, now):
         queue, self.queue = self.queue, []
-        for client, request in queue:
+        for client, request, received_at in queue:
             if self.clients.get(client.player_id) is not client:
                 continue  # left, or replaced by a newer login, since queuing
             handler = commands.HANDLERS.get(request.type)
             try:
                 if handler is None:
                     raise NotImplementedError(request.type)
-                payload = handler(self, client, request.payload, now)
+                if request.type in commands.TIMED_BY_ARRIVAL:
+                    payload = handler(self, client, request.payload, now, received_at)
+                else:
+                    payload = handler(self, client, request.payload, now)
             except GameError as e:
                 self._count_error(error_code(e))
                 client.send_frame(encode_error(request.id, e))
