@@ -51,7 +51,7 @@ class Tunables:
     max_players: int = 1500
     server_full_retry_after_ms: int = 10000
     tick_behind_window_s: float = 5.0
-    tick_behind_missed_ticks: int = 10
+    tick_behind_late_ticks: int = 10
     tick_behind_load: float = 0.8
     tick_recovered_load: float = 0.6
     move_cooldown_tolerance_ms: int = 50
@@ -105,8 +105,8 @@ def apply_overrides(base, data, source="config"):
     tunables = dataclasses.replace(base, **changes)
     if tunables.tick_rate < 1 or tunables.tick_rate > 1000:
         raise ConfigError(f"{source}: tick_rate must be between 1 and 1000")
-    if tunables.tick_behind_window_s <= 0 or tunables.tick_behind_missed_ticks < 1:
-        raise ConfigError(f"{source}: tick_behind_window_s and tick_behind_missed_ticks"
+    if tunables.tick_behind_window_s <= 0 or tunables.tick_behind_late_ticks < 1:
+        raise ConfigError(f"{source}: tick_behind_window_s and tick_behind_late_ticks"
                           " must be positive")
     if not tunables.tick_recovered_load <= tunables.tick_behind_load:
         raise ConfigError(f"{source}: tick_recovered_load must not exceed tick_behind_load")

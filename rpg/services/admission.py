@@ -8,15 +8,18 @@ missed before this one and how long the tick and its send took.
 
 "Falling behind" is judged over the last C{tick_behind_window_s} seconds:
 
-  - it starts when that window holds C{tick_behind_missed_ticks} missed
-    ticks or more, or when the tick (phases and send) kept the process busy
-    for C{tick_behind_load} of the window's time or more;
-  - it ends only once the window holds no missed tick at all and the busy
+  - it starts when that window holds C{tick_behind_late_ticks} late ticks
+    or more (ticks that came after one or more missed intervals), or when
+    the tick (phases and send) kept the process busy for
+    C{tick_behind_load} of the window's time or more;
+  - it ends only once the window holds no late tick at all and the busy
     share is down to C{tick_recovered_load}.
 
-So one stall (a collection, the machine pausing us) does not refuse anyone,
-a tick that keeps overrunning does, and the window and the two loads are
-the hysteresis that keeps admission from flapping at the edge.
+Late ticks are counted, not the intervals they missed: one stall (a slow
+start, a collection, the machine pausing us for a second) is one late tick
+and refuses nobody, while a tick that keeps overrunning is late again and
+again.  The window and the two loads are the hysteresis that keeps
+admission from flapping at the edge.
 """
 
 from collections import deque
@@ -30,14 +33,15 @@ class Admission:
         self.max_players = tunables.max_players
         self.retry_after_ms = tunables.server_full_retry_after_ms
         self.window_s = tunables.tick_behind_window_s
-        self.missed_limit = tunables.tick_behind_missed_ticks
+        self.late_limit = tunables.tick_behind_late_ticks
         self.behind_load = tunables.tick_behind_load
         self.recovered_load = tunables.tick_recovered_load
         self.interval = 1.0 / tunables.tick_rate
         self.behind = False
         self.refused = 0
         self._ticks = deque()  # (clock time, missed before it, busy seconds)
-        self._missed = 0
+        self._missed = 0  # intervals missed within the window
+        self._late = 0  # ticks within the window that missed one or more
         self._busy = 0.0
 
     # -- what the tick tells
@@ -48,17 +52,19 @@ class Admission:
         ticks = self._ticks
         ticks.append((now, missed, busy_seconds))
         self._missed += missed
+        self._late += missed > 0
         self._busy += busy_seconds
         horizon = now - self.window_s
         while ticks and ticks[0][0] <= horizon:
             _, old_missed, old_busy = ticks.popleft()
             self._missed -= old_missed
+            self._late -= old_missed > 0
             self._busy -= old_busy
         load = self.load()
         if self.behind:
-            if self._missed == 0 and load is not None and load <= self.recovered_load:
+            if self._late == 0 and load is not None and load <= self.recovered_load:
                 self.behind = False
-        elif self._missed >= self.missed_limit or (load is not None and load >= self.behind_load):
+        elif self._late >= self.late_limit or (load is not None and load >= self.behind_load):
             self.behind = True
 
     def load(self):
