@@ -55,6 +55,7 @@ class Tunables:
     tick_behind_load: float = 0.8
     tick_recovered_load: float = 0.6
     move_cooldown_tolerance_ms: int = 50
+    move_reply_at_once: bool = False
 
 
 class ConfigError(ValueError):

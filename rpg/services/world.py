@@ -49,6 +49,7 @@ class WorldService(Service):
         # snapshot, or handed back if they log in here again first.
         self.unsaved_leavers = {}  # player_id -> CharacterState
         self.queue = []
+        self._queued_for = set()  # player ids with commands in the queue
         self.tick_number = 0
         self.missed_ticks = 0
         self._loops = []
@@ -138,7 +139,16 @@ class WorldService(Service):
 
     def submit(self, client, request):
         """Queue a command for the next tick, stamped with its arrival time."""
-        self.queue.append((client, request, self.clock.seconds()))
+        received_at = self.clock.seconds()
+        if (request.type == "cmd_move" and self.tunables.move_reply_at_once
+                and client.player_id not in self._queued_for):
+            # Applied and answered now (docs/benchmarks.md, "Answering a move
+            # at once"), unless an earlier command of the same player waits.
+            if self.clients.get(client.player_id) is client:
+                self._run_command(client, request, received_at, received_at)
+            return
+        self._queued_for.add(client.player_id)
+        self.queue.append((client, request, received_at))
 
     def send_to(self, player_id, message_type, payload):
         client = self.clients.get(player_id)
@@ -176,27 +186,31 @@ class WorldService(Service):
 
     def _phase_commands(self, now):
         queue, self.queue = self.queue, []
+        self._queued_for = set()
         for client, request, received_at in queue:
             if self.clients.get(client.player_id) is not client:
                 continue  # left, or replaced by a newer login, since queuing
-            handler = commands.HANDLERS.get(request.type)
-            try:
-                if handler is None:
-                    raise NotImplementedError(request.type)
-                if request.type in commands.TIMED_BY_ARRIVAL:
-                    payload = handler(self, client, request.payload, now, received_at)
-                else:
-                    payload = handler(self, client, request.payload, now)
-            except GameError as e:
-                self._count_error(error_code(e))
-                client.send_frame(encode_error(request.id, e))
-            except Exception:
-                self.log.failure("{type} from {player} failed", type=request.type,
-                                 player=client.player_id)
-                self._count_error("INTERNAL_SERVER_ERROR")
-                client.send_frame(encode_internal_error(request.id))
+            self._run_command(client, request, now, received_at)
+
+    def _run_command(self, client, request, now, received_at):
+        handler = commands.HANDLERS.get(request.type)
+        try:
+            if handler is None:
+                raise NotImplementedError(request.type)
+            if request.type in commands.TIMED_BY_ARRIVAL:
+                payload = handler(self, client, request.payload, now, received_at)
             else:
-                client.send_frame(encode_success(request.id, payload))
+                payload = handler(self, client, request.payload, now)
+        except GameError as e:
+            self._count_error(error_code(e))
+            client.send_frame(encode_error(request.id, e))
+        except Exception:
+            self.log.failure("{type} from {player} failed", type=request.type,
+                             player=client.player_id)
+            self._count_error("INTERNAL_SERVER_ERROR")
+            client.send_frame(encode_internal_error(request.id))
+        else:
+            client.send_frame(encode_success(request.id, payload))
 
     def _phase_world(self, now):
         for player_ids, message_type, payload in self.world.step(now):

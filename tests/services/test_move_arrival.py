@@ -68,3 +68,36 @@ async def test_the_tolerance_does_not_raise_the_rate(tmp_path):
     passed = codes(client).count("ok")
     assert "MOVEMENT_RATE_LIMITED" in codes(client)
     assert passed <= 1 + (0.45 * 19 + 0.05) / 0.5
+
+
+@pytest_twisted.ensureDeferred
+async def test_with_move_reply_at_once_a_move_is_answered_before_the_tick(tmp_path):
+    """move_reply_at_once: the move is applied and answered on arrival; others see it in the next tick's update."""
+    service, store, clock, _ = build(tmp_path, move_reply_at_once=True)
+    mover = await join(service, store, "dee")
+    watcher = await join(service, store, "eli")
+    service.startService()
+    clock.pump([0.05])
+    watcher.messages.clear()
+    clock.advance(0.01)
+    service.submit(mover, Request("m1", "cmd_move", {"direction": "RIGHT"}))
+    assert [m["type"] for m in mover.messages if m["id"] == "m1"] == ["resp_success"]
+    assert not [m for m in watcher.messages if m["type"] == "event_game_update"]
+    clock.pump([0.04])
+    updates = [m for m in watcher.messages if m["type"] == "event_game_update"]
+    service.stop_loops()
+    assert updates, "the watcher never saw the move"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_move_behind_a_queued_command_of_the_same_player_keeps_its_order(tmp_path):
+    """With move_reply_at_once, a move sent after a still-queued command waits for the tick and is answered after it."""
+    service, store, clock, _ = build(tmp_path, move_reply_at_once=True)
+    client = await join(service, store, "fay")
+    service.startService()
+    service.submit(client, Request("q1", "query_inventory", {}))
+    service.submit(client, Request("m1", "cmd_move", {"direction": "RIGHT"}))
+    assert [m for m in client.messages if m["id"] is not None] == []
+    clock.pump([0.05])
+    service.stop_loops()
+    assert [m["id"] for m in client.messages if m["id"] is not None] == ["q1", "m1"]
