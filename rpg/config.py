@@ -47,6 +47,15 @@ class Tunables:
     # combat and death
     respawn_delay_s: float = 5.0
     hp_regen_interval_s: float = 10.0
+    # capacity and the move cooldown on arrival times
+    max_players: int = 1500
+    server_full_retry_after_ms: int = 10000
+    tick_behind_window_s: float = 5.0
+    tick_behind_late_ticks: int = 10
+    tick_behind_load: float = 0.8
+    tick_recovered_load: float = 0.6
+    move_cooldown_tolerance_ms: int = 50
+    move_reply_at_once: bool = False
 
 
 class ConfigError(ValueError):
@@ -100,6 +109,14 @@ def apply_overrides(base, data, source="config"):
     if tunables.online_ttl_s < 1:
         raise ConfigError(f"{source}: online_ttl_s must be at least 1 (records are refreshed "
                           "every third of it)")
+    if tunables.tick_behind_window_s <= 0 or tunables.tick_behind_late_ticks < 1:
+        raise ConfigError(f"{source}: tick_behind_window_s and tick_behind_late_ticks"
+                          " must be positive")
+    if not tunables.tick_recovered_load <= tunables.tick_behind_load:
+        raise ConfigError(f"{source}: tick_recovered_load must not exceed tick_behind_load")
+    if tunables.move_cooldown_tolerance_ms > tunables.move_cooldown_ms:
+        raise ConfigError(f"{source}: move_cooldown_tolerance_ms must not exceed"
+                          " move_cooldown_ms")
     if tunables.max_message_bytes < 256:
         raise ConfigError(f"{source}: max_message_bytes must be at least 256")
     return tunables

@@ -17,9 +17,10 @@ from rpg.protocol.envelope import (
     EnvelopeError, decode_request, encode_error, encode_event, encode_internal_error)
 from rpg.protocol.errors import error_code
 from rpg.world.errors import (
-    AuthenticationFailed, GameError, InvalidAuthPayload, MissingToken)
+    AuthenticationFailed, GameError, InvalidAuthPayload, MissingToken, ServerFull)
 
 CLOSE_POLICY = 1008
+CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_GOING_AWAY = 1001
 CLOSE_LOGGED_IN_ELSEWHERE = 4001
 # Frames that arrive while a login is being checked wait for its outcome;
@@ -138,6 +139,9 @@ class Session:
     def _login_failed(self, failure, request_id):
         if self.state == "closed":
             return
+        if failure.check(ServerFull):
+            self._refused(request_id, failure.value)
+            return
         self.state = "new"
         if failure.check(GameError):
             self._auth_failed(request_id, failure.value)
@@ -155,6 +159,15 @@ class Session:
             self.log.info("Closing {peer}: {n} failed authentications",
                           peer=self.peer, n=self.auth_failures)
             self._close(CLOSE_POLICY, "too many failed authentication attempts")
+
+    def _refused(self, request_id, error):
+        """No room here: answer C{SERVER_FULL}, then close with 1013.  Frames
+        sent after the login are dropped with the connection."""
+        self.reply_error(request_id, error)
+        self._close(CLOSE_TRY_AGAIN_LATER, "server full")
+        self.state = "closed"
+        self._cancel_auth_timer()
+        self._pending.clear()
 
     def _drain_pending(self):
         pending, self._pending = self._pending, []

@@ -4,7 +4,10 @@ computed once, characters placed at random open tiles, so that neither
 argon2 nor a crowd at the spawn dominates the run.
 
     python -m rpg.bench.accounts --database sqlite:///d/rpg.sqlite3 \\
-        --count 1000 --map bench --width 256 --height 256
+        --count 1000 --map bench --width 256 --height 256 [--crowd-around 128,128]
+
+With C{--crowd-around X,Y} every character starts within one chunk (16
+tiles, each way) of that tile instead: a crowd all in each other's view.
 """
 
 import argparse
@@ -26,19 +29,32 @@ def bench_character(map_id, x, y):
                           facing="south", hp=10, skills=new_skills())
 
 
-async def create_accounts(store, prefix, count, map_id, width, height, seed=1, first=0):
+CROWD_RADIUS = 16  # tiles: one chunk
+
+
+def tile_range(centre, size, radius):
+    """The tiles within C{radius} of C{centre}, kept off the map's edge rows."""
+    if centre is None:
+        return 1, size - 1
+    return max(1, centre - radius), min(size - 1, centre + radius + 1)
+
+
+async def create_accounts(store, prefix, count, map_id, width, height, seed=1, first=0,
+                          around=None):
     """
-    Make accounts C{<prefix><first>} ... at random tiles of an open map;
-    accounts that exist are kept as they are.
+    Make accounts C{<prefix><first>} ... at random tiles of an open map (or,
+    with C{around=(x, y)}, within one chunk of that tile); accounts that
+    exist are kept as they are.
 
     @return: how many were created.
     """
     password_hash = PasswordHasher().hash(PASSWORD)
     rng = random.Random(seed)
+    xs = tile_range(around and around[0], width, CROWD_RADIUS)
+    ys = tile_range(around and around[1], height, CROWD_RADIUS)
     created = 0
     for index in range(first, first + count):
-        character = bench_character(map_id, rng.randrange(1, width - 1),
-                                    rng.randrange(1, height - 1))
+        character = bench_character(map_id, rng.randrange(*xs), rng.randrange(*ys))
         try:
             await store.create_account(f"{prefix}{index}", password_hash, character)
         except UsernameTaken:
@@ -52,10 +68,19 @@ async def _main(reactor, options):
     await store.migrate()
     try:
         created = await create_accounts(store, options.prefix, options.count, options.map,
-                                        options.width, options.height, options.seed)
+                                        options.width, options.height, options.seed,
+                                        around=options.crowd_around)
     finally:
         await defer.maybeDeferred(store.close)
     print(f"created {created} accounts")
+
+
+def _tile(text):
+    try:
+        x, y = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a tile X,Y: {text!r}") from None
+    return x, y
 
 
 def main(argv=None):
@@ -67,6 +92,8 @@ def main(argv=None):
     parser.add_argument("--width", type=int, required=True)
     parser.add_argument("--height", type=int, required=True)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--crowd-around", type=_tile, default=None, metavar="X,Y",
+                        help="start every character within one chunk of this tile")
     options = parser.parse_args(argv)
     task.react(lambda reactor: defer.ensureDeferred(_main(reactor, options)))
 

@@ -112,6 +112,7 @@ class Bot:
         self.playing = False
         self.move_id = 0
         self.move_sent = None  # (id, perf counter, wall clock)
+        self.auth_sent = None  # perf counter
         self.timer = None
         self.next_chat = None
         self.direction = rng.choice(DIRECTIONS)
@@ -119,6 +120,7 @@ class Bot:
     # -- connection
     def opened(self, proto):
         self.protocol = proto
+        self.auth_sent = time.perf_counter()
         self._send("a", "cmd_authenticate", {"token": self.token})
 
     def closed(self, code, reason):
@@ -149,6 +151,8 @@ class Bot:
         message = msgpack.unpackb(payload, raw=False, strict_map_key=False)
         request_id = message.get("id")
         if request_id == "a":
+            # Welcomed or refused (SERVER_FULL, then close 1013): answered.
+            self.worker.login_rtt.add(time.perf_counter() - self.auth_sent)
             if message.get("type") == "event_welcome":
                 self.playing = True
                 if self.fighter:
@@ -259,6 +263,7 @@ class Worker:
     def __init__(self, options):
         self.options = options
         self.stats = Stats()
+        self.login_rtt = LatencyHistogram()  # connection open to the login's answer
         self.bots = []
         self.pending = set()
         self.connected = 0
@@ -312,7 +317,8 @@ class Worker:
     def check_ready(self):
         if not self.pending and not self.ready_sent:
             self.ready_sent = True
-            self.emit({"event": "ready", "connected": self.connected, "failed": self.failed})
+            self.emit({"event": "ready", "connected": self.connected, "failed": self.failed,
+                       "login_rtt": self.login_rtt.to_json()})
 
     def window(self, start, end):
         self.stats.window = (start, end)

@@ -6,6 +6,8 @@ memory, as a table and as JSON.
     rpg-bench --spawn-server --curve 100,250,500,1000,2000 --duration 30
     rpg-bench --url http://127.0.0.1:8000 --database sqlite:///rpg-data/rpg.sqlite3 \\
         --jwt-secret S --map samplemap --bots 50
+    rpg-bench --pin-server 0 --curve 1000,2000,3000,5000 --fighters 0 --npcs-per-chunk 0
+    rpg-bench --crowd --bots 500
 
 With C{--spawn-server} (the default when no C{--url} is given) each run
 gets a fresh server on a generated open map sized for C{--density} bots per
@@ -13,7 +15,10 @@ chunk, with C{--npcs-per-chunk} goblins and giant rats, and accounts made
 straight in its database.  A C{--fighters} share of the bots fight those
 NPCs; the others walk at random.  Bots run in
 C{--processes} worker processes (one reactor each); everything stays on
-loopback.
+loopback.  C{--crowd} starts every bot within one chunk of the spawn (all in
+each other's view); C{--pin-server CPU[,CPU]} runs the spawned server on
+those cores and the bots on the others.  Logins the server refuses
+(C{SERVER_FULL}) are counted and reported as refused.
 """
 
 import argparse
@@ -32,8 +37,8 @@ from pathlib import Path
 from rpg.bench import report
 from rpg.bench.flood import RegistrationFlood
 from rpg.bench.server import (
-    SpawnedServer, machine_busy, map_side_for, prepare_accounts, process_usage, python_env, scrape,
-    write_open_map)
+    SpawnedServer, machine_busy, map_side_for, other_cpus, pinned_to, prepare_accounts,
+    process_usage, python_env, scrape, write_open_map)
 
 TARGETS = {"tick_p99_ms": 25.0, "missed": 0, "move_p99_ms": 100.0, "rss_kb_per_player": 100.0}
 
@@ -46,7 +51,7 @@ class Workers:
     """The bot worker processes and their JSON lines."""
 
     def __init__(self, ws_url, bots, processes, secret, connect_rate, chat_every, seed,
-                 prefix="bench", fighters=0.0, fight_timeout=60.0):
+                 prefix="bench", fighters=0.0, fight_timeout=60.0, cpus=None):
         self.lines = queue.Queue()
         self.processes = []
         per = math.ceil(bots / processes)
@@ -62,7 +67,8 @@ class Workers:
                        "--chat-every", str(chat_every), "--seed", str(seed),
                        "--fighters", str(fighters), "--fight-timeout", str(fight_timeout)]
             process = subprocess.Popen(command, env=python_env(RPG_JWT_SECRET=secret),
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       preexec_fn=pinned_to(cpus))
             self.processes.append(process)
             threading.Thread(target=self._read, args=(len(self.processes) - 1, process),
                              daemon=True).start()
@@ -139,9 +145,11 @@ def run_point(options, bots, log=print):
                                         options.npcs_per_chunk, options.seed)
         server = SpawnedServer(Path(workdir.name) / "data", maps_dir, secret,
                                python=options.server_python or sys.executable,
-                               extra_args=options.server_arg)
-        log(f"[{bots} bots] map {side}x{side} with {npcs} NPCs, preparing accounts")
-        prepare_accounts(server.database_url, bots, "bench", side, side, seed=options.seed)
+                               extra_args=options.server_arg, cpus=options.pin_server)
+        log(f"[{bots} bots] map {side}x{side} with {npcs} NPCs, preparing accounts"
+            + (" (a crowd at the spawn)" if options.crowd else ""))
+        prepare_accounts(server.database_url, bots, "bench", side, side, seed=options.seed,
+                         crowd_around=(side // 2, side // 2) if options.crowd else None)
         server.start()
         base_url, ws_url, pid = server.base_url, server.ws_url, server.pid
     else:
@@ -149,8 +157,9 @@ def run_point(options, bots, log=print):
         ws_url = base_url.replace("http", "ws", 1) + "/ws"
         pid = options.server_pid
         if options.database:
-            prepare_accounts(options.database, bots, options.map, options.map_size or 64,
-                             options.map_size or 64, seed=options.seed)
+            size = options.map_size or 64
+            prepare_accounts(options.database, bots, options.map, size, size, seed=options.seed,
+                             crowd_around=(size // 2, size // 2) if options.crowd else None)
     workers = flood = None
     try:
         idle = process_usage(pid) if pid else None
@@ -159,7 +168,8 @@ def run_point(options, bots, log=print):
         connect_started = time.monotonic()
         workers = Workers(ws_url, bots, processes, secret, options.connect_rate,
                           options.chat_every, options.seed, fighters=options.fighters,
-                          fight_timeout=options.fight_timeout)
+                          fight_timeout=options.fight_timeout,
+                          cpus=other_cpus(options.pin_server))
         ready = workers.collect("ready", 60 + bots / options.connect_rate)
         connected = sum(r["connected"] for r in ready)
         log(f"[{bots} bots] {connected} in after {time.monotonic() - connect_started:.1f} s;"
@@ -202,6 +212,8 @@ def run_point(options, bots, log=print):
     result = summarise(bots, processes, ready, results, before, after, idle, usage_before,
                        usage_after, rss_peak, bots_cpu, options)
     result["combat"]["npcs"] = npcs
+    result["crowd"] = options.crowd
+    result["server"]["cpus"] = options.pin_server
     if flood is not None:
         result["register_flood"] = flood.summary(options.duration)
     busy = machine_after[0] - machine_before[0]
@@ -217,9 +229,12 @@ def summarise(bots, processes, ready, results, before, after, idle, usage_before
     duration = options.duration
     connected = sum(r["connected"] for r in ready)
     failed = {}
+    login = report.LatencyHistogram()
     for r in ready:
         for reason, n in r["failed"].items():
             failed[reason] = failed.get(reason, 0) + n
+        if "login_rtt" in r:
+            login.merge(report.LatencyHistogram.from_json(r["login_rtt"]))
     rtt = report.LatencyHistogram()
     move_errors, chat_errors = {}, {}
     chat_sent = bytes_in = frames_in = closed_early = 0
@@ -255,6 +270,10 @@ def summarise(bots, processes, ready, results, before, after, idle, usage_before
     ticks = tick["count"] or None
     result = {
         "bots": {"requested": bots, "connected": connected, "failed": failed,
+                 "refused": failed.get("SERVER_FULL", 0),
+                 "login_answer_p50_ms": _ms(login.percentile(0.5)),
+                 "login_answer_p99_ms": _ms(login.percentile(0.99)),
+                 "login_answer_max_ms": _ms(login.maximum if login.count else None),
                  "processes": processes, "closed_early": closed_early,
                  "cpu_percent": round(100 * bots_cpu / duration, 1)},
         "duration_s": duration, "warmup_s": options.warmup,
@@ -369,9 +388,20 @@ def parse_args(argv=None):
     parser.add_argument("--register-flood", type=float, default=0.0, metavar="RATE",
                         help="also register RATE new accounts a second over HTTP while"
                              " measuring (each one a password hash on the server)")
+    parser.add_argument("--crowd", action="store_true",
+                        help="start every bot within one chunk of the spawn (all in view)")
+    parser.add_argument("--pin-server", type=_cpus, default=None, metavar="CPU[,CPU]",
+                        help="run the spawned server on these cores, the bots on the others")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", default=None, help="write the results here as JSON")
     options = parser.parse_args(argv)
+    if options.pin_server is not None:
+        if options.url is not None:
+            parser.error("--pin-server pins the spawned server; pin one given by --url yourself"
+                         " (taskset)")
+        unknown = set(options.pin_server) - os.sched_getaffinity(0)
+        if unknown:
+            parser.error(f"--pin-server: no such core here: {sorted(unknown)}")
     if options.url is not None and options.spawn_server:
         parser.error("--url and --spawn-server exclude each other")
     if options.url is not None and options.jwt_secret is None:
@@ -387,6 +417,16 @@ def parse_args(argv=None):
     options.points = ([int(n) for n in options.curve.split(",")] if options.curve
                       else [options.bots])
     return options
+
+
+def _cpus(text):
+    try:
+        cpus = sorted({int(v) for v in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of core numbers: {text!r}") from None
+    if not cpus or cpus[0] < 0:
+        raise argparse.ArgumentTypeError(f"not a list of core numbers: {text!r}")
+    return cpus
 
 
 def main(argv=None):

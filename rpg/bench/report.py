@@ -175,6 +175,7 @@ def curve_table(results):
     """The headline numbers of several runs, one row each."""
     columns = [
         ("bots", lambda r: r["bots"]["connected"], 0),
+        ("refused", lambda r: r["bots"]["refused"], 0),
         ("tick p50 ms", lambda r: r["tick"]["p50_ms"], 2),
         ("tick p99 ms", lambda r: r["tick"]["p99_ms"], 2),
         ("tick mean ms", lambda r: r["tick"]["mean_ms"], 2),
@@ -217,6 +218,13 @@ def run_table(result):
         f"bots           {bots['connected']} connected of {bots['requested']}"
         f" ({bots['failed']} failed) in {bots['processes']} processes;"
         f" window {result['duration_s']} s after {result['warmup_s']} s warm-up",
+        f"logins         {bots.get('refused', 0)} refused SERVER_FULL; answered p50"
+        f" {fmt(bots.get('login_answer_p50_ms'), 1)} ms  p99"
+        f" {fmt(bots.get('login_answer_p99_ms'), 1)} ms  max"
+        f" {fmt(bots.get('login_answer_max_ms'), 1)} ms"
+        + ("; a crowd at the spawn" if result.get("crowd") else "")
+        + (f"; server on cores {result['server']['cpus']}"
+           if result.get("server", {}).get("cpus") else ""),
         f"tick           p50 {fmt(tick['p50_ms'], 2)} ms  p99 {fmt(tick['p99_ms'], 2)} ms"
         f"  mean {fmt(tick['mean_ms'], 2)} ms  ({tick['count']} ticks, {fmt(tick['missed'], 0)}"
         " missed)",

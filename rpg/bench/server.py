@@ -117,19 +117,38 @@ def free_port():
         return s.getsockname()[1]
 
 
-def prepare_accounts(database_url, count, map_id, width, height, prefix="bench", seed=1):
+def prepare_accounts(database_url, count, map_id, width, height, prefix="bench", seed=1,
+                     crowd_around=None):
+    crowd = ["--crowd-around", "{},{}".format(*crowd_around)] if crowd_around else []
     subprocess.run(
         [sys.executable, "-m", "rpg.bench.accounts", "--database", database_url,
          "--count", str(count), "--prefix", prefix, "--map", map_id,
-         "--width", str(width), "--height", str(height), "--seed", str(seed)],
+         "--width", str(width), "--height", str(height), "--seed", str(seed), *crowd],
         check=True, env=python_env(), stdout=subprocess.DEVNULL)
+
+
+def pinned_to(cpus):
+    """A C{preexec_fn} that runs the child on C{cpus} only (None: anywhere)."""
+    if not cpus:
+        return None
+    cpus = set(cpus)
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def other_cpus(cpus):
+    """The cores this process may use that are not in C{cpus}; None when
+    there are none left (then the bots run anywhere)."""
+    if not cpus:
+        return None
+    rest = os.sched_getaffinity(0) - set(cpus)
+    return sorted(rest) or None
 
 
 class SpawnedServer:
     """C{twistd -n rpg} in a child process, on a free loopback port."""
 
     def __init__(self, data_dir, maps_dir, secret, start_map="bench", port=None,
-                 python=sys.executable, extra_args=()):
+                 python=sys.executable, extra_args=(), cpus=None):
         self.data_dir = Path(data_dir)
         self.maps_dir = Path(maps_dir)
         self.secret = secret
@@ -137,6 +156,7 @@ class SpawnedServer:
         self.port = port or free_port()
         self.python = python
         self.extra_args = list(extra_args)
+        self.cpus = cpus  # the cores the server runs on; None: any
         self.process = None
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
@@ -155,7 +175,8 @@ class SpawnedServer:
                    "--start-map", self.start_map, *self.extra_args]
         self.process = subprocess.Popen(
             command, env=python_env(RPG_JWT_SECRET=self.secret), cwd=str(self.data_dir),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            preexec_fn=pinned_to(self.cpus))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

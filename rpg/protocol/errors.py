@@ -41,6 +41,7 @@ ERROR_CODES = {
     e.AlreadyInCombat: "COMBAT_ALREADY_IN_COMBAT",
     e.InvalidTarget: "COMBAT_INVALID_TARGET",
     e.InvalidQuantity: "INVENTORY_INVALID_QUANTITY",
+    e.ServerFull: "SERVER_FULL",
 }
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"

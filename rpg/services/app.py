@@ -12,6 +12,7 @@ from twisted.application.service import MultiService
 from twisted.internet import defer, endpoints, task
 from twisted.logger import Logger
 
+from rpg.services.admission import Admission
 from rpg.services.auth import AuthService
 from rpg.services.chat import ChatService
 from rpg.services.hub import Hub
@@ -107,14 +108,17 @@ class RpgService(MultiService):
         self.world.restore_ground_items(await self.store.load_ground_items(), self.reactor.seconds())
         self.persistence = Persistence(self.store, self.server_id, self.tunables.online_ttl_s,
                                        self.metrics)
+        self.admission = Admission(self.tunables, self.reactor)
         self.world_service = WorldService(self.world, self.persistence, self.tunables,
-                                          clock=self.reactor, metrics=self.metrics)
+                                          clock=self.reactor, metrics=self.metrics,
+                                          tick_monitor=self.admission)
         self.auth = AuthService(self.store, self.secret, self.tunables,
                                 self.world.new_character, clock=self.reactor)
         self.chat = ChatService(self.server_id, presence, bus, self.world_service,
                                 self.tunables, clock=self.reactor)
         self.hub = Hub(self.server_id, self.auth, self.store, presence, bus,
                        self.world_service, self.chat, self.content.maps, self.reactor,
+                       admission=self.admission,
                        presence_refresh_s=self.tunables.online_ttl_s / 3)
         self.chat.hub = self.hub
         self.factory = GameFactory(self.hub, self.tunables, self.reactor, metrics=self.metrics)

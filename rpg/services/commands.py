@@ -2,12 +2,15 @@
 The world's commands: one function per message type, run inside the tick.
 
 Each takes C{(service, client, payload, now)} and returns the
-C{resp_success} payload, or raises a L{rpg.world.errors.GameError}.
+C{resp_success} payload, or raises a L{rpg.world.errors.GameError}.  Those
+named in L{TIMED_BY_ARRIVAL} also get C{received_at}, the time the server
+received the command.
 """
 
 
-def move(service, client, payload, now):
-    return service.world.move(client.player_id, payload.get("direction"), now)
+def move(service, client, payload, now, received_at=None):
+    # The cooldown runs on arrival times (clarifications, "Movement").
+    return service.world.move(client.player_id, payload.get("direction"), now, received_at)
 
 
 def query_inventory(service, client, payload, now):
@@ -48,6 +51,8 @@ def attack(service, client, payload, now):
 def set_auto_retaliate(service, client, payload, now):
     return service.world.fights.set_auto_retaliate(client.player_id, payload.get("enabled"))
 
+
+TIMED_BY_ARRIVAL = frozenset({"cmd_move"})
 
 HANDLERS = {
     "cmd_move": move,

@@ -30,7 +30,8 @@ class Hub(Service):
     log = Logger()
 
     def __init__(self, server_id, auth, store, presence, bus, world, chat, maps,
-                 clock, welcome_message="Welcome to the game!", presence_refresh_s=10.0):
+                 clock, welcome_message="Welcome to the game!", admission=None,
+                 presence_refresh_s=10.0):
         self.server_id = server_id
         self.auth = auth
         self.store = store
@@ -41,7 +42,13 @@ class Hub(Service):
         self.maps = maps
         self.clock = clock
         self.welcome_message = welcome_message
+        # L{rpg.services.admission.Admission}, or None: no limit.
+        self.admission = admission
         self.sessions = {}  # player_id -> playing Session on this process
+        self._playing_names = {}  # username -> player_id, of self.sessions
+        # Logins past the admission check that have not entered the world
+        # or failed yet: they hold a place, so a burst cannot pass the cap.
+        self.admitting = 0
         self._logging_in = {}  # player_id -> logins of this process under way
         self.handlers = {"query_chunks": self._query_chunks, "cmd_chat_send": self._chat}
         # Presence entries expire unless refreshed: this loop keeps the
@@ -83,7 +90,26 @@ class Hub(Service):
 
     # -- login
     async def login(self, session, token, request_id):
+        """
+        Check the token, then admission, then everything that waits on the
+        store.  The token comes first so that a bad one gets its own error
+        whether or not there is room; it costs a signature check and no I/O.
+        A login refused for room costs nothing more: no query, no presence.
+
+        @raise ServerFull: no room, or the tick is falling behind.  A
+            player already playing here is always let in again: its new
+            login replaces the old connection and takes no new place.
+        """
         username = self.auth.check_token(token)
+        if self.admission is not None and username not in self._playing_names:
+            self.admission.check(len(self.sessions) + self.admitting)
+        self.admitting += 1
+        try:
+            await self._login(session, username, request_id)
+        finally:
+            self.admitting -= 1
+
+    async def _login(self, session, username, request_id):
         account = await self.store.get_account(username)
         if account is None:
             raise AuthenticationFailed("Invalid or expired token", reason="unknown_player")
@@ -132,6 +158,7 @@ class Hub(Service):
         session.username = account.username
         session.role = account.role
         self.sessions[account.player_id] = session
+        self._playing_names[account.username] = account.player_id
         messages = self.world.enter(session, character)
         session.send_frame(encode("event_welcome", self.world.welcome_payload(account.player_id),
                                   request_id))
@@ -252,6 +279,8 @@ class Hub(Service):
         """Take a player out of the world, save it, release its presence."""
         if self.sessions.get(session.player_id) is session:
             del self.sessions[session.player_id]
+            if self._playing_names.get(session.username) == session.player_id:
+                del self._playing_names[session.username]
         entry = session.presence_entry
         d = self.world.leave(session.player_id)
 

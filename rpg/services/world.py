@@ -26,7 +26,7 @@ class WorldService(Service):
     log = Logger()
 
     def __init__(self, world, persistence, tunables, clock=None, metrics=None,
-                 fanout=None, wall_clock=time.time):
+                 fanout=None, wall_clock=time.time, tick_monitor=None):
         from twisted.internet import reactor
         self.world = world
         self.persistence = persistence
@@ -41,11 +41,15 @@ class WorldService(Service):
         # reactor spends per tick is the tick plus "send".
         self.end_of_tick = None
         self.wall_clock = wall_clock
+        # Told of every tick: the ticks missed before it and the seconds it
+        # kept the reactor busy, send included (L{rpg.services.admission}).
+        self.tick_monitor = tick_monitor
         self.clients = {}  # player_id -> IClient
         # Players who left but whose logout save failed: saved by the next
         # snapshot, or handed back if they log in here again first.
         self.unsaved_leavers = {}  # player_id -> CharacterState
         self.queue = []
+        self._queued_for = set()  # player ids with commands in the queue
         self.tick_number = 0
         self.missed_ticks = 0
         self._loops = []
@@ -134,7 +138,17 @@ class WorldService(Service):
         return self.unsaved_leavers.get(player_id)
 
     def submit(self, client, request):
-        self.queue.append((client, request))
+        """Queue a command for the next tick, stamped with its arrival time."""
+        received_at = self.clock.seconds()
+        if (request.type == "cmd_move" and self.tunables.move_reply_at_once
+                and client.player_id not in self._queued_for):
+            # Applied and answered now (docs/benchmarks.md, "Answering a move
+            # at once"), unless an earlier command of the same player waits.
+            if self.clients.get(client.player_id) is client:
+                self._run_command(client, request, received_at, received_at)
+            return
+        self._queued_for.add(client.player_id)
+        self.queue.append((client, request, received_at))
 
     def send_to(self, player_id, message_type, payload):
         client = self.clients.get(player_id)
@@ -167,27 +181,36 @@ class WorldService(Service):
                 self.metrics.observe_tick(timings, tick_seconds)
         except Exception:
             self.log.failure("Tick {n} failed; the next tick runs", n=self.tick_number)
+        if self.tick_monitor is not None:
+            self.tick_monitor.tick_observed(count - 1, time.perf_counter() - started)
 
     def _phase_commands(self, now):
         queue, self.queue = self.queue, []
-        for client, request in queue:
+        self._queued_for = set()
+        for client, request, received_at in queue:
             if self.clients.get(client.player_id) is not client:
                 continue  # left, or replaced by a newer login, since queuing
-            handler = commands.HANDLERS.get(request.type)
-            try:
-                if handler is None:
-                    raise NotImplementedError(request.type)
-                payload = handler(self, client, request.payload, now)
-            except GameError as e:
-                self._count_error(error_code(e))
-                client.send_frame(encode_error(request.id, e))
-            except Exception:
-                self.log.failure("{type} from {player} failed", type=request.type,
-                                 player=client.player_id)
-                self._count_error("INTERNAL_SERVER_ERROR")
-                client.send_frame(encode_internal_error(request.id))
+            self._run_command(client, request, now, received_at)
+
+    def _run_command(self, client, request, now, received_at):
+        handler = commands.HANDLERS.get(request.type)
+        try:
+            if handler is None:
+                raise NotImplementedError(request.type)
+            if request.type in commands.TIMED_BY_ARRIVAL:
+                payload = handler(self, client, request.payload, now, received_at)
             else:
-                client.send_frame(encode_success(request.id, payload))
+                payload = handler(self, client, request.payload, now)
+        except GameError as e:
+            self._count_error(error_code(e))
+            client.send_frame(encode_error(request.id, e))
+        except Exception:
+            self.log.failure("{type} from {player} failed", type=request.type,
+                             player=client.player_id)
+            self._count_error("INTERNAL_SERVER_ERROR")
+            client.send_frame(encode_internal_error(request.id))
+        else:
+            client.send_frame(encode_success(request.id, payload))
 
     def _phase_world(self, now):
         for player_ids, message_type, payload in self.world.step(now):

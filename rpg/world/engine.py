@@ -27,20 +27,25 @@ class World:
     @param start_map: the map whose C{player_spawn} takes players whose saved
         place is unusable.
     @param view_radius: chunks seen around a player's own (Chebyshev).
-    @param move_cooldown_ms: time between two successful moves of a player.
+    @param move_cooldown_ms: time between two successful moves of a player,
+        measured on the times the server received them.
+    @param move_cooldown_tolerance_ms: how much earlier than its cooldown a
+        move may arrive and pass (arrival jitter); the next move stays due a
+        cooldown after the time this one was due.
     @param rng: the world's only source of chance.
     @param visual_for: C{equipment -> visual_state}, where C{equipment} maps
         a slot name to an L{rpg.models.ItemStack}.
     """
 
     def __init__(self, maps, *, start_map, view_radius=1, move_cooldown_ms=500,
-                 rng=None, visual_for=None):
+                 rng=None, visual_for=None, move_cooldown_tolerance_ms=0):
         if start_map not in maps:
             raise ValueError(f"start map {start_map!r} is not among the maps")
         self.maps = dict(maps)
         self.start_map = start_map
         self.view_radius = view_radius
         self.move_cooldown_ms = move_cooldown_ms
+        self.move_cooldown_tolerance_ms = move_cooldown_tolerance_ms
         self.rng = rng if rng is not None else random.Random()
         self.visual_for = visual_for or empty_visual
         self.spatial = SpatialIndex(view_radius)
@@ -252,11 +257,14 @@ class World:
         stands on the new one."""
         self._map_listeners.append(listener)
 
-    def move(self, player_id, direction, now):
+    def move(self, player_id, direction, now, received_at=None):
         """
         Move a player one tile.  A move that ends on a portal tile goes on to
         the portal's target in the same step: the reply's C{new_position} is
         the target (with its map), C{old_position} the tile left.
+
+        The cooldown is measured on C{received_at}, when the server received
+        the command (default: C{now}, the tick applying it).
 
         @return: the C{resp_success} payload of C{cmd_move}.
         @raise InvalidDirection, MoveRateLimited, OutOfBounds, MoveBlocked:
@@ -265,7 +273,8 @@ class World:
         """
         player = self.players[player_id]
         dx, dy, facing = movement.resolve_direction(direction)
-        movement.check_cooldown(player.last_move_at, now, self.move_cooldown_ms)
+        received = now if received_at is None else received_at
+        movement.check_cooldown(player.next_move_at, received, self.move_cooldown_tolerance_ms)
         map_id, x, y = player.map_id, player.x, player.y
         game_map = self.maps[map_id]
         new_map_id, nx, ny = map_id, x + dx, y + dy
@@ -278,6 +287,8 @@ class World:
         player.combat_target = None
         self.place(player, new_map_id, nx, ny)
         player.last_move_at = now
+        player.next_move_at = movement.next_move_at(player.next_move_at, received,
+                                                    self.move_cooldown_ms)
         self._walking.append((now, player))
         for listener in self._move_listeners:
             listener(self, player)

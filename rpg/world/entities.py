@@ -111,7 +111,8 @@ class PlayerEntity(Entity):
         self.skills = skills if skills is not None else {}
         self.inventory = inventory if inventory is not None else {}
         self.equipment = equipment if equipment is not None else {}
-        self.last_move_at = None
+        self.last_move_at = None  # the tick time of the last move
+        self.next_move_at = None  # when the next move is due (arrival times)
         self.combat_target = None
         self.placed_at_spawn = False
         self.known = None

@@ -167,3 +167,8 @@ class InvalidTarget(GameError):
 # -- inventory (added)
 class InvalidQuantity(GameError):
     message = "Quantity must be a whole number from 1 to the stack size"
+
+
+# -- capacity
+class ServerFull(GameError):
+    message = "The server is full; try again later"

@@ -30,6 +30,7 @@ class GameWorld:
         self.world = World(content.maps, start_map=start_map,
                            view_radius=tunables.view_radius_chunks,
                            move_cooldown_ms=tunables.move_cooldown_ms,
+                           move_cooldown_tolerance_ms=tunables.move_cooldown_tolerance_ms,
                            rng=self.rng, visual_for=self.visual_for)
         self.events = []  # (player_ids, message_type, payload)
         self.ground = GroundItems(self.world, self.catalog, tunables, self.emit)
@@ -141,9 +142,9 @@ class GameWorld:
         return self.ground.pickup(player_id, ground_item_id, now)
 
     # -- commands
-    def move(self, player_id, direction, now):
+    def move(self, player_id, direction, now, received_at=None):
         self.fights.check_can_move(player_id)
-        return self.world.move(player_id, direction, now)
+        return self.world.move(player_id, direction, now, received_at)
 
     def query_inventory(self, player_id):
         return {"inventory": inv.inventory_view(self.player(player_id).inventory, self.catalog)}

@@ -31,24 +31,38 @@ def resolve_direction(direction):
     return DIRECTIONS[direction]
 
 
-def cooldown_remaining_ms(last_move_at, now, cooldown_ms):
+def cooldown_remaining_ms(allowed_at, received_at, tolerance_ms=0):
     """
-    @return: 0 if a move is allowed at C{now}, else the whole milliseconds
-        (rounded up, at least 1) until it is.
+    @param allowed_at: when the player's next move is due (None: at once).
+    @param received_at: when the server received this move.
+    @param tolerance_ms: how early a move may arrive and still pass.
+    @return: 0 if a move is allowed, else the whole milliseconds (rounded
+        up, at least 1) until it is.
     """
-    if last_move_at is None:
+    if allowed_at is None:
         return 0
-    remaining = cooldown_ms - (now - last_move_at) * 1000.0
+    remaining = (allowed_at - received_at) * 1000.0 - tolerance_ms
     if remaining <= _SLACK_MS:
         return 0
     return max(1, math.ceil(remaining - _SLACK_MS))
 
 
-def check_cooldown(last_move_at, now, cooldown_ms):
+def check_cooldown(allowed_at, received_at, tolerance_ms=0):
     """@raise MoveRateLimited: with C{retry_after_ms} while cooling down."""
-    wait = cooldown_remaining_ms(last_move_at, now, cooldown_ms)
+    wait = cooldown_remaining_ms(allowed_at, received_at, tolerance_ms)
     if wait:
         raise MoveRateLimited(retry_after_ms=wait)
+
+
+def next_move_at(allowed_at, received_at, cooldown_ms):
+    """
+    When the move after one received at C{received_at} is due: a cooldown
+    after it, or after the time this one was due if it came early (within
+    the tolerance).  So arrival jitter is forgiven, but over any run of moves
+    the rate never exceeds one per cooldown.
+    """
+    start = received_at if allowed_at is None else max(received_at, allowed_at)
+    return start + cooldown_ms / 1000.0
 
 
 def check_target(game_map, x, y, nx, ny):

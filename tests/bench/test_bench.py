@@ -169,3 +169,62 @@ def test_by_default_a_fifth_of_the_bots_fight(short_run):
     result, _ = short_run
     assert result["combat"]["fighters"] == 1
     assert result["combat"]["npcs"] > 0
+
+
+def test_crowd_accounts_start_within_one_chunk_of_the_spawn():
+    """python -m rpg.bench.accounts --crowd-around X,Y places every character within 16 tiles of X,Y."""
+    from twisted.internet import defer, task
+
+    from rpg.bench.accounts import create_accounts
+    from rpg.store.memory import MemoryPlayerStore
+    store = MemoryPlayerStore(clock=task.Clock())
+    d = defer.ensureDeferred(create_accounts(store, "c", 200, "bench", 256, 256,
+                                             around=(128, 100)))
+    assert d.result == 200
+    places = []
+    for n in range(200):
+        account = store.get_account(f"c{n}").result
+        character = store.load_character(account.player_id).result
+        places.append((character.x, character.y))
+    assert all(abs(x - 128) <= 16 and abs(y - 100) <= 16 for x, y in places)
+    assert len(set(places)) > 100  # spread over the chunk, not stacked
+
+
+def test_pinned_children_run_on_the_given_cores_and_the_rest_elsewhere():
+    """--pin-server's helpers: the server's child sees only its cores; the bots get the others."""
+    from rpg.bench.server import other_cpus, pinned_to
+    core = min(__import__("os").sched_getaffinity(0))
+    seen = subprocess.run(
+        [sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"],
+        preexec_fn=pinned_to([core]), capture_output=True, text=True, check=True).stdout
+    assert seen.strip() == f"[{core}]"
+    rest = other_cpus([core])
+    assert rest is None or core not in rest
+
+
+@pytest.fixture(scope="module")
+def crowd_run(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("bench")
+    out = directory / "crowd.json"
+    config = directory / "full.toml"
+    config.write_text("max_players = 3\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", "rpg.bench.cli", "--bots", "5", "--crowd", "--duration", "2",
+         "--warmup", "0.5", "--chat-every", "0", "--fighters", "0", "--npcs-per-chunk", "0",
+         f"--server-arg=--config={config}", "--json", str(out)],
+        env=python_env(), cwd=str(REPO_ROOT), capture_output=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr.decode()[-3000:]
+    return json.loads(out.read_text())["runs"][0], completed.stdout.decode()
+
+
+def test_a_crowd_run_past_max_players_counts_the_refusals(crowd_run):
+    """--crowd with five bots against max_players = 3: three in and moving, two refused SERVER_FULL, all answered."""
+    result, table = crowd_run
+    assert result["crowd"] is True
+    assert result["bots"]["connected"] == 3
+    assert result["bots"]["refused"] == 2
+    assert result["bots"]["failed"] == {"SERVER_FULL": 2}
+    assert result["bots"]["login_answer_max_ms"] > 0
+    assert result["move"]["count"] > 3
+    assert "2 refused SERVER_FULL" in table and "a crowd at the spawn" in table
+

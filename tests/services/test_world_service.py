@@ -58,7 +58,7 @@ class _Counter:
         pass
 
 
-def build(tmp_path, **tunables):
+def build(tmp_path, tick_monitor=None, **tunables):
     maps = write_map(tmp_path / "maps", "field", open_field(width=32, height=32))
     content = load_content(maps, default_maps_dir())
     tun = dataclasses.replace(Tunables(), **tunables)
@@ -67,7 +67,7 @@ def build(tmp_path, **tunables):
     world = GameWorld(content, "field", tun)
     metrics = Metrics()
     service = WorldService(world, Persistence(store, "s1", 30, metrics), tun, clock=clock,
-                           metrics=metrics, wall_clock=clock.seconds)
+                           metrics=metrics, wall_clock=clock.seconds, tick_monitor=tick_monitor)
     return service, store, clock, metrics
 
 
@@ -143,6 +143,22 @@ def test_an_overrun_counts_missed_ticks(tmp_path):
     clock.advance(0.05 * 4)  # one call, told that four intervals passed
     service.stop_loops()
     assert (service.missed_ticks, metrics.missed) == (3, 3)
+
+
+def test_every_tick_tells_its_monitor_the_missed_ticks_and_busy_time(tmp_path):
+    """The tick monitor (admission) hears each tick: the ticks missed before it and its busy seconds."""
+    seen = []
+
+    class Monitor:
+        def tick_observed(self, missed, busy_seconds):
+            seen.append((missed, busy_seconds))
+    service, store, clock, metrics = build(tmp_path, tick_monitor=Monitor())
+    service.startService()
+    clock.advance(0.05)
+    clock.advance(0.05 * 4)
+    service.stop_loops()
+    assert [missed for missed, _ in seen] == [0, 3]
+    assert all(0 <= busy < 1 for _, busy in seen)
 
 
 @pytest_twisted.ensureDeferred

@@ -336,3 +336,24 @@ def test_players_near_and_observers_of_tile():
     assert sorted(world.players_near(1, 1)) == [1, 2]
     assert sorted(world.players_near(1, 3)) == [1, 2, 3]
     assert sorted(world.observers_of_tile("open", 40, 0)) == [2, 3]
+
+
+def test_cooldown_runs_on_arrival_times_not_tick_times():
+    """received_at, not the tick's now, is what the cooldown measures."""
+    world = world_with(2, 1)
+    world.move(1, "RIGHT", now=10.05, received_at=10.0)
+    world.move(1, "LEFT", now=10.50, received_at=10.5)
+    with pytest.raises(MoveRateLimited) as caught:
+        world.move(1, "RIGHT", now=11.10, received_at=10.9)
+    assert caught.value.details == {"retry_after_ms": 100}
+
+
+def test_an_early_move_within_the_tolerance_passes_and_keeps_the_schedule():
+    """With a 50 ms tolerance a move 460 ms after the last passes, and the next is due 500 ms after 460 ms's due time."""
+    world = world_with(2, 1, move_cooldown_tolerance_ms=50)
+    world.move(1, "RIGHT", now=10.0)
+    world.move(1, "LEFT", now=10.46)
+    with pytest.raises(MoveRateLimited) as caught:
+        world.move(1, "RIGHT", now=10.90)
+    assert caught.value.details == {"retry_after_ms": 50}  # due 11.0, 50 ms early is 10.95
+    world.move(1, "RIGHT", now=10.95)

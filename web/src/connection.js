@@ -10,6 +10,9 @@ export const REQUEST_TIMEOUT_MS = 5000;
 // Close codes after which reconnecting would be wrong.
 const CLOSE_LOGGED_IN_ELSEWHERE = 4001;
 const CLOSE_POLICY = 1008;
+// After SERVER_FULL: the server asks us to come back after retry_after_ms.
+const CLOSE_TRY_AGAIN_LATER = 1013;
+export const SERVER_FULL_DEFAULT_RETRY_MS = 10000;
 
 /** Delay before reconnection attempt number `attempt` (0-based), with jitter. */
 export function backoff_delay(attempt, base_ms = 500, max_ms = 15000, random = Math.random) {
@@ -40,6 +43,7 @@ export class Connection {
     this.reconnect_timer = null;
     this.closed_by_us = false;
     this.authenticated = false;
+    this.retry_after_ms = null; // set by SERVER_FULL, used by the close that follows
   }
 
   start() {
@@ -104,6 +108,12 @@ export class Connection {
       if (err.code === "CLIENT_TIMEOUT" || err.code === "CLIENT_DISCONNECTED") {
         return; // the socket's close decides what comes next
       }
+      if (err.code === "SERVER_FULL") {
+        // The server closes with 1013 next; come back when it says.
+        const wait = Number(err.details.retry_after_ms);
+        this.retry_after_ms = wait >= 0 ? wait : SERVER_FULL_DEFAULT_RETRY_MS;
+        return;
+      }
       this.closed_by_us = true;
       if (this.socket) this.socket.close(1000, "authentication refused");
       this.handlers.on_auth_lost(err);
@@ -155,6 +165,10 @@ export class Connection {
       this.handlers.on_status("replaced", { code: ev.code, reason: ev.reason });
       return;
     }
+    if (this.retry_after_ms !== null || ev.code === CLOSE_TRY_AGAIN_LATER) {
+      this._retry_when_told(this.retry_after_ms ?? SERVER_FULL_DEFAULT_RETRY_MS);
+      return;
+    }
     if (ev.code === CLOSE_POLICY && this.attempt > 2) {
       // The server keeps refusing us: a new login is needed.
       this.closed_by_us = true;
@@ -162,6 +176,16 @@ export class Connection {
       return;
     }
     this._schedule_reconnect(ev);
+  }
+
+  _retry_when_told(delay) {
+    // Not a failure of ours: the backoff and its attempt count stay as they were.
+    this.retry_after_ms = null;
+    this.handlers.on_status("server_full", { delay });
+    clearTimeout(this.reconnect_timer);
+    this.reconnect_timer = setTimeout(() => {
+      if (!this.closed_by_us) this._open();
+    }, delay);
   }
 
   _schedule_reconnect(ev = {}) {

@@ -11,6 +11,8 @@ export const ERROR_TEXT = Object.freeze({
   AUTHENTICATION_MISSING_TOKEN: "You are not logged in.",
   AUTHENTICATION_INVALID_PAYLOAD: "The login request was malformed.",
   AUTHENTICATION_EXPIRED_TOKEN: "Your session has expired. Please log in again.",
+  // capacity
+  SERVER_FULL: "The server is full. Retrying shortly.",
   // movement
   MOVEMENT_RATE_LIMITED: "You are moving too fast.",
   MOVEMENT_BLOCKED: "Something blocks your way.",
@@ -60,6 +62,8 @@ export function describe_error(code, details = {}, server_message = "") {
   if (code === "EQUIPMENT_REQUIREMENTS_NOT_MET" && details && details.skill) {
     text = `You need ${details.skill} level ${details.required_level} to equip that `
       + `(you have ${details.current_level}).`;
+  } else if (code === "SERVER_FULL" && details && details.retry_after_ms != null) {
+    text = `Server full, retrying in ${Math.ceil(details.retry_after_ms / 1000)} s.`;
   } else if (code === "MOVEMENT_RATE_LIMITED" && details && details.retry_after_ms != null) {
     text = `You are moving too fast (wait ${details.retry_after_ms} ms).`;
   }

@@ -91,11 +91,17 @@ export class Hud {
       reconnecting: `reconnecting in ${Math.ceil((info.delay || 0) / 1000)} s`,
       offline: "offline",
       replaced: "logged in elsewhere",
+      server_full: `server full, retrying in ${Math.ceil((info.delay || 0) / 1000)} s`,
     }[status] || status;
     const overlay = $("connection-overlay");
     if (status === "reconnecting") {
       $("connection-title").textContent = "Connection lost";
       $("connection-text").textContent = `Reconnecting in ${Math.ceil(info.delay / 1000)} s (attempt ${info.attempt})…`;
+      $("connection-login").classList.add("hidden");
+      overlay.classList.remove("hidden");
+    } else if (status === "server_full") {
+      $("connection-title").textContent = "Server full";
+      $("connection-text").textContent = `Server full, retrying in ${Math.ceil(info.delay / 1000)} s…`;
       $("connection-login").classList.add("hidden");
       overlay.classList.remove("hidden");
     } else if (status === "replaced") {

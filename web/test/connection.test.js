@@ -114,6 +114,42 @@ test("an expired token during authentication goes back to login", async () => {
   assert.deepEqual([r.seen.lost, r.sockets.length], [["AUTHENTICATION_EXPIRED_TOKEN"], 1]);
 });
 
+test("SERVER_FULL then close 1013 shows server full and retries after retry_after_ms", async () => {
+  const r = rig();
+  const statuses = [];
+  r.conn.handlers.on_status = (status, info) => statuses.push([status, info]);
+  r.conn.start();
+  r.sockets[0].open();
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    const auth = r.sockets[0].sent[0];
+    r.sockets[0].receive({ id: auth.id, type: "resp_error",
+      payload: { error_code: "SERVER_FULL", message: "full", details: { retry_after_ms: 3000 } } });
+    await tick();
+    r.sockets[0].close(1013);
+    assert.deepEqual(statuses.at(-1), ["server_full", { delay: 3000 }]);
+    mock.timers.tick(2999);
+    assert.equal(r.sockets.length, 1);
+    mock.timers.tick(1);
+    assert.equal(r.sockets.length, 2);
+    r.sockets[1].open();
+    assert.equal(r.sockets[1].sent[0].type, "cmd_authenticate");
+    assert.deepEqual([r.seen.lost, r.conn.attempt], [[], 0]);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test("a bare close 1013 also waits before retrying", () => {
+  const r = rig();
+  const statuses = [];
+  r.conn.handlers.on_status = (status, info) => statuses.push([status, info]);
+  r.conn.start();
+  r.sockets[0].open();
+  r.sockets[0].close(1013);
+  assert.deepEqual(statuses.at(-1), ["server_full", { delay: 10000 }]);
+});
+
 test("backoff doubles per attempt up to its ceiling", () => {
   const most = (n) => backoff_delay(n, 500, 15000, () => 1);
   assert.deepEqual([0, 1, 2, 3, 10].map(most), [500, 1000, 2000, 4000, 15000]);

@@ -14,6 +14,7 @@ EQUIPMENT_SLOT_INVALID EQUIPMENT_REQUIREMENTS_NOT_MET EQUIPMENT_WRONG_SLOT EQUIP
 COMBAT_TARGET_NOT_FOUND COMBAT_OUT_OF_RANGE COMBAT_ALREADY_IN_COMBAT COMBAT_INVALID_TARGET
 CHUNKS_RADIUS_TOO_LARGE CHUNKS_MAP_NOT_FOUND CHUNKS_INVALID_COORDINATES
 INVALID_MESSAGE_FORMAT UNKNOWN_MESSAGE_TYPE PROTOCOL_VERSION_MISMATCH INTERNAL_SERVER_ERROR
+SERVER_FULL
 `.split(/\s+/).filter(Boolean);
 
 test("every protocol error code has a readable text", () => {
@@ -23,6 +24,11 @@ test("every protocol error code has a readable text", () => {
 test("requirements-not-met names the skill and levels from the details", () => {
   const err = new GameError("EQUIPMENT_REQUIREMENTS_NOT_MET", "", { skill: "attack", required_level: 5, current_level: 1 });
   assert.equal(err.message, "You need attack level 5 to equip that (you have 1).");
+});
+
+test("server full says when the client retries", () => {
+  assert.equal(new GameError("SERVER_FULL", "", { retry_after_ms: 2500 }).message,
+    "Server full, retrying in 3 s.");
 });
 
 test("an unknown code falls back to the server's message", () => {
