@@ -47,6 +47,19 @@ class Tunables:
     # combat and death
     respawn_delay_s: float = 5.0
     hp_regen_interval_s: float = 10.0
+    # HTTP limits and the password endpoints (hostile clients)
+    http_max_body_bytes: int = 16384
+    http_request_deadline_s: float = 30.0
+    max_connections_per_address: int = 256
+    max_connections: int = 10000
+    registrations_per_address: int = 60
+    registrations_overall: int = 1000
+    registration_window_s: float = 600.0
+    registration_limit_loopback: bool = False
+    password_queue_max: int = 128
+    login_max_delay_s: float = 900.0
+    login_failure_memory_s: float = 3600.0
+    login_throttle_max_keys: int = 100000
 
 
 class ConfigError(ValueError):
