@@ -2,6 +2,7 @@
 Accounts and tokens: registration, login with throttling, JWT issue and check.
 """
 
+import hashlib
 import os
 import re
 import threading
@@ -11,10 +12,12 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from twisted.application.service import Service
-from twisted.internet import defer, threads
+from twisted.internet import defer, task, threads
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
+from rpg.addresses import address_key, is_loopback
 from rpg.interfaces import UsernameTaken
 from rpg.world.errors import AuthenticationFailed, ExpiredToken
 
@@ -71,20 +74,42 @@ class LoginThrottled(Exception):
         self.retry_after_s = retry_after_s
 
 
+class RegistrationThrottled(Exception):
+    """Too many registrations from this address, or from everyone, in the window."""
+
+    def __init__(self, retry_after_s):
+        super().__init__("Too many registrations")
+        self.retry_after_s = retry_after_s
+
+
+class HashingBusy(Exception):
+    """The password hashing queue is full: try again later."""
+
+    def __init__(self, retry_after_s):
+        super().__init__("Too many logins and registrations waiting")
+        self.retry_after_s = retry_after_s
+
+
 class BadCredentials(Exception):
     pass
 
 
 class SlidingWindow:
     """
-    At most C{limit} events per C{window_s} seconds for each key.
+    At most C{limit} events per C{window_s} seconds for each key (a limit of
+    0: no limit).  At most C{max_keys} keys are kept, the oldest dropped
+    first, and L{sweep} drops those whose events have all expired.
     """
 
-    def __init__(self, clock, limit, window_s=60.0):
+    def __init__(self, clock, limit, window_s=60.0, max_keys=100_000):
         self._clock = clock
         self._limit = limit
         self._window = window_s
+        self._max_keys = max_keys
         self._events = {}
+
+    def __len__(self):
+        return len(self._events)
 
     def _recent(self, key):
         now = self._clock.seconds()
@@ -100,16 +125,147 @@ class SlidingWindow:
 
     def retry_after(self, key):
         """Seconds until another event is allowed for C{key} (0 if allowed now)."""
+        if not self._limit:
+            return 0.0
         now, events = self._recent(key)
         if events is None or len(events) < self._limit:
             return 0.0
-        return max(0.001, events[0] + self._window - now)
+        return max(0.001, events[-self._limit] + self._window - now)
 
     def record(self, key):
+        if not self._limit:
+            return
         now, events = self._recent(key)
         if events is None:
-            events = self._events[key] = deque()
+            events = self._events[key] = deque(maxlen=self._limit)
+            while len(self._events) > self._max_keys:
+                del self._events[next(iter(self._events))]
         events.append(now)
+
+    def sweep(self):
+        for key in list(self._events):
+            self._recent(key)
+
+
+class FailureThrottle:
+    """
+    Progressive delays after failures for one key: C{free} failures cost
+    nothing, then each further attempt waits C{first_delay_s}, doubling with
+    each failure up to C{max_delay_s}.  A key with no failure for
+    C{memory_s} is forgotten; at most C{max_keys} are kept (the one whose
+    last failure is oldest goes first).
+    """
+
+    def __init__(self, clock, free, first_delay_s=60.0, max_delay_s=900.0, memory_s=3600.0,
+                 max_keys=100_000):
+        self._clock = clock
+        self.free = free
+        self.first_delay_s = first_delay_s
+        self.max_delay_s = max_delay_s
+        self.memory_s = max(memory_s, max_delay_s)
+        self.max_keys = max_keys
+        self._keys = {}  # key -> (failures, time of the last); ordered by that time
+
+    def __len__(self):
+        return len(self._keys)
+
+    def retry_after(self, key):
+        entry = self._keys.get(key)
+        if entry is None:
+            return 0.0
+        failures, last = entry
+        now = self._clock.seconds()
+        if now - last >= self.memory_s:
+            del self._keys[key]
+            return 0.0
+        if failures < self.free:
+            return 0.0
+        delay = min(self.max_delay_s, self.first_delay_s * 2 ** min(failures - self.free, 32))
+        return max(0.0, last + delay - now)
+
+    def record(self, key):
+        failures, _ = self._keys.pop(key, (0, None))
+        self._keys[key] = (failures + 1, self._clock.seconds())
+        while len(self._keys) > self.max_keys:
+            del self._keys[next(iter(self._keys))]
+
+    def forget(self, key):
+        self._keys.pop(key, None)
+
+    def sweep(self):
+        now = self._clock.seconds()
+        for key, (_, last) in list(self._keys.items()):
+            if now - last < self.memory_s:
+                break
+            del self._keys[key]
+
+
+LOGIN, REGISTRATION = 0, 1
+
+
+class HashingQueue:
+    """
+    Runs password hashing jobs, C{workers} at a time: logins before
+    registrations, at most C{limit} waiting (0: no limit).  When it is full a
+    login takes the place of the latest registration, which fails with
+    L{HashingBusy}; anything else is refused with L{HashingBusy}.
+    """
+
+    def __init__(self, run, workers, limit, clock, mean_s=0.1):
+        self._run = run
+        self.workers = workers
+        self.limit = limit
+        self._clock = clock
+        self._waiting = (deque(), deque())
+        self._running = 0
+        self._mean_s = mean_s  # a running mean of a job's time
+
+    def waiting(self):
+        return len(self._waiting[LOGIN]) + len(self._waiting[REGISTRATION])
+
+    def retry_after(self):
+        """Seconds for the jobs queued and running now to finish, at least 1."""
+        jobs = self.waiting() + self._running
+        return max(1.0, jobs * self._mean_s / self.workers)
+
+    def submit(self, kind, f, *args):
+        """@return: a Deferred firing with C{f(*args)}, run in a thread."""
+        if self.limit and self.waiting() >= self.limit:
+            registrations = self._waiting[REGISTRATION]
+            if kind != LOGIN or not registrations:
+                return defer.fail(HashingBusy(self.retry_after()))
+            bumped, _, _ = registrations.pop()
+            bumped.errback(HashingBusy(self.retry_after()))
+        d = defer.Deferred()
+        self._waiting[kind].append((d, f, args))
+        self._start_next()
+        return d
+
+    def _start_next(self):
+        while self._running < self.workers:
+            queue = self._waiting[LOGIN] or self._waiting[REGISTRATION]
+            if not queue:
+                return
+            d, f, args = queue.popleft()
+            self._running += 1
+            started = self._clock.seconds()
+            job = defer.maybeDeferred(self._run, f, *args)
+            job.addBoth(self._finished, d, started)
+
+    def _finished(self, result, d, started):
+        self._running -= 1
+        self._mean_s += (max(0.0, self._clock.seconds() - started) - self._mean_s) / 8
+        self._start_next()
+        if isinstance(result, Failure):
+            d.errback(result)
+        else:
+            d.callback(result)
+
+
+def username_key(username):
+    """A fixed-size key for a username as typed (any type, any length), case-insensitively."""
+    text = username.lower() if isinstance(username, str) else ""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class AuthService(Service):
@@ -140,25 +296,54 @@ class AuthService(Service):
 
             def run_in_thread(f, *args):
                 return threads.deferToThreadPool(reactor, self._pool, _at_low_priority, f, *args)
-        self._run_in_thread = run_in_thread
-        self.failures_by_user = SlidingWindow(self.clock, tunables.login_attempts_per_minute)
+        self.hashing = HashingQueue(run_in_thread, hashing_threads(tunables),
+                                    tunables.password_queue_max, self.clock)
+        # The per-username throttle is keyed by username *and* address, so
+        # that failures from one address never lock the owner out from
+        # another; its delays grow with each failure.  Keys are fixed-size
+        # digests, at most login_throttle_max_keys of them, swept on a timer.
+        max_keys = tunables.login_throttle_max_keys
+        self.failures_by_user = FailureThrottle(
+            self.clock, tunables.login_attempts_per_minute, first_delay_s=60.0,
+            max_delay_s=tunables.login_max_delay_s, memory_s=tunables.login_failure_memory_s,
+            max_keys=max_keys)
         # Only failures count: many players logging in from one address (a
         # school, a test suite) are never throttled for succeeding; and the
         # address's limit is generous, since its refusal shuts out everyone
         # behind that address, right passwords included.
         self.failures_by_address = SlidingWindow(
-            self.clock, tunables.login_failures_per_address_per_minute)
+            self.clock, tunables.login_failures_per_address_per_minute, max_keys=max_keys)
+        # Registrations: per address (loopback only when asked: behind a
+        # reverse proxy, or for a test suite, one loopback address stands for
+        # everyone) and from everyone together.
+        window = tunables.registration_window_s
+        self.registrations_by_address = SlidingWindow(
+            self.clock, tunables.registrations_per_address, window, max_keys=max_keys)
+        self.registrations_overall = SlidingWindow(
+            self.clock, tunables.registrations_overall, window)
+        self.limit_loopback_registrations = tunables.registration_limit_loopback
+        self._sweeper = task.LoopingCall(self.sweep)
+        self._sweeper.clock = self.clock
         self._dummy_hash = None
 
     def startService(self):
         super().startService()
         if self._pool is not None:
             self._pool.start()
+        self._sweeper.start(60.0, now=False)
 
     def stopService(self):
         super().stopService()
+        if self._sweeper.running:
+            self._sweeper.stop()
         if self._pool is not None:
             self._pool.stop()   # waits for a hash in progress: a fraction of a second
+
+    def sweep(self):
+        """Drop the throttles' expired keys."""
+        for throttle in (self.failures_by_user, self.failures_by_address,
+                         self.registrations_by_address, self.registrations_overall):
+            throttle.sweep()
 
     # -- tokens
     def issue_token(self, username):
@@ -190,10 +375,11 @@ class AuthService(Service):
 
     # -- accounts
     @defer.inlineCallbacks
-    def register(self, username, password):
+    def register(self, username, password, address=None):
         """
+        @param address: the client's address (C{None}: not throttled per address).
         @return: Deferred firing with the new L{rpg.models.Account}; fails with
-            L{RegistrationError}.
+            L{RegistrationError}, L{RegistrationThrottled} or L{HashingBusy}.
         """
         if not isinstance(username, str) or not USERNAME_RE.fullmatch(username):
             raise RegistrationError(400, "REGISTRATION_INVALID_USERNAME",
@@ -201,10 +387,22 @@ class AuthService(Service):
         if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
             raise RegistrationError(400, "REGISTRATION_INVALID_PASSWORD",
                                     f"Password must be {PASSWORD_MIN}-{PASSWORD_MAX} characters")
+        by_address = None
+        if address is not None and (self.limit_loopback_registrations
+                                    or not is_loopback(address)):
+            by_address = address_key(address)
+        wait = max(self.registrations_overall.retry_after(None),
+                   self.registrations_by_address.retry_after(by_address) if by_address else 0)
+        if wait:
+            raise RegistrationThrottled(wait)
         existing = yield self.store.get_account(username)
         if existing is not None:
             raise RegistrationError(409, "REGISTRATION_USERNAME_TAKEN", "Username is taken")
-        password_hash = yield self._run_in_thread(self.hasher.hash, password)
+        # What is counted is what costs: a hash (invalid and taken names do not).
+        self.registrations_overall.record(None)
+        if by_address:
+            self.registrations_by_address.record(by_address)
+        password_hash = yield self.hashing.submit(REGISTRATION, self.hasher.hash, password)
         try:
             account = yield self.store.create_account(
                 username, password_hash, self.new_character())
@@ -218,10 +416,11 @@ class AuthService(Service):
     def login(self, username, password, address):
         """
         @return: Deferred firing with C{(token, expires_in)}; fails with
-            L{LoginThrottled} or L{BadCredentials}.  A banned account gets its
+            L{LoginThrottled}, L{HashingBusy} or L{BadCredentials}.  A banned account gets its
             token too: the ban is enforced where the token is used.
         """
-        user_key = username.lower() if isinstance(username, str) else ""
+        address = address_key(address)
+        user_key = (username_key(username), address)
         wait = max(self.failures_by_user.retry_after(user_key),
                    self.failures_by_address.retry_after(address))
         if wait:
@@ -236,10 +435,11 @@ class AuthService(Service):
         ok = yield self._verify(account.password_hash, password)
         if not ok:
             self._failed(user_key, address)
+        self.failures_by_user.forget(user_key)
         return self.issue_token(account.username), self.token_ttl
 
     def _failed(self, user_key, address):
-        """Count a failed login against the username and the address."""
+        """Count a failed login against the username (from this address) and the address."""
         self.failures_by_user.record(user_key)
         self.failures_by_address.record(address)
         raise BadCredentials()
@@ -256,4 +456,4 @@ class AuthService(Service):
                 return self.hasher.verify(password_hash, password)
             except (VerificationError, InvalidHashError):
                 return False
-        return self._run_in_thread(verify)
+        return self.hashing.submit(LOGIN, verify)

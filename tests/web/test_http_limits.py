@@ -158,3 +158,36 @@ def test_every_answer_carries_the_security_headers_and_no_server_banner():
         assert b"\r\ncontent-security-policy: default-src 'self'" in head
         assert b"\r\nreferrer-policy: no-referrer" in head
         assert b"\r\nserver:" not in head and b"twisted" not in head
+
+
+def static_site(tmp_path):
+    from rpg.web.site import StaticFile
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "app.js").write_bytes(b"0123456789" * 10)
+    clock = task.Clock()
+    return GuardedSite(StaticFile(str(tmp_path)), Tunables(), reactor=clock)
+
+
+def test_static_directories_are_not_listed(tmp_path):
+    s = static_site(tmp_path)
+    channel, transport = connect(s)
+    channel.dataReceived(b"GET /assets/ HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert status_of(transport) == 404 and json_body(transport)["error_code"] == "NOT_FOUND"
+    assert b"app.js" not in transport.value()
+
+
+def test_a_static_multi_range_request_gets_the_whole_file_and_one_range_still_works(tmp_path):
+    from twisted.web import static
+    from twisted.web.test.requesthelper import DummyRequest
+
+    from rpg.web.site import StaticFile
+    (tmp_path / "app.js").write_bytes(b"0123456789" * 10)
+    for ranges, producer_type, code in ((b"bytes=0-,0-,0-,0-", static.NoRangeStaticProducer, 200),
+                                        (b"bytes=5-9", static.SingleRangeStaticProducer, 206)):
+        request = DummyRequest([b""])
+        request.requestHeaders.setRawHeaders(b"range", [ranges])
+        resource = StaticFile(str(tmp_path / "app.js"))
+        resource.type, resource.encoding = "text/javascript", None  # as render_GET sets them
+        with open(tmp_path / "app.js", "rb") as f:
+            producer = resource.makeProducer(request, f)
+        assert type(producer) is producer_type and request.responseCode == code
