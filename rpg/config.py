@@ -112,4 +112,6 @@ def apply_overrides(base, data, source="config"):
         raise ConfigError(f"{source}: tick_rate must be between 1 and 1000")
     if tunables.max_message_bytes < 256:
         raise ConfigError(f"{source}: max_message_bytes must be at least 256")
+    if tunables.http_max_body_bytes < 1024:
+        raise ConfigError(f"{source}: http_max_body_bytes must be at least 1024")
     return tunables
