@@ -186,6 +186,8 @@ async def test_answers_carry_security_headers_and_no_version_banner(tmp_path):
             assert headers.getRawHeaders(b"content-security-policy")[0].startswith(b"default-src")
             assert headers.getRawHeaders(b"referrer-policy") == [b"no-referrer"]
             assert not headers.hasHeader(b"server"), path
+        _, _, headers = await http("GET", server.base_url + "/ws")  # Autobahn's own answer
+        assert not headers.hasHeader(b"server")
 
 
 @pytest_twisted.ensureDeferred

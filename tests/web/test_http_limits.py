@@ -81,11 +81,11 @@ def test_a_trickling_request_is_closed_at_the_deadline_though_each_byte_resets_t
     s, echo, clock = site(http_request_deadline_s=30.0)
     channel, transport = connect(s)
     for byte in b"GET /x HTTP/1.1\r\n":
-        clock.advance(2)  # well inside the 60 s idle timeout each time
+        clock.advance(20)  # one byte every 20 s: inside the 60 s idle timeout each time
         if transport.disconnecting:
             break
         channel.dataReceived(bytes([byte]))
-    assert clock.seconds() <= 32
+    assert clock.seconds() == 40  # closed at 30 s, seen at the next step
     assert status_of(transport) == 408 and json_body(transport)["error_code"] == "REQUEST_TIMEOUT"
     assert echo.bodies == []
 
@@ -191,3 +191,13 @@ def test_a_static_multi_range_request_gets_the_whole_file_and_one_range_still_wo
         with open(tmp_path / "app.js", "rb") as f:
             producer = resource.makeProducer(request, f)
         assert type(producer) is producer_type and request.responseCode == code
+
+
+def test_a_body_cap_too_small_for_a_login_is_refused_at_start_up():
+    from rpg.config import ConfigError, apply_overrides
+    try:
+        apply_overrides(Tunables(), {"http_max_body_bytes": 100})
+    except ConfigError as e:
+        assert "http_max_body_bytes" in str(e)
+    else:
+        raise AssertionError("accepted")
