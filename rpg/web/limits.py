@@ -7,6 +7,12 @@ twisted.web reads a whole request body (spooling past 100 KB to a temporary
 file) before any resource sees it, and its idle timeout starts again with
 every byte a client sends: these limits live where the bytes arrive, in the
 channel and the request, not in the resources.
+
+L{LimitedChannel} overrides twisted.web's HTTPChannel at the points where a
+request's head and body arrive (C{allHeadersReceived}, C{allContentReceived},
+C{lineReceived}, C{rawDataReceived}) and reads two of its private attributes
+(C{_handlingRequest}, C{_networkProducer}); checked on Twisted 26.10.0, and
+tests/web/test_http_limits.py fails when they change.
 """
 
 import json
@@ -93,7 +99,7 @@ class ConnectionLimits:
 
 
 class LimitedRequest(server.Request):
-    """A request whose body stops at the site's cap, and whose answers carry the security headers."""
+    """A request whose body stops at the site's cap; its answers carry the security headers."""
 
     _body_received = 0
 
@@ -222,6 +228,12 @@ class GuardedSite(server.Site):
     A site whose channels are L{LimitedChannel}s and whose requests are
     L{LimitedRequest}s, and which refuses connections over its caps: the
     socket is closed at once, before anything is read or written.
+
+    Not C{twisted.protocols.policies.LimitConnectionsByPeer}: it wraps every
+    protocol in a C{ProtocolWrapper}, which would put a wrapper between the
+    WebSocket and its TCP transport (and take away L{rpg.web.ws.send_now}'s
+    direct writes), and it has no overall cap and counts IPv6 hosts one by
+    one.
     """
 
     protocol = LimitedChannel
@@ -232,12 +244,10 @@ class GuardedSite(server.Site):
         self.deadline_s = tunables.http_request_deadline_s
         self.limits = ConnectionLimits(tunables.max_connections_per_address,
                                        tunables.max_connections)
-        self.refused_connections = 0
 
     def buildProtocol(self, addr):
         key = address_key(getattr(addr, "host", addr))
         if not self.limits.admit(key):
-            self.refused_connections += 1
             return None
         channel = super().buildProtocol(addr)
         channel.max_body = self.max_body

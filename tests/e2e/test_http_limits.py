@@ -5,6 +5,7 @@ import time
 
 import pytest_twisted
 from twisted.internet import threads
+from twisted.logger import globalLogPublisher
 
 from .client import GameClient, http
 from .server import running_server
@@ -80,7 +81,7 @@ def refused_before_the_body(port, head, body_size):
 
 @pytest_twisted.ensureDeferred
 async def test_a_10_mb_body_is_refused_with_413_before_it_is_read(tmp_path):
-    """A 10 MB POST is answered 413 from its Content-Length alone; the rest is dropped and the connection closed."""
+    """A 10 MB POST is 413 from its Content-Length alone; the rest is dropped, the connection closed."""
     async with running_server(tmp_path) as server:
         head = (b"POST /auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 b"Content-Length: 10485760\r\n\r\n")
@@ -137,12 +138,24 @@ async def test_connections_over_the_per_address_cap_are_closed_websockets_includ
 
 @pytest_twisted.ensureDeferred
 async def test_deeply_nested_or_malformed_json_is_400_not_500(tmp_path):
-    """16,000 `[` is 400 INVALID_MESSAGE_FORMAT, like any malformed JSON, never a 500."""
-    async with running_server(tmp_path) as server:
-        for path in ("/auth/register", "/auth/login"):
-            for raw in (b"[" * 16000, b"{" * 8000, b'{"username": ', b"\xff\xfe"):
-                code, body, _ = await http("POST", server.base_url + path, raw=raw)
-                assert code == 400 and body["error_code"] == "INVALID_MESSAGE_FORMAT", (path, raw[:5])
+    """16,000 `[` is 400 INVALID_MESSAGE_FORMAT like any malformed JSON: no 500, no logged traceback."""
+    failures = []
+
+    def observe(event):
+        if "log_failure" in event:
+            failures.append(event)
+
+    globalLogPublisher.addObserver(observe)
+    try:
+        async with running_server(tmp_path) as server:
+            for path in ("/auth/register", "/auth/login"):
+                for raw in (b"[" * 16000, b"{" * 8000, b'{"username": ', b"\xff\xfe"):
+                    code, body, _ = await http("POST", server.base_url + path, raw=raw)
+                    assert code == 400 and body["error_code"] == "INVALID_MESSAGE_FORMAT", \
+                        (path, raw[:5])
+    finally:
+        globalLogPublisher.removeObserver(observe)
+    assert failures == []  # no traceback in the log
 
 
 @pytest_twisted.ensureDeferred

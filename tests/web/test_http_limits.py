@@ -201,3 +201,14 @@ def test_a_body_cap_too_small_for_a_login_is_refused_at_start_up():
         assert "http_max_body_bytes" in str(e)
     else:
         raise AssertionError("accepted")
+
+
+def test_the_parts_of_twisted_web_the_channel_relies_on_are_still_there():
+    """LimitedChannel overrides and reads these; a Twisted without them must fail here, loudly."""
+    from twisted.web import http
+    for name in ("allHeadersReceived", "allContentReceived", "lineReceived", "rawDataReceived"):
+        assert callable(getattr(http.HTTPChannel, name)), name
+    channel = http.HTTPChannel()
+    assert channel._handlingRequest is False
+    channel.makeConnection(StringTransport())
+    assert channel._networkProducer is not None
