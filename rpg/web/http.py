@@ -9,8 +9,9 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.web import resource, server
 
-from rpg.services.auth import (BadCredentials, HashingBusy, LoginThrottled, RegistrationError,
+from rpg.services.auth import (BadCredentials, LoginThrottled, RegistrationError,
                                RegistrationThrottled)
+from rpg.services.throttles import HashingBusy
 
 MAX_BODY = 16384
 

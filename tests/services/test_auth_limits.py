@@ -8,8 +8,9 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from rpg.config import Tunables
 from rpg.models import CharacterState
-from rpg.services.auth import (AuthService, BadCredentials, FailureThrottle, HashingBusy,
-                               LoginThrottled, RegistrationThrottled, SlidingWindow)
+from rpg.services.auth import (AuthService, BadCredentials, LoginThrottled,
+                               RegistrationThrottled)
+from rpg.services.throttles import FailureThrottle, HashingBusy, SlidingWindow
 from rpg.store.memory import MemoryPlayerStore
 
 _case = SynchronousTestCase()

@@ -7,7 +7,7 @@ from twisted.internet import defer
 from twisted.internet.address import IPv4Address
 from twisted.web.test.requesthelper import DummyRequest
 
-from rpg.services.auth import HashingBusy
+from rpg.services.throttles import HashingBusy
 from rpg.web.http import LoginResource, RegisterResource
 
 
