@@ -56,6 +56,19 @@ class Tunables:
     tick_recovered_load: float = 0.6
     move_cooldown_tolerance_ms: int = 50
     move_reply_at_once: bool = False
+    # HTTP limits and the password endpoints (hostile clients)
+    http_max_body_bytes: int = 16384
+    http_request_deadline_s: float = 30.0
+    max_connections_per_address: int = 256
+    max_connections: int = 10000
+    registrations_per_address: int = 60
+    registrations_overall: int = 1000
+    registration_window_s: float = 600.0
+    registration_limit_loopback: bool = False
+    password_queue_max: int = 128
+    login_max_delay_s: float = 900.0
+    login_failure_memory_s: float = 3600.0
+    login_throttle_max_keys: int = 100000
 
 
 class ConfigError(ValueError):
@@ -119,4 +132,6 @@ def apply_overrides(base, data, source="config"):
                           " move_cooldown_ms")
     if tunables.max_message_bytes < 256:
         raise ConfigError(f"{source}: max_message_bytes must be at least 256")
+    if tunables.http_max_body_bytes < 1024:
+        raise ConfigError(f"{source}: http_max_body_bytes must be at least 1024")
     return tunables

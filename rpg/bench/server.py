@@ -162,17 +162,31 @@ class SpawnedServer:
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
         self.log_path = self.data_dir / "server.log"
 
+    def write_config(self):
+        """
+        Tunables for a bench: every bot connects from 127.0.0.1, thousands of
+        them, and the registration flood comes from there too, so the
+        connection caps and the overall registration limit are lifted.
+        """
+        path = self.data_dir / "bench.toml"
+        path.write_text("max_connections_per_address = 0\nmax_connections = 0\n"
+                        "registrations_overall = 0\n")
+        return path
+
     @property
     def database_url(self):
         return f"sqlite:///{self.data_dir / 'rpg.sqlite3'}"
 
     def start(self, timeout=30.0):
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        extra_args = self.extra_args
+        if "--config" not in extra_args:
+            extra_args = ["--config", str(self.write_config()), *extra_args]
         command = [self.python, "-c", "from twisted.scripts.twistd import run; run()",
                    "-n", "--pidfile=", "--logfile", str(self.log_path), "rpg",
                    "--listen", f"tcp:{self.port}:interface=127.0.0.1",
                    "--data-dir", str(self.data_dir), "--maps", str(self.maps_dir),
-                   "--start-map", self.start_map, *self.extra_args]
+                   "--start-map", self.start_map, *extra_args]
         self.process = subprocess.Popen(
             command, env=python_env(RPG_JWT_SECRET=self.secret), cwd=str(self.data_dir),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -129,7 +129,8 @@ class RpgService(MultiService):
             child.setServiceParent(self)  # starts it: this service is running
         await self.hub.ready
         await self.chat.ready
-        site = build_site(self.factory, self.auth, self.metrics, self.health, self.maps_dir)
+        site = build_site(self.factory, self.auth, self.metrics, self.health, self.maps_dir,
+                          self.tunables, reactor=self.reactor)
         self.port = await endpoints.serverFromString(self.reactor, self.listen).listen(site)
         if self.gc_tuning:
             tune_gc()

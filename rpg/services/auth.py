@@ -5,17 +5,19 @@ Accounts and tokens: registration, login with throttling, JWT issue and check.
 import os
 import re
 import threading
-from collections import deque
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from twisted.application.service import Service
-from twisted.internet import defer, threads
+from twisted.internet import defer, task, threads
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
+from rpg.addresses import address_key, is_loopback
 from rpg.interfaces import UsernameTaken
+from rpg.services.throttles import (LOGIN, REGISTRATION, FailureThrottle, HashingQueue,
+                                    SlidingWindow, username_key)
 from rpg.world.errors import AuthenticationFailed, ExpiredToken
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_]{3,20}")
@@ -71,45 +73,16 @@ class LoginThrottled(Exception):
         self.retry_after_s = retry_after_s
 
 
+class RegistrationThrottled(Exception):
+    """Too many registrations from this address, or from everyone, in the window."""
+
+    def __init__(self, retry_after_s):
+        super().__init__("Too many registrations")
+        self.retry_after_s = retry_after_s
+
+
 class BadCredentials(Exception):
     pass
-
-
-class SlidingWindow:
-    """
-    At most C{limit} events per C{window_s} seconds for each key.
-    """
-
-    def __init__(self, clock, limit, window_s=60.0):
-        self._clock = clock
-        self._limit = limit
-        self._window = window_s
-        self._events = {}
-
-    def _recent(self, key):
-        now = self._clock.seconds()
-        events = self._events.get(key)
-        if events is None:
-            return now, None
-        while events and events[0] <= now - self._window:
-            events.popleft()
-        if not events:
-            del self._events[key]
-            return now, None
-        return now, events
-
-    def retry_after(self, key):
-        """Seconds until another event is allowed for C{key} (0 if allowed now)."""
-        now, events = self._recent(key)
-        if events is None or len(events) < self._limit:
-            return 0.0
-        return max(0.001, events[0] + self._window - now)
-
-    def record(self, key):
-        now, events = self._recent(key)
-        if events is None:
-            events = self._events[key] = deque()
-        events.append(now)
 
 
 class AuthService(Service):
@@ -140,25 +113,54 @@ class AuthService(Service):
 
             def run_in_thread(f, *args):
                 return threads.deferToThreadPool(reactor, self._pool, _at_low_priority, f, *args)
-        self._run_in_thread = run_in_thread
-        self.failures_by_user = SlidingWindow(self.clock, tunables.login_attempts_per_minute)
+        self.hashing = HashingQueue(run_in_thread, hashing_threads(tunables),
+                                    tunables.password_queue_max, self.clock)
+        # The per-username throttle is keyed by username *and* address, so
+        # that failures from one address never lock the owner out from
+        # another; its delays grow with each failure.  Keys are fixed-size
+        # digests, at most login_throttle_max_keys of them, swept on a timer.
+        max_keys = tunables.login_throttle_max_keys
+        self.failures_by_user = FailureThrottle(
+            self.clock, tunables.login_attempts_per_minute, first_delay_s=60.0,
+            max_delay_s=tunables.login_max_delay_s, memory_s=tunables.login_failure_memory_s,
+            max_keys=max_keys)
         # Only failures count: many players logging in from one address (a
         # school, a test suite) are never throttled for succeeding; and the
         # address's limit is generous, since its refusal shuts out everyone
         # behind that address, right passwords included.
         self.failures_by_address = SlidingWindow(
-            self.clock, tunables.login_failures_per_address_per_minute)
+            self.clock, tunables.login_failures_per_address_per_minute, max_keys=max_keys)
+        # Registrations: per address (loopback only when asked: behind a
+        # reverse proxy, or for a test suite, one loopback address stands for
+        # everyone) and from everyone together.
+        window = tunables.registration_window_s
+        self.registrations_by_address = SlidingWindow(
+            self.clock, tunables.registrations_per_address, window, max_keys=max_keys)
+        self.registrations_overall = SlidingWindow(
+            self.clock, tunables.registrations_overall, window)
+        self.limit_loopback_registrations = tunables.registration_limit_loopback
+        self._sweeper = task.LoopingCall(self.sweep)
+        self._sweeper.clock = self.clock
         self._dummy_hash = None
 
     def startService(self):
         super().startService()
         if self._pool is not None:
             self._pool.start()
+        self._sweeper.start(60.0, now=False)
 
     def stopService(self):
         super().stopService()
+        if self._sweeper.running:
+            self._sweeper.stop()
         if self._pool is not None:
             self._pool.stop()   # waits for a hash in progress: a fraction of a second
+
+    def sweep(self):
+        """Drop the throttles' expired keys."""
+        for throttle in (self.failures_by_user, self.failures_by_address,
+                         self.registrations_by_address, self.registrations_overall):
+            throttle.sweep()
 
     # -- tokens
     def issue_token(self, username):
@@ -190,10 +192,11 @@ class AuthService(Service):
 
     # -- accounts
     @defer.inlineCallbacks
-    def register(self, username, password):
+    def register(self, username, password, address=None):
         """
+        @param address: the client's address (C{None}: not throttled per address).
         @return: Deferred firing with the new L{rpg.models.Account}; fails with
-            L{RegistrationError}.
+            L{RegistrationError}, L{RegistrationThrottled} or L{HashingBusy}.
         """
         if not isinstance(username, str) or not USERNAME_RE.fullmatch(username):
             raise RegistrationError(400, "REGISTRATION_INVALID_USERNAME",
@@ -201,10 +204,22 @@ class AuthService(Service):
         if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
             raise RegistrationError(400, "REGISTRATION_INVALID_PASSWORD",
                                     f"Password must be {PASSWORD_MIN}-{PASSWORD_MAX} characters")
+        by_address = None
+        if address is not None and (self.limit_loopback_registrations
+                                    or not is_loopback(address)):
+            by_address = address_key(address)
+        wait = max(self.registrations_overall.retry_after(None),
+                   self.registrations_by_address.retry_after(by_address) if by_address else 0)
+        if wait:
+            raise RegistrationThrottled(wait)
         existing = yield self.store.get_account(username)
         if existing is not None:
             raise RegistrationError(409, "REGISTRATION_USERNAME_TAKEN", "Username is taken")
-        password_hash = yield self._run_in_thread(self.hasher.hash, password)
+        # What is counted is what costs: a hash (invalid and taken names do not).
+        self.registrations_overall.record(None)
+        if by_address:
+            self.registrations_by_address.record(by_address)
+        password_hash = yield self.hashing.submit(REGISTRATION, self.hasher.hash, password)
         try:
             account = yield self.store.create_account(
                 username, password_hash, self.new_character())
@@ -218,10 +233,11 @@ class AuthService(Service):
     def login(self, username, password, address):
         """
         @return: Deferred firing with C{(token, expires_in)}; fails with
-            L{LoginThrottled} or L{BadCredentials}.  A banned account gets its
+            L{LoginThrottled}, L{HashingBusy} or L{BadCredentials}.  A banned account gets its
             token too: the ban is enforced where the token is used.
         """
-        user_key = username.lower() if isinstance(username, str) else ""
+        address = address_key(address)
+        user_key = (username_key(username), address)
         wait = max(self.failures_by_user.retry_after(user_key),
                    self.failures_by_address.retry_after(address))
         if wait:
@@ -236,10 +252,11 @@ class AuthService(Service):
         ok = yield self._verify(account.password_hash, password)
         if not ok:
             self._failed(user_key, address)
+        self.failures_by_user.forget(user_key)
         return self.issue_token(account.username), self.token_ttl
 
     def _failed(self, user_key, address):
-        """Count a failed login against the username and the address."""
+        """Count a failed login against the username (from this address) and the address."""
         self.failures_by_user.record(user_key)
         self.failures_by_address.record(address)
         raise BadCredentials()
@@ -256,4 +273,4 @@ class AuthService(Service):
                 return self.hasher.verify(password_hash, password)
             except (VerificationError, InvalidHashError):
                 return False
-        return self._run_in_thread(verify)
+        return self.hashing.submit(LOGIN, verify)

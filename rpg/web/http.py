@@ -9,7 +9,9 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.web import resource, server
 
-from rpg.services.auth import BadCredentials, LoginThrottled, RegistrationError
+from rpg.services.auth import (BadCredentials, LoginThrottled, RegistrationError,
+                               RegistrationThrottled)
+from rpg.services.throttles import HashingBusy
 
 MAX_BODY = 16384
 
@@ -29,18 +31,45 @@ def error_body(code, message):
 
 
 class JSONError(Exception):
-    def __init__(self, status, code, message):
+    def __init__(self, status, code, message, headers=None):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.headers = headers
+
+
+def retry_after(seconds):
+    """A C{Retry-After} header: whole seconds, rounded up, at least 1."""
+    return {b"retry-after": str(max(1, int(seconds + 0.999))).encode()}
+
+
+def busy(e):
+    return JSONError(503, "SERVER_BUSY",
+                     "Too many logins and registrations waiting; try again shortly",
+                     retry_after(e.retry_after_s))
+
+
+JSON_TYPES = (b"application/json",)
+FORM_TYPES = (b"application/x-www-form-urlencoded",)
 
 
 def read_credentials(request, allow_form):
-    """The C{(username, password)} of a JSON (or form) body."""
+    """
+    The C{(username, password)} of a JSON (or, where allowed, form) body.
+
+    Other content types, and none, are 415: a browser sends a cross-site form
+    or a no-CORS C{fetch} as C{text/plain}, a form type or no type at all,
+    and JSON read from those would let any web page register accounts through
+    its visitors' browsers.
+    """
+    content_type = (request.getHeader(b"content-type") or b"").split(b";")[0].strip().lower()
+    accepted = JSON_TYPES + (FORM_TYPES if allow_form else ())
+    if content_type not in accepted:
+        raise JSONError(415, "UNSUPPORTED_MEDIA_TYPE",
+                        "Send the body as " + " or ".join(t.decode() for t in accepted))
     body = request.content.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
         raise JSONError(413, "INVALID_MESSAGE_FORMAT", "Request body too large")
-    content_type = (request.getHeader(b"content-type") or b"").split(b";")[0].strip().lower()
-    if allow_form and content_type == b"application/x-www-form-urlencoded":
+    if content_type in FORM_TYPES:
         try:
             fields = parse_qs(body.decode("utf-8"), strict_parsing=False)
         except UnicodeDecodeError:
@@ -49,7 +78,8 @@ def read_credentials(request, allow_form):
     else:
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # RecursionError: arrays or objects nested thousands deep.
             raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Body must be a JSON object") from None
     if not isinstance(data, dict):
         raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Body must be a JSON object")
@@ -75,7 +105,7 @@ class _AsyncJSONResource(resource.Resource):
         def failed(failure):
             if failure.check(JSONError):
                 e = failure.value
-                write_json(request, e.status, error_body(e.code, e.message))
+                write_json(request, e.status, error_body(e.code, e.message), e.headers)
             else:
                 self.log.failure("HTTP {path} failed", failure, path=request.path)
                 write_json(request, 500, error_body("INTERNAL_SERVER_ERROR", "Unexpected server error"))
@@ -92,10 +122,17 @@ class RegisterResource(_AsyncJSONResource):
 
     async def handle(self, request):
         username, password = read_credentials(request, allow_form=False)
+        host = getattr(request.getClientAddress(), "host", "unknown")
         try:
-            account = await self.auth.register(username, password)
+            account = await self.auth.register(username, password, host)
         except RegistrationError as e:
             raise JSONError(e.status, e.code, e.message) from None
+        except RegistrationThrottled as e:
+            raise JSONError(429, "REGISTRATION_RATE_LIMITED",
+                            "Too many registrations; try again later",
+                            retry_after(e.retry_after_s)) from None
+        except HashingBusy as e:
+            raise busy(e) from None
         write_json(request, 201, {"player_id": account.player_id, "username": account.username})
 
 
@@ -111,12 +148,12 @@ class LoginResource(_AsyncJSONResource):
         try:
             token, expires_in = await self.auth.login(username, password, host)
         except LoginThrottled as e:
-            retry = max(1, int(e.retry_after_s + 0.999))
-            write_json(request, 429, error_body(
-                "AUTHENTICATION_RATE_LIMITED",
-                f"Too many login attempts; try again in {retry} s"),
-                {b"retry-after": str(retry).encode()})
-            return
+            headers = retry_after(e.retry_after_s)
+            raise JSONError(429, "AUTHENTICATION_RATE_LIMITED",
+                            f"Too many login attempts; try again in "
+                            f"{headers[b'retry-after'].decode()} s", headers) from None
+        except HashingBusy as e:
+            raise busy(e) from None
         except BadCredentials:
             raise JSONError(401, "AUTHENTICATION_FAILED", "Invalid username or password") from None
         write_json(request, 200, {"access_token": token, "token_type": "bearer",

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from autobahn.twisted.resource import WebSocketResource
 from twisted.web import resource, static
-from twisted.web.server import Site
 
 from .http import HealthResource, JSONNotFound, JSONTree, LoginResource, RegisterResource
+from .limits import GuardedSite
 
 SOURCE_WEB_CLIENT = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
 INSTALLED_WEB_CLIENT = Path(sys.prefix) / "share" / "rpg" / "web"
@@ -21,6 +21,24 @@ def default_client_dir():
         return SOURCE_WEB_CLIENT
     return INSTALLED_WEB_CLIENT
 MAP_FILE_TYPES = {".tmx": "application/xml", ".tsx": "application/xml", ".png": "image/png"}
+
+
+class StaticFile(static.File):
+    """
+    Files as twisted.web serves them, less two things a client can turn
+    against the server: directory listings (a 404 instead) and multi-range
+    requests, whose overlapping ranges repeat a file many times over (the
+    whole file is sent instead, as RFC 9110 lets a server ignore C{Range}).
+    """
+
+    def directoryListing(self):
+        return JSONNotFound()
+
+    def makeProducer(self, request, fileForReading):
+        ranges = request.getHeader(b"range")
+        if ranges is not None and b"," in ranges:
+            request.requestHeaders.removeHeader(b"range")
+        return super().makeProducer(request, fileForReading)
 
 
 class MetricsResource(resource.Resource):
@@ -48,7 +66,7 @@ class MapFiles(resource.Resource):
         if ("/" in filename or filename.startswith(".") or path.suffix not in MAP_FILE_TYPES
                 or not path.is_file()):
             return JSONNotFound()
-        f = static.File(str(path), defaultType=MAP_FILE_TYPES[path.suffix])
+        f = StaticFile(str(path), defaultType=MAP_FILE_TYPES[path.suffix])
         f.isLeaf = True
         return f
 
@@ -63,10 +81,11 @@ class NoClientPage(resource.Resource):
                 b"on a machine with npm). The server is up: WebSocket at <code>/ws</code>.</p>")
 
 
-def build_site(factory, auth, metrics, health, maps_dir, client_dir=None):
+def build_site(factory, auth, metrics, health, maps_dir, tunables, client_dir=None,
+               reactor=None):
     client_dir = client_dir or default_client_dir()
     if (Path(client_dir) / "index.html").is_file():
-        root = static.File(str(client_dir))
+        root = StaticFile(str(client_dir))
         root.childNotFound = JSONNotFound()
     else:
         root = JSONTree()
@@ -79,6 +98,6 @@ def build_site(factory, auth, metrics, health, maps_dir, client_dir=None):
     root.putChild(b"metrics", MetricsResource(metrics))
     root.putChild(b"maps", MapFiles(maps_dir))
     root.putChild(b"ws", WebSocketResource(factory))
-    site = Site(root)
+    site = GuardedSite(root, tunables, reactor=reactor)
     site.displayTracebacks = False
     return site

@@ -156,7 +156,7 @@ class GameFactory(WebSocketServerFactory):
     protocol = GameProtocol
 
     def __init__(self, hub, tunables, clock, url=None, metrics=None):
-        super().__init__(url)
+        super().__init__(url, server=None)  # no version banner in the handshake
         self.metrics = metrics
         self.hub = hub
         self.tunables = tunables

@@ -228,3 +228,13 @@ def test_a_crowd_run_past_max_players_counts_the_refusals(crowd_run):
     assert result["move"]["count"] > 3
     assert "2 refused SERVER_FULL" in table and "a crowd at the spawn" in table
 
+
+def test_the_spawned_server_lifts_the_limits_that_thousands_of_loopback_bots_would_meet(tmp_path):
+    """Every bot connects from 127.0.0.1: the bench's server has no connection caps."""
+    from rpg.bench.server import SpawnedServer
+    from rpg.config import load_tunables
+    server = SpawnedServer(tmp_path, tmp_path, "secret")
+    tmp_path.mkdir(exist_ok=True)
+    tunables = load_tunables(server.write_config())
+    assert tunables.max_connections_per_address == 0 and tunables.max_connections == 0
+    assert tunables.registrations_overall == 0

@@ -47,6 +47,9 @@ def player_page(browser, base_url, name, before_load=None):
     page.set_default_timeout(TIMEOUT_MS)
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # The server's Content-Security-Policy: anything it blocks is an error too.
+    page.on("console", lambda message: errors.append(message.text)
+            if "Content Security Policy" in message.text else None)
     if before_load is not None:
         before_load(page)
     page.goto(base_url + "/")

@@ -39,7 +39,8 @@ async def http(method, url, body=None, content_type=b"application/json", raw=Non
     """@return: C{(status, parsed JSON or text, headers)}."""
     agent = Agent(reactor)
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    headers = Headers({b"content-type": [content_type]}) if data is not None else None
+    headers = (Headers({b"content-type": [content_type]})
+               if data is not None and content_type is not None else None)
     response = await agent.request(method.encode(), url.encode(), headers,
                                    _Body(data) if data is not None else None)
     try:
