@@ -18,6 +18,9 @@ from rpg.world.skills import max_hp
 from rpg.world.spatial import SpatialIndex, chunk_key
 
 
+_NOTHING = frozenset()
+
+
 class World:
     """
     @param maps: map id -> L{rpg.world.maps.GameMap}.
@@ -48,6 +51,10 @@ class World:
         self._departed = {}  # entity id -> removal key, until the next diff
         self._walking = deque()  # (move time, player), in time order
         self._move_listeners = []
+        self._map_listeners = []
+        # Players who changed map since the last diff: their next update
+        # shows the new map from scratch (read by the ground items too).
+        self.map_changed = set()
 
     # -- players
     def add_player(self, character, now):
@@ -198,18 +205,22 @@ class World:
         """
         self.set_field(entity, "x", x)
         self.set_field(entity, "y", y)
-        if entity.map_id != map_id:
-            entity.map_id = map_id
-            if isinstance(entity, PlayerEntity) and entity.chunk_key is not None:
-                self._unsaved.add(entity.player_id)
+        old_map_id = entity.map_id
+        entity.map_id = map_id
         key = chunk_key(map_id, x, y)
         if entity.chunk_key is not None and key != entity.chunk_key:
             self.spatial.relocate(entity, key)
+        if (old_map_id != map_id and isinstance(entity, PlayerEntity)
+                and entity.chunk_key is not None):
+            self._unsaved.add(entity.player_id)
+            self.map_changed.add(entity.player_id)
+            for listener in self._map_listeners:
+                listener(self, entity, old_map_id)
 
     def teleport(self, player_id, map_id, x, y):
         """
-        Move a player anywhere (respawn...); on another map it sees the old
-        map's entities removed and itself in full.
+        Move a player anywhere (respawn...); on another map it is shown that
+        map from scratch, as after a portal (L{compute_updates}).
 
         @raise ValueError: unknown map, or a tile off the map or blocked.
         """
@@ -218,14 +229,34 @@ class World:
             raise ValueError(f"cannot teleport to {map_id!r} {x},{y}")
         self.place(self.players[player_id], map_id, x, y)
 
+    def respawn_point(self, map_id):
+        """
+        Where a player who died on C{map_id} comes back: that map's
+        C{player_spawn}, or the start map's when the map has none.
+
+        @return: C{(map_id, x, y)}.
+        """
+        game_map = self.maps[map_id]
+        if not game_map.has_player_spawn:
+            game_map = self.maps[self.start_map]
+        return (game_map.map_id, *game_map.player_spawn)
+
     # -- movement
     def add_move_listener(self, listener):
         """Call C{listener(world, player)} after every successful move."""
         self._move_listeners.append(listener)
 
+    def add_map_listener(self, listener):
+        """Call C{listener(world, player, old_map_id)} whenever a player in
+        the world changes map (a portal, a respawn, a teleport), once it
+        stands on the new one."""
+        self._map_listeners.append(listener)
+
     def move(self, player_id, direction, now):
         """
-        Move a player one tile.
+        Move a player one tile.  A move that ends on a portal tile goes on to
+        the portal's target in the same step: the reply's C{new_position} is
+        the target (with its map), C{old_position} the tile left.
 
         @return: the C{resp_success} payload of C{cmd_move}.
         @raise InvalidDirection, MoveRateLimited, OutOfBounds, MoveBlocked:
@@ -236,17 +267,22 @@ class World:
         dx, dy, facing = movement.resolve_direction(direction)
         movement.check_cooldown(player.last_move_at, now, self.move_cooldown_ms)
         map_id, x, y = player.map_id, player.x, player.y
-        movement.check_target(self.maps[map_id], x, y, x + dx, y + dy)
+        game_map = self.maps[map_id]
+        new_map_id, nx, ny = map_id, x + dx, y + dy
+        movement.check_target(game_map, x, y, nx, ny)
+        portal = game_map.portals.get((nx, ny))
+        if portal is not None:
+            new_map_id, nx, ny = portal.target_map, portal.target_x, portal.target_y
         self.set_field(player, "facing_direction", facing)
         self.set_field(player, "animation_state", "walking")
-        self.place(player, map_id, x + dx, y + dy)
+        player.combat_target = None
+        self.place(player, new_map_id, nx, ny)
         player.last_move_at = now
         self._walking.append((now, player))
-        player.combat_target = None
         for listener in self._move_listeners:
             listener(self, player)
         return {
-            "new_position": {"x": x + dx, "y": y + dy, "map_id": map_id,
+            "new_position": {"x": nx, "y": ny, "map_id": new_map_id,
                              "player_id": player_id, "timestamp": now},
             "old_position": movement.position(map_id, x, y),
             "collision": False,
@@ -279,6 +315,7 @@ class World:
         visible = self.spatial.visible(player.chunk_key)
         player.known = visible
         player.view_key = player.chunk_key
+        self.map_changed.discard(player_id)
         entities = self.entities
         shown = [player.full()]
         shown.extend(entities[i].full() for i in visible if i != player.id)
@@ -290,6 +327,9 @@ class World:
 
         Only players near a dirty chunk are looked at; players whose diff is
         necessarily identical (same chunk, same known set) share one payload.
+        A player that changed map since the last call gets its own payload:
+        itself and everything it sees on the new map in full, and nothing of
+        the old map (its client drops what it knew when the map changes).
 
         @return: a list of C{(player_ids, payload)}; each player whose view
             changed is in exactly one entry.  Payloads share dicts: read only.
@@ -298,6 +338,7 @@ class World:
         if not spatial.dirty:
             return []
         entities = self.entities
+        map_changed = self.map_changed
         updates = []
         fulls = {}
         deltas = {}
@@ -312,8 +353,8 @@ class World:
                 known = player.known
                 if known is None:
                     continue  # no initial view yet
-                # a map change is alone: it also gets itself in full
-                key = id(known) if player.view_key[0] == map_id else viewer_id
+                # a map change is alone: it starts from nothing
+                key = viewer_id if player.player_id in map_changed else id(known)
                 group = groups.get(key)
                 if group is None:
                     groups[key] = [player]
@@ -326,8 +367,8 @@ class World:
             for group in groups.values():
                 first = group[0]
                 known = first.known
-                if first.view_key[0] != map_id:
-                    known = known - {first.id}
+                if first.player_id in map_changed:
+                    known = _NOTHING
                 for player in group:
                     player.known = visible
                     player.view_key = centre
@@ -338,6 +379,7 @@ class World:
             entity.changed = {}
         self._changed = set()
         self._departed = {}
+        self.map_changed = set()
         spatial.dirty = set()
         return updates
 

@@ -82,8 +82,7 @@ class DeathsMixin:
         rec.dead = False
         rec.respawn_at = None
         rec.last_swing_at = None
-        map_id = player.map_id
-        x, y = self.world.maps[map_id].player_spawn
+        map_id, x, y = self.world.respawn_point(player.map_id)
         self.world.teleport(player.player_id, map_id, x, y)
         self.world.set_field(player, "current_hp", player.max_hp)
         self.world.set_field(player, "animation_state", "idle")

@@ -59,6 +59,7 @@ class Fights(SwingsMixin, DeathsMixin):
         self._regen = []  # (time, player id)
         self._events = []
         self.world.add_move_listener(self._player_moved)
+        self.world.add_map_listener(self._player_changed_map)
 
     def record(self, player_id):
         rec = self.records.get(player_id)
@@ -136,6 +137,15 @@ class Fights(SwingsMixin, DeathsMixin):
         self.npcs.wake_near(player.map_id, player.x, player.y, self._last_now)
 
     _last_now = 0.0
+
+    def _player_changed_map(self, world, player, old_map_id):
+        # A fight ends when either side leaves the map: the traveller's own
+        # target, and every player or NPC attacking it (NPCs walk home).
+        self._stop_attackers_of(player.id)
+        self.active.pop(player.id, None)
+        player.combat_target = None
+        if player.animation_state == "attacking":
+            world.set_field(player, "animation_state", "idle")
 
     def player_added(self, player_id, now):
         """A player entered the world: one saved at 0 HP comes back at the

@@ -272,6 +272,25 @@ class GroundItems:
                     moved.add(player.player_id)
         return moved
 
+    def _map_changed(self):
+        """The welcomed players that changed map since the engine's last diff."""
+        known = self._known
+        players = self.world.players
+        return {p for p in self.world.map_changed if p in known and p in players}
+
+    def _show_new_map(self, player):
+        """
+        A player changed map: it gets every item it sees there in C{added}
+        (an empty list when none) and nothing in C{removed}, as in its
+        welcome: its client drops the old map's items when the map changes.
+        """
+        visible = self._visible_from(player)
+        self._known[player.player_id] = visible
+        self._view_key[player.player_id] = player.chunk_key
+        self.emit([player.player_id], "event_ground_items_update",
+                  {"added": [self.entry(self.items[n]) for n in sorted(visible)],
+                   "removed": []})
+
     def send_updates(self):
         """
         Queue this tick's C{event_ground_items_update}s: one per player at
@@ -281,10 +300,14 @@ class GroundItems:
         """
         touched, self._touched = self._touched, {}
         moved = self._moved_viewers()
-        if not touched and not moved:
+        travellers = self._map_changed()
+        if not touched and not moved and not travellers:
             return
-        added, removed = {}, {}
         players = self.world.players
+        for player_id in sorted(travellers):
+            self._show_new_map(players[player_id])
+        moved -= travellers
+        added, removed = {}, {}
         for player_id in moved:
             player = players[player_id]
             known = self._known[player_id]
@@ -299,7 +322,7 @@ class GroundItems:
             present = self.items.get(number) is item
             for player_id in self.world.observers_of_tile(item.map_id, item.x, item.y):
                 known = self._known.get(player_id)
-                if known is None or player_id in moved:
+                if known is None or player_id in moved or player_id in travellers:
                     continue
                 sees = present and item.visible_to(player_id, None)
                 if sees and number not in known:

@@ -10,6 +10,7 @@ applies are in C{docs/maps.md}.
 import base64
 import binascii
 import gzip
+import math
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,20 @@ class NpcSpawn:
 
 
 @dataclass(frozen=True)
+class Portal:
+    """
+    A portal object: a player whose move ends on one of its tiles goes on to
+    tile C{(target_x, target_y)} of map C{target_map}.  C{label} names the
+    object in errors (its id, and its name when it has one).
+    """
+
+    label: str
+    target_map: str
+    target_x: int
+    target_y: int
+
+
+@dataclass(frozen=True)
 class Tileset:
     """One tileset as a client needs it to draw gids C{firstgid} onwards."""
 
@@ -49,7 +64,10 @@ class GameMap:
     """
     One map.  C{layers} is a list of C{(name, rows)} for every tile layer,
     C{rows[y][x]} a gid (0 = empty); C{blocked} is a bytearray of
-    C{width * height}, 1 where a tile cannot be entered.
+    C{width * height}, 1 where a tile cannot be entered.  C{portals} maps
+    each portal tile C{(x, y)} to its L{Portal}.  C{has_player_spawn} is
+    false when the map has no C{player_spawn} object and C{player_spawn} is
+    the fallback tile near the centre.
     """
 
     map_id: str
@@ -64,6 +82,8 @@ class GameMap:
     pvp: bool = False
     properties: dict = field(default_factory=dict)
     tilesets: list = field(default_factory=list)
+    portals: dict = field(default_factory=dict)
+    has_player_spawn: bool = True
     # Filled lazily by rpg.world.chunks: (chunk_x, chunk_y) -> chunk dict.
     chunk_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -109,8 +129,8 @@ def load_maps(directory):
     (the file stem).
 
     @return: a dict of map id to L{GameMap}.
-    @raise MapError: on the first broken map, when there is none, or when
-        the directory does not exist.
+    @raise MapError: on the first broken map (a portal that leads nowhere
+        included), when there is none, or when the directory does not exist.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -118,7 +138,40 @@ def load_maps(directory):
     paths = sorted(p for p in directory.glob("*.tmx") if p.is_file())
     if not paths:
         raise MapError(f"{directory}: no *.tmx maps found")
-    return {p.stem: load_map(p) for p in paths}
+    maps = {p.stem: load_map(p) for p in paths}
+    for path in paths:
+        fault = portal_fault(maps[path.stem], maps)
+        if fault is not None:
+            raise MapError(f"{path}: {fault}")
+    return maps
+
+
+def portal_fault(game_map, maps):
+    """
+    The first portal of C{game_map} that leads nowhere among C{maps}: its
+    target map unknown, or its target tile off that map, blocked or itself a
+    portal.
+
+    @return: a one-line description naming the object, or C{None}.
+    """
+    seen = set()
+    for portal in game_map.portals.values():
+        if portal in seen:
+            continue
+        seen.add(portal)
+        target = maps.get(portal.target_map)
+        tile = f"({portal.target_x}, {portal.target_y})"
+        if target is None:
+            return (f"{portal.label}: target_map {portal.target_map!r} is not a loaded map"
+                    f" (known: {', '.join(sorted(maps))})")
+        where = f"{portal.label}: target tile {tile} of map {portal.target_map!r}"
+        if not target.in_bounds(portal.target_x, portal.target_y):
+            return f"{where} is outside the map ({target.width}x{target.height})"
+        if target.is_blocked(portal.target_x, portal.target_y):
+            return f"{where} is blocked"
+        if (portal.target_x, portal.target_y) in target.portals:
+            return f"{where} is itself a portal"
+    return None
 
 
 def _parse_xml(path, what):
@@ -366,10 +419,13 @@ def _object_type(element):
 
 
 def _place_objects(game_map, objects):
-    """Read the player spawn and the NPC spawns from the map's objects."""
+    """Read the player spawn, the NPC spawns and the portals from the map's objects."""
     spawn = None
     for element in objects:
         kind = _object_type(element)
+        if kind == "portal":
+            _place_portal(game_map, element)
+            continue
         if kind not in ("player_spawn", "npc_spawn"):
             continue
         what = f"{kind} object {element.get('id', '?')}"
@@ -389,7 +445,60 @@ def _place_objects(game_map, objects):
         if isinstance(radius, bool) or not isinstance(radius, int) or radius < 0:
             raise _Fault(f"{what}: wander_radius must be a non-negative int property")
         game_map.npc_spawns.append(NpcSpawn(npc=npc, x=x, y=y, wander_radius=radius))
+    game_map.has_player_spawn = spawn is not None
     game_map.player_spawn = spawn or _central_walkable(game_map)
+
+
+def _portal_label(element):
+    name = element.get("name")
+    label = f"portal object {element.get('id', '?')}"
+    return f"{label} {name!r}" if name else label
+
+
+def _place_portal(game_map, element):
+    """
+    Read one portal object: its properties, and the tiles it covers (a
+    shape with a size: every tile its box touches; a point: its one tile).
+    Its target is checked once every map is loaded (L{portal_fault}).
+    """
+    label = _portal_label(element)
+    try:
+        props = _properties(element)
+    except _Fault as fault:
+        raise _Fault(f"{label}: {fault}") from None
+    target_map = props.get("target_map")
+    if not isinstance(target_map, str) or not target_map:
+        raise _Fault(f"{label} needs a non-empty string property target_map")
+    for name in ("target_x", "target_y"):
+        value = props.get(name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Fault(f"{label} needs an int property {name}")
+    portal = Portal(label, target_map, props["target_x"], props["target_y"])
+    left, top = _attr_number(element, "x"), _attr_number(element, "y")
+    width, height = _attr_number(element, "width"), _attr_number(element, "height")
+    tw, th = game_map.tile_width, game_map.tile_height
+    x0, y0 = int(left // tw), int(top // th)
+    x1 = max(x0, math.ceil((left + width) / tw) - 1) if width > 0 else x0
+    y1 = max(y0, math.ceil((top + height) / th) - 1) if height > 0 else y0
+    tiles = [(x, y) for y in range(y0, y1 + 1) for x in range(x0, x1 + 1)]
+    for x, y in tiles:
+        if not game_map.in_bounds(x, y):
+            raise _Fault(f"{label} covers tile ({x}, {y}), outside the map")
+        other = game_map.portals.get((x, y))
+        if other is not None:
+            raise _Fault(f"{label} overlaps {other.label} at tile ({x}, {y})")
+    if all(game_map.is_blocked(x, y) for x, y in tiles):
+        raise _Fault(f"{label} covers only blocked tiles: no one can step on it")
+    for tile in tiles:
+        game_map.portals[tile] = portal
+
+
+def _attr_number(element, name):
+    value = element.get(name, "0")
+    try:
+        return float(value)
+    except ValueError:
+        raise _Fault(f"<{element.tag}> attribute {name}={value!r} is not a number") from None
 
 
 def _central_walkable(game_map):

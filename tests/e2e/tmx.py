@@ -3,7 +3,10 @@ Write small Tiled maps for tests from ASCII pictures.
 
 '.' open ground, '#' a wall (on a layer named ``collision``), '~' water (a
 tile whose tileset property ``walkable`` is false), 'S' the player spawn,
-'g' a goblin spawn, 'r' a giant rat spawn, 'G' a guard spawn.
+'g' a goblin spawn, 'r' a giant rat spawn, 'G' a guard spawn.  Portals
+are given apart, as C{(x, y, target_map, target_x, target_y)} for a point
+object, or with a sixth and seventh item C{(width, height)} in tiles for a
+rectangle.
 """
 
 from pathlib import Path
@@ -18,7 +21,21 @@ TSX = """<?xml version="1.0" encoding="UTF-8"?>
 NPC_LETTERS = {"g": "goblin", "r": "giant_rat", "G": "guard"}
 
 
-def write_map(directory, name, picture, pvp=False, wander_radius=0):
+def portal_object(object_id, x, y, target_map, target_x, target_y, width=0, height=0,
+                  properties=None):
+    """The XML of a portal object at tile (x, y); C{properties} replaces the
+    three target properties (to write broken ones)."""
+    if properties is None:
+        properties = (f'<property name="target_map" value="{target_map}"/>'
+                      f'<property name="target_x" type="int" value="{target_x}"/>'
+                      f'<property name="target_y" type="int" value="{target_y}"/>')
+    shape = (f' width="{width * 32}" height="{height * 32}"' if width else "")
+    point = "" if width else "<point/>"
+    return (f'<object id="{object_id}" name="to {target_map}" type="portal" x="{x * 32}"'
+            f' y="{y * 32}"{shape}><properties>{properties}</properties>{point}</object>')
+
+
+def write_map(directory, name, picture, pvp=False, wander_radius=0, portals=()):
     rows = [line for line in picture.strip().splitlines()]
     height, width = len(rows), len(rows[0])
     assert all(len(row) == width for row in rows), "ragged picture"
@@ -40,6 +57,10 @@ def write_map(directory, name, picture, pvp=False, wander_radius=0):
                     f'<property name="wander_radius" type="int" value="{wander_radius}"/>'
                     f'</properties></object>')
                 next_id += 1
+
+    for portal in portals:
+        objects.append(portal_object(next_id, *portal))
+        next_id += 1
 
     def csv(cells):
         return ",\n".join(",".join(cells[y * width:(y + 1) * width]) for y in range(height))
@@ -67,7 +88,8 @@ def write_map(directory, name, picture, pvp=False, wander_radius=0):
 
 
 def open_field(width=64, height=64, spawn=(5, 5), walls=(), water=(), npcs=()):
-    """A picture of an open field with a few features; npcs are (letter, x, y)."""
+    """A picture of an open field with a few features; npcs are (letter, x, y);
+    C{spawn=None}: no player_spawn."""
     grid = [["."] * width for _ in range(height)]
     for x, y in walls:
         grid[y][x] = "#"
@@ -75,5 +97,6 @@ def open_field(width=64, height=64, spawn=(5, 5), walls=(), water=(), npcs=()):
         grid[y][x] = "~"
     for letter, x, y in npcs:
         grid[y][x] = letter
-    grid[spawn[1]][spawn[0]] = "S"
+    if spawn is not None:
+        grid[spawn[1]][spawn[0]] = "S"
     return "\n".join("".join(row) for row in grid)

@@ -160,13 +160,17 @@ def test_moving_into_view_adds_and_out_of_view_removes(game):
     assert got[5] == {"added": [], "removed": ["ground_item_1"]}
 
 
-def test_map_change_removes_the_old_maps_items(game):
-    """A teleport to another map removes the items of the old map from the player's view."""
+def test_map_change_shows_the_new_maps_items_only(game):
+    """After a teleport to another map the player gets that map's items, and nothing of
+    the old map's (its client drops them); back on the old map it sees them again."""
     game.drop_item(1, 0, 5, 1.0)
     tick(game, 1.0)
     game.world.teleport(1, "cave", 5, 5)
     got = tick(game, 1.05)
-    assert got[1] == {"added": [], "removed": ["ground_item_1"]}
+    assert got[1] == {"added": [], "removed": []}
+    game.world.teleport(1, "open", 6, 5)
+    got = tick(game, 1.1)
+    assert added_ids(got[1]) == ["ground_item_1"] and got[1]["removed"] == []
 
 
 def test_one_update_per_player_per_tick(game):

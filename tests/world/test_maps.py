@@ -299,3 +299,104 @@ def test_missing_file(tmp_path):
     """A missing map file is named."""
     with pytest.raises(MapError, match="absent.tmx: map file not found"):
         load_map(tmp_path / "absent.tmx")
+
+
+# -- portals
+def portal(object_id=5, x=0, y=0, props=None, size="", attr="type", name="door", point=True):
+    """A portal object at pixel (x, y); C{props} replaces the target properties."""
+    if props is None:
+        props = ('<property name="target_map" value="other"/>'
+                 '<property name="target_x" type="int" value="3"/>'
+                 '<property name="target_y" type="int" value="0"/>')
+    shape = "<point/>" if point and not size else ""
+    return (f'<object id="{object_id}" name="{name}" {attr}="portal" x="{x}" y="{y}" {size}>'
+            f"<properties>{props}</properties>{shape}</object>")
+
+
+def two_maps(tmp_path, here, there=""):
+    """A directory with test.tmx holding the objects C{here} and other.tmx holding C{there}."""
+    write(tmp_path, tmx(objects=here), "test.tmx")
+    write(tmp_path, tmx(objects=there), "other.tmx")
+    return tmp_path
+
+
+def test_point_portal_covers_its_one_tile(tmp_path):
+    """A point portal (type or class) covers the tile its pixel position falls in."""
+    maps = load_maps(two_maps(tmp_path, portal(x=40, y=20) + portal(6, 8, 8, attr="class")))
+    portals = maps["test"].portals
+    assert sorted(portals) == [(0, 0), (2, 1)]
+    assert (portals[(2, 1)].target_map, portals[(2, 1)].target_x,
+            portals[(2, 1)].target_y) == ("other", 3, 0)
+    assert portals[(2, 1)].label == "portal object 5 'door'"
+
+
+def test_rectangle_portal_covers_every_tile_of_its_box(tmp_path):
+    """A rectangle covers each tile it touches: 16,0 + 32x20 covers x 1-2, y 0-1."""
+    maps = load_maps(two_maps(tmp_path, portal(x=16, y=0, size='width="32" height="20"')))
+    assert sorted(maps["test"].portals) == [(1, 0), (1, 1), (2, 0), (2, 1)]
+    assert len(set(maps["test"].portals.values())) == 1
+
+
+@pytest.mark.parametrize("props, fault", [
+    ("", "portal object 5 'door' needs a non-empty string property target_map"),
+    ('<property name="target_map" value="other"/><property name="target_y" type="int" value="0"/>',
+     "portal object 5 'door' needs an int property target_x"),
+    ('<property name="target_map" value="other"/><property name="target_x" value="3"/>'
+     '<property name="target_y" type="int" value="0"/>',
+     "portal object 5 'door' needs an int property target_x"),
+    ('<property name="target_map" type="int" value="1"/>',
+     "portal object 5 'door' needs a non-empty string property target_map"),
+    ('<property name="target_map" value="other"/><property name="target_x" type="int" value="x"/>',
+     "portal object 5 'door': int property target_x has the value 'x'"),
+])
+def test_portal_properties_missing_or_mistyped(tmp_path, props, fault):
+    """A portal without its three properties, or with the wrong types, is refused, named."""
+    path = write(tmp_path, tmx(objects=portal(props=props)))
+    with pytest.raises(MapError) as refused:
+        load_map(path)
+    assert str(refused.value) == f"{path}: {fault}"
+
+
+@pytest.mark.parametrize("objects, fault", [
+    (portal(x=64, y=0), "covers tile (4, 0), outside the map"),
+    (portal(x=16, y=16), "covers only blocked tiles: no one can step on it"),
+    (portal(x=0, y=0, size='width="32" height="16"') + portal(6, 16, 0, name="hatch"),
+     "portal object 6 'hatch' overlaps portal object 5 'door' at tile (1, 0)"),
+])
+def test_portal_tiles_must_be_usable(tmp_path, objects, fault):
+    """A portal off the map, wholly blocked, or overlapping another is refused."""
+    path = write(tmp_path, tmx(objects=objects))
+    with pytest.raises(MapError, match=re.escape(fault)):
+        load_map(path)
+
+
+@pytest.mark.parametrize("target, there, fault", [
+    (("nowhere", 0, 0), "",
+     "portal object 5 'door': target_map 'nowhere' is not a loaded map (known: other, test)"),
+    (("other", 4, 0), "",
+     "portal object 5 'door': target tile (4, 0) of map 'other' is outside the map (4x3)"),
+    (("other", 1, 1), "", "portal object 5 'door': target tile (1, 1) of map 'other' is blocked"),
+    (("other", 3, 0), portal(x=48, y=0, props=(
+        '<property name="target_map" value="test"/><property name="target_x" type="int" value="2"/>'
+        '<property name="target_y" type="int" value="2"/>')),
+     "portal object 5 'door': target tile (3, 0) of map 'other' is itself a portal"),
+])
+def test_portal_that_leads_nowhere_stops_loading(tmp_path, target, there, fault):
+    """load_maps refuses a portal whose target map is unknown, or whose target tile is
+    off that map, blocked or a portal, in one line naming the file and the object."""
+    target_map, x, y = target
+    props = (f'<property name="target_map" value="{target_map}"/>'
+             f'<property name="target_x" type="int" value="{x}"/>'
+             f'<property name="target_y" type="int" value="{y}"/>')
+    two_maps(tmp_path, portal(props=props), there)
+    with pytest.raises(MapError) as refused:
+        load_maps(tmp_path)
+    assert str(refused.value) == f"{tmp_path / 'test.tmx'}: {fault}"
+    assert "\n" not in str(refused.value)
+
+
+def test_map_without_player_spawn_says_so(tmp_path):
+    """has_player_spawn tells a declared spawn from the fallback near the centre."""
+    declared = load_map(write(tmp_path, tmx(objects=spawn("player_spawn", 0, 0)), "a.tmx"))
+    fallback = load_map(write(tmp_path, tmx(), "b.tmx"))
+    assert declared.has_player_spawn and not fallback.has_player_spawn

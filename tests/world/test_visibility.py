@@ -245,8 +245,9 @@ def test_view_radius_configurable():
     assert ids(enter(narrow, 1, 15, 0)) == ["player_1"]
 
 
-def test_map_change_removes_old_map_and_shows_new():
-    """A player changing map sees all of the old map removed, the new one and itself in full."""
+def test_map_change_shows_the_new_map_and_nothing_of_the_old():
+    """A player changing map gets the new map and itself in full, nothing of the old map
+    (not even in removed_entities); the old map's players see it removed."""
     world = make_world()
     enter(world, 1, 5, 5)
     enter(world, 2, 6, 5)
@@ -256,7 +257,7 @@ def test_map_change_removes_old_map_and_shows_new():
     world.teleport(1, "cave", 2, 2)
     got = updates_by_player(world.compute_updates())
     assert got[1]["map_id"] == "cave"
-    assert sorted(got[1]["removed_entities"], key=str) == [2, "npc_1"]
+    assert got[1]["removed_entities"] == []
     assert ids(got[1]) == ["player_1", "player_3"]
     assert all(len(e) == len(world.player(1).full()) for e in got[1]["entities"])
     assert got[2]["removed_entities"] == [1]
@@ -292,10 +293,13 @@ def test_clients_applying_diffs_match_the_world():
     world = World(maps, start_map="open", rng=random.Random(1))
     clients = {}
 
+    client_map = {}
+
     def join(player_id):
         world.add_player(character(player_id, rng.randrange(96), rng.randrange(96)), now=0.0)
         view = world.initial_view(player_id)
         clients[player_id] = {e["id"]: dict(e) for e in view["entities"]}
+        client_map[player_id] = view["map_id"]
 
     for player_id in range(1, 16):
         join(player_id)
@@ -328,6 +332,9 @@ def test_clients_applying_diffs_match_the_world():
         for player_ids, payload in world.compute_updates():
             for player_id in player_ids:
                 seen = clients[player_id]
+                if payload["map_id"] != client_map.get(player_id):
+                    seen.clear()  # a client drops the old map when the map changes
+                    client_map[player_id] = payload["map_id"]
                 for removed in payload["removed_entities"]:
                     del seen[removed if isinstance(removed, str) else f"player_{removed}"]
                 for entity in payload["entities"]:
