@@ -265,7 +265,8 @@ export class Renderer {
       ctx.strokeRect(sx + 2.5, sy + 2.5, t - 5, t - 5);
       const near = me && Math.max(Math.abs(me.x - x), Math.abs(me.y - y)) <= PORTAL_LABEL_TILES;
       const hovered = this.hover && this.hover.x === x && this.hover.y === y;
-      if ((near || hovered) && !labels.has(portal)) labels.set(portal, [portal_label(portal), cx, sy - 2]);
+      // Below the tile, clear of the names above the heads of whoever stands near it.
+      if (near || hovered) labels.set(portal, [portal_label(portal), cx, sy + t + 14]); // the lowest tile's wins
     }
     return [...labels.values()];
   }
