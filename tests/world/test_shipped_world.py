@@ -120,3 +120,11 @@ def test_npcs_of_the_new_maps(world):
     assert kinds == {"forest": {"goblin", "wolf"}, "cellar": {"giant_rat", "skeleton"}}
     for kind in ("wolf", "skeleton"):
         assert npcs[kind].attackable and npcs[kind].aggressive and npcs[kind].loot
+
+
+@pytest.mark.parametrize("map_id", ["samplemap", "forest", "cellar"])
+def test_the_loader_reads_the_same_portals(world, map_id):
+    """The server's loader finds the portals these tests read from the TMX, tile for tile and target for target."""
+    expected = {tile: (target_map, target) for _, tiles, target_map, target in portals_of(map_id) for tile in tiles}
+    loaded = {tile: (p.target_map, (p.target_x, p.target_y)) for tile, p in world[map_id].portals.items()}
+    assert loaded == expected
