@@ -283,3 +283,14 @@ def test_a_map_without_spawn_respawns_at_the_start_maps_and_shows_it():
     assert got["event_game_update"]["removed_entities"] == []
     assert entity_ids(got["event_game_update"]) == ["player_1", "player_3"]
     assert dict(to(2, sent))["event_game_update"]["removed_entities"] == [1]
+
+
+def test_a_player_saved_dead_on_a_map_without_spawn_enters_at_the_start_maps():
+    """A character saved at 0 HP on a map without player_spawn enters alive at the start
+    map's spawn, its welcome showing that map."""
+    game = make_game(cave_spawn=False)
+    game.add_player(character(1, 5, 5, map_id="cave", hp=0, skills=new_skills()), 0.0)
+    view = dict(game.welcome_messages(1))["event_game_update"]
+    player = game.player(1)
+    assert (player.map_id, player.x, player.y, player.current_hp) == ("town", 0, 0, 10)
+    assert view["map_id"] == "town" and view["entities"][0] == player.full()
