@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """
 The layout of maps/cellar.tmx, the cellars below the town: stone rooms and
 passages lit by torches, a storeroom, a rats' nest and an old crypt where

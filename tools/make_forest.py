@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """
 The layout of maps/forest.tmx, the Darkwood east of the town: a dense wood
 on a winding path from the town's gate, a goblin camp of tents round a
