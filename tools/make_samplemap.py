@@ -1,37 +1,35 @@
 #!/usr/bin/env python3
 """
-Generate rpg's sample map: maps/samplemap.tmx, its external tileset
-maps/samplemap-tiles.tsx and the tileset image maps/samplemap-tiles.png.
+Generate rpg's shipped world: the town maps/samplemap.tmx, the forest
+maps/forest.tmx (make_forest.py), the cellar maps/cellar.tmx (make_cellar.py),
+their shared tileset maps/samplemap-tiles.tsx and its image
+maps/samplemap-tiles.png.
 
 Deterministic (fixed seeds, no clock) and standard library only; the tile art
-is in samplemap_art.py beside this script.  From the repository root:
+is in samplemap_art.py, the shared layout code in map_layout.py beside this
+script.  From the repository root:
 
     python3 tools/make_samplemap.py [--out maps]
 
-A town of stone houses around a cobbled square (the player spawn, three
-guards), a road east over a river to a goblin field, a road south and over a
-second bridge to a giant rat den, a lake, and forest all round.
+The town: stone houses around a cobbled square (the player spawn, three
+guards), a road east over a river to a goblin field and on through a gate into
+the forest, a road south and over a second bridge to a giant rat den, a lake,
+forest all round, and stairs down to the cellar in the south-east house.
 """
 
 import argparse
 import math
 import random
-from collections import deque
+import sys
 from pathlib import Path
 
-from samplemap_art import COLUMNS, TILE, TILE_NAMES, draw_tiles, png_bytes
+from map_layout import IMAGE_FILE, TILESET_FILE, Layout, Portal, tmx_text, tsx_text
+from samplemap_art import draw_tiles, png_bytes
 
 SEED = 1337
 WIDTH = HEIGHT = 96
 MAP_ID = "samplemap"
-TILESET_FILE = f"{MAP_ID}-tiles.tsx"
-IMAGE_FILE = f"{MAP_ID}-tiles.png"
-
-# Both collision rules are in use: these tiles carry walkable=false ...
-UNWALKABLE = {"water", "stone_wall", "roof", "tree", "pine", "bush", "rock"}
-# ... and these are walkable tiles blocked by the "collision" layer.
-LAYER_BLOCKED = {"fence", "well", "market_stall", "barrel"}
-GID = {name: index + 1 for index, name in enumerate(TILE_NAMES)}
+NAME = "Millbrook"
 
 SPAWN = (31, 46)
 SQUARE = (25, 41, 38, 52)  # x0, y0, x1, y1 inclusive
@@ -48,51 +46,22 @@ HUTS = [(41, 55, 45, 58), (41, 50, 44, 52)]
 GARDEN = (13, 38, 20, 42)
 GOBLIN_FIELD = (78, 46)
 RAT_DEN = (82, 80)
+# The portals: the east road goes on through a gate into the forest, and stairs
+# in the south-east house go down to the cellar.  Arrivals stand next to them.
+EAST_GATE = (95, 46)            # two tiles high, like the road
+FROM_FOREST = (94, 46)
+CELLAR_STAIRS = (34, 60)
+FROM_CELLAR = (33, 60)
 
 
-class Layout:
+class Town(Layout):
     def __init__(self):
-        self.rng = random.Random(SEED)
-        self.ground = [["grass"] * WIDTH for _ in range(HEIGHT)]
-        self.detail = [[None] * WIDTH for _ in range(HEIGHT)]
-        self.collision = [[False] * WIDTH for _ in range(HEIGHT)]
-        self.keep_clear = set()
-
-    def cells(self, x0, y0, x1, y1):
-        return ((x, y) for y in range(max(0, y0), min(HEIGHT, y1 + 1))
-                for x in range(max(0, x0), min(WIDTH, x1 + 1)))
-
-    def blocked(self, x, y):
-        return (self.ground[y][x] in UNWALKABLE or self.detail[y][x] in UNWALKABLE
-                or self.collision[y][x])
-
-    def place(self, x, y, name):
-        """Put a decoration (or obstacle) on the detail layer."""
-        self.detail[y][x] = name
-        self.collision[y][x] = name in LAYER_BLOCKED
-
-    def clear(self, x, y):
-        self.detail[y][x] = None
-        self.collision[y][x] = False
+        super().__init__(WIDTH, HEIGHT, random.Random(SEED))
 
     # -- terrain
-    def noise(self, cell):
-        """Smooth value noise in 0..1 on a lattice of C{cell} tiles."""
-        lattice = [[self.rng.random() for _ in range(WIDTH // cell + 2)] for _ in range(HEIGHT // cell + 2)]
-
-        def at(x, y):
-            gx, gy = x / cell, y / cell
-            ix, iy = int(gx), int(gy)
-            fx, fy = gx - ix, gy - iy
-            fx, fy = fx * fx * (3 - 2 * fx), fy * fy * (3 - 2 * fy)
-            top = lattice[iy][ix] * (1 - fx) + lattice[iy][ix + 1] * fx
-            bottom = lattice[iy + 1][ix] * (1 - fx) + lattice[iy + 1][ix + 1] * fx
-            return top * (1 - fy) + bottom * fy
-        return at
-
     def terrain(self):
         patches, forest = self.noise(9), self.noise(6)
-        for x, y in self.cells(0, 0, WIDTH, HEIGHT):
+        for x, y in self.cells(0, 0, self.width, self.height):
             if patches(x, y) > 0.6:
                 self.ground[y][x] = "grass_dark"
             elif self.rng.random() < 0.05:
@@ -105,12 +74,12 @@ class Layout:
             wobble = 0.3 * forest(x, y)
             if ((x - 82) / 8) ** 2 + ((y - 17) / 6) ** 2 < 1 + wobble:
                 self.ground[y][x] = "water"
-        for x, y in self.cells(0, 0, WIDTH, HEIGHT):  # sandy banks
+        for x, y in self.cells(0, 0, self.width, self.height):  # sandy banks
             near = [(x + dx, y + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
             if self.ground[y][x] != "water" and any(
                     0 <= nx < WIDTH and 0 <= ny < HEIGHT and self.ground[ny][nx] == "water" for nx, ny in near):
                 self.ground[y][x] = "sand"
-        for x, y in self.cells(0, 0, WIDTH, HEIGHT):  # forest all round
+        for x, y in self.cells(0, 0, self.width, self.height):  # forest all round
             edge = min(x, y, WIDTH - 1 - x, HEIGHT - 1 - y)
             if self.ground[y][x] != "water" and edge < 2 + 5 * forest(x, y):
                 self.place(x, y, "pine" if self.rng.random() < 0.4 else "tree")
@@ -157,27 +126,7 @@ class Layout:
             if self.ground[y][x] not in ("cobble", "door"):
                 self.ground[y][x] = "cobble"
 
-    @staticmethod
-    def l_path(start, end):
-        (x0, y0), (x1, y1) = start, end
-        step_x = 1 if x1 >= x0 else -1
-        step_y = 1 if y1 >= y0 else -1
-        path = [(x, y0) for x in range(x0, x1 + step_x, step_x)]
-        return path + [(x1, y) for y in range(y0, y1 + step_y, step_y)]
-
     # -- roads
-    def road(self, points, width=2):
-        for start, end in zip(points, points[1:]):
-            for x, y in self.l_path(start, end):
-                for cx, cy in self.cells(x, y, x + width - 1, y + width - 1):
-                    if self.ground[cy][cx] == "water":
-                        self.ground[cy][cx] = "bridge"
-                    elif self.ground[cy][cx] not in ("cobble", "bridge"):
-                        self.ground[cy][cx] = "dirt"
-                    self.clear(cx, cy)
-                for cx, cy in self.cells(x - 2, y - 2, x + width + 1, y + width + 1):
-                    self.keep_clear.add((cx, cy))
-
     def roads(self):
         self.road([(39, 46), (90, 46)])                     # east, over the river
         self.road([(24, 42), (23, 42), (23, 14), (40, 14)])  # north to a glade
@@ -188,7 +137,7 @@ class Layout:
             self.clear(x, y)
 
     def scatter(self):
-        for x, y in self.cells(0, 0, WIDTH, HEIGHT):
+        for x, y in self.cells(0, 0, self.width, self.height):
             if (x, y) in self.keep_clear and not (70 <= x <= 88 and 38 <= y <= 54):
                 continue
             if self.detail[y][x] or self.ground[y][x] not in ("grass", "grass_dark", "grass_pebbles"):
@@ -206,116 +155,58 @@ class Layout:
             elif obstacles_allowed and roll < 0.15:
                 self.place(x, y, self.rng.choice(["tree", "pine"]))
 
-    def reachable(self):
-        seen, queue = {SPAWN}, deque([SPAWN])
-        while queue:
-            x, y = queue.popleft()
-            for nx, ny in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
-                if 0 <= nx < WIDTH and 0 <= ny < HEIGHT and (nx, ny) not in seen and not self.blocked(nx, ny):
-                    seen.add((nx, ny))
-                    queue.append((nx, ny))
-        return seen
-
-    def fill_pockets(self):
-        """Plant bushes on walkable cells that cannot be reached from the spawn."""
-        reachable = self.reachable()
-        for x, y in self.cells(0, 0, WIDTH, HEIGHT):
-            if not self.blocked(x, y) and (x, y) not in reachable:
-                self.place(x, y, "bush")
-        return reachable
-
-    def spawn_points(self, centre, count, reachable, spacing):
-        """C{count} reachable open cells near C{centre}, spaced apart."""
-        cx, cy = centre
-        candidates = sorted(
-            (cell for cell in self.cells(cx - 8, cy - 8, cx + 8, cy + 8)
-             if cell in reachable and self.ground[cell[1]][cell[0]] not in ("dirt", "bridge", "door")),
-            key=lambda c: ((c[0] - cx) ** 2 + (c[1] - cy) ** 2, c[1], c[0]))
-        chosen = []
-        for cell in candidates:
-            if all(abs(cell[0] - x) + abs(cell[1] - y) >= spacing for x, y in chosen):
-                chosen.append(cell)
-            if len(chosen) == count:
-                return chosen
-        raise SystemExit(f"not enough room for {count} spawns near {centre}")
+    def portals(self):
+        """The gate at the east road's end and the stairs down in the south-east house."""
+        gate_x, gate_y = EAST_GATE
+        for x, y in self.cells(92, gate_y, gate_x, gate_y + 1):
+            self.ground[y][x] = "dirt"
+            self.clear(x, y)
+        for y in (gate_y, gate_y + 1):
+            self.place(gate_x, y, "gate")
+        self.place(*CELLAR_STAIRS, "stairs_down")
 
 
 def build():
-    layout = Layout()
+    """The town: its layout, player spawn, NPC spawns and portals."""
+    from make_cellar import FROM_TOWN as CELLAR_ARRIVAL
+    from make_forest import FROM_TOWN as FOREST_ARRIVAL
+
+    layout = Town()
     layout.terrain()
     layout.town()
     layout.roads()
     layout.scatter()
-    reachable = layout.fill_pockets()
+    layout.portals()
+    reachable = layout.fill_pockets(SPAWN)
     npcs = [("goblin", cell, 4 + i % 3) for i, cell in
             enumerate(layout.spawn_points(GOBLIN_FIELD, 5, reachable, spacing=4))]
     npcs += [("giant_rat", cell, 3) for cell in layout.spawn_points(RAT_DEN, 5, reachable, spacing=2)]
     npcs += [("guard", cell, 2) for cell in ((28, 44), (36, 49), (39, 47))]
-    return layout, npcs
-
-
-def csv(rows):
-    return ",\n".join(",".join(str(value) for value in row) for row in rows)
-
-
-def tmx_text(layout, npcs):
-    ground = [[GID[name] for name in row] for row in layout.ground]
-    detail = [[GID[name] if name else 0 for name in row] for row in layout.detail]
-    collision = [[GID["blocker"] if flag else 0 for flag in row] for row in layout.collision]
-    layers = []
-    for number, (name, rows, extra) in enumerate(
-            [("ground", ground, ""), ("detail", detail, ""), ("collision", collision, ' visible="0"')], 1):
-        layers.append(
-            f' <layer id="{number}" name="{name}" width="{WIDTH}" height="{HEIGHT}"{extra}>\n'
-            f'  <data encoding="csv">\n{csv(rows)}\n</data>\n </layer>\n')
-    objects = [
-        f'  <object id="1" name="spawn" type="player_spawn" x="{SPAWN[0] * TILE + 16}" '
-        f'y="{SPAWN[1] * TILE + 16}">\n   <point/>\n  </object>\n']
-    for number, (npc, (x, y), radius) in enumerate(npcs, 2):
-        objects.append(
-            f'  <object id="{number}" name="{npc}" type="npc_spawn" x="{x * TILE + 16}" y="{y * TILE + 16}">\n'
-            f'   <properties>\n    <property name="npc" value="{npc}"/>\n'
-            f'    <property name="wander_radius" type="int" value="{radius}"/>\n'
-            f'   </properties>\n   <point/>\n  </object>\n')
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<map version="1.10" tiledversion="1.10.2" orientation="orthogonal" renderorder="right-down" '
-        f'width="{WIDTH}" height="{HEIGHT}" tilewidth="{TILE}" tileheight="{TILE}" infinite="0" '
-        f'nextlayerid="5" nextobjectid="{len(npcs) + 2}">\n'
-        ' <properties>\n  <property name="pvp" type="bool" value="false"/>\n </properties>\n'
-        f' <tileset firstgid="1" source="{TILESET_FILE}"/>\n'
-        + "".join(layers)
-        + ' <objectgroup id="4" name="spawns">\n' + "".join(objects) + ' </objectgroup>\n</map>\n'
-    )
-
-
-def tsx_text(image_width, image_height):
-    tiles = []
-    for index, name in enumerate(TILE_NAMES):
-        walkable = '\n   <property name="walkable" type="bool" value="false"/>' if name in UNWALKABLE else ""
-        tiles.append(f' <tile id="{index}">\n  <properties>\n   <property name="name" value="{name}"/>'
-                     f'{walkable}\n  </properties>\n </tile>\n')
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<tileset version="1.10" tiledversion="1.10.2" name="{MAP_ID}-tiles" tilewidth="{TILE}" '
-        f'tileheight="{TILE}" tilecount="{len(TILE_NAMES)}" columns="{COLUMNS}">\n'
-        f' <image source="{IMAGE_FILE}" width="{image_width}" height="{image_height}"/>\n'
-        + "".join(tiles) + '</tileset>\n'
-    )
+    portals = [
+        Portal("To the Darkwood", *EAST_GATE, "forest", FOREST_ARRIVAL, height=2),
+        Portal("Down to the cellar", *CELLAR_STAIRS, "cellar", CELLAR_ARRIVAL),
+    ]
+    return layout, SPAWN, npcs, portals
 
 
 def main(argv=None):
+    import make_cellar
+    import make_forest
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "maps",
                         help="directory to write into (default: the repository's maps/)")
     out = parser.parse_args(argv).out
     out.mkdir(parents=True, exist_ok=True)
     png, image_width, image_height = png_bytes(draw_tiles())
-    layout, npcs = build()
     (out / IMAGE_FILE).write_bytes(png)
     (out / TILESET_FILE).write_text(tsx_text(image_width, image_height))
-    (out / f"{MAP_ID}.tmx").write_text(tmx_text(layout, npcs))
-    print(f"wrote {out / (MAP_ID + '.tmx')}: {WIDTH}x{HEIGHT} tiles, {len(npcs)} NPC spawns")
+    for module in (sys.modules[__name__], make_forest, make_cellar):
+        layout, spawn, npcs, portals = module.build()
+        path = out / f"{module.MAP_ID}.tmx"
+        path.write_text(tmx_text(layout, spawn, npcs, portals, name=module.NAME))
+        print(f"wrote {path}: {layout.width}x{layout.height} tiles, {len(npcs)} NPC spawns, "
+              f"{len(portals)} portals")
 
 
 if __name__ == "__main__":

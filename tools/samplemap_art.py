@@ -1,5 +1,6 @@
 """
-The tileset art of rpg's sample map, drawn pixel by pixel (32x32 RGBA tiles),
+The tileset art of rpg's shipped maps (the town, the forest and the cellar
+share one tileset), drawn pixel by pixel (32x32 RGBA tiles),
 and a PNG writer on zlib and struct.  Used by C{make_samplemap.py}.
 """
 
@@ -17,6 +18,9 @@ TILE_NAMES = [
     "grass", "grass_dark", "grass_pebbles", "dirt", "sand", "water", "bridge", "cobble",
     "wood_floor", "stone_wall", "door", "roof", "tree", "pine", "bush", "rock",
     "flowers_red", "flowers_yellow", "tall_grass", "fence", "well", "market_stall", "barrel", "blocker",
+    # the forest and the cellar (appended, so the town's gids never change)
+    "forest_floor", "gate", "stairs_down", "stairs_up", "dungeon_floor", "dungeon_wall", "wall_torch", "rubble",
+    "cobweb", "bones_pile", "crate", "mushrooms", "fallen_log", "tent", "campfire",
 ]
 
 
@@ -309,6 +313,184 @@ def draw_blocker(rng):
     return c
 
 
+def draw_forest_floor(rng):
+    c = draw_grass(rng, (62, 112, 52))
+    for _ in range(14):
+        x, y = rng.randint(1, 29), rng.randint(1, 29)
+        colour = rng.choice([(138, 96, 48), (164, 120, 56), (112, 78, 40)])
+        c.rect(x, y, x + 1, y, colour)
+        c.put(x + rng.choice((0, 1)), y + 1, shade(colour, -20))
+    return c
+
+
+def draw_gate(rng):
+    """A wooden archway with a lantern: where a road leaves the map."""
+    c = Canvas()
+    c.rect(3, 29, 28, 30, (0, 0, 0, 60))
+    for x0 in (3, 25):
+        c.rect(x0, 4, x0 + 3, 29, (112, 74, 40))
+        c.rect(x0, 4, x0, 29, (140, 98, 56))
+        c.rect(x0 + 3, 4, x0 + 3, 29, (82, 52, 28))
+    c.rect(1, 2, 30, 6, (126, 84, 46))
+    c.rect(1, 2, 30, 2, (166, 118, 70))
+    c.rect(1, 6, 30, 6, (84, 54, 30))
+    c.rect(14, 7, 17, 8, (60, 60, 66))
+    c.rect(13, 9, 18, 14, (250, 214, 96))
+    c.rect(13, 9, 18, 9, (60, 60, 66))
+    c.rect(13, 14, 18, 14, (60, 60, 66))
+    c.ellipse(15.5, 12, 7, 6, (255, 230, 140, 60))
+    return c
+
+
+def draw_stairs(rng, down):
+    """Stone steps seen from above: darker going down, lighter going up."""
+    c = Canvas((70, 70, 78))
+    for step in range(6):
+        y0 = 2 + step * 5
+        level = (164 - step * 22) if down else (76 + step * 18)
+        colour = (level, level, level + 8)
+        c.rect(3, y0, 28, y0 + 4, colour)
+        c.rect(3, y0, 28, y0, shade(colour, 26))
+        c.rect(3, y0 + 4, 28, y0 + 4, shade(colour, -30))
+    c.rect(0, 0, 2, 31, (92, 92, 100))
+    c.rect(29, 0, 31, 31, (92, 92, 100))
+    c.speckle(rng, [(110, 110, 118), (60, 60, 66)], 20)
+    return c
+
+
+def draw_dungeon_floor(rng):
+    c = Canvas((62, 60, 58))
+    for y0 in (0, 16):
+        for x0 in (0, 16):
+            colour = shade((96, 92, 86), rng.randint(-12, 10))
+            c.rect(x0 + 1, y0 + 1, x0 + 14, y0 + 14, colour)
+            c.rect(x0 + 1, y0 + 1, x0 + 14, y0 + 1, shade(colour, 14))
+    c.speckle(rng, [(74, 72, 68), (110, 106, 98)], 80)
+    return c
+
+
+def draw_dungeon_wall(rng):
+    c = draw_bricks(rng, (70, 66, 74), (34, 32, 38), 16, 8)
+    c.rect(0, 28, 31, 31, (24, 22, 26))
+    return c
+
+
+def draw_wall_torch(rng):
+    c = draw_dungeon_wall(rng)
+    c.ellipse(16, 12, 10, 10, (255, 170, 60, 50))
+    c.rect(15, 14, 17, 24, (98, 62, 32))
+    c.ellipse(16, 11, 3, 4.5, (240, 120, 30))
+    c.ellipse(16, 12, 1.6, 2.5, (255, 230, 120))
+    return c
+
+
+def draw_rubble(rng):
+    c = Canvas()
+    for _ in range(7):
+        x, y = rng.randint(7, 24), rng.randint(12, 24)
+        r = rng.uniform(3, 6)
+        c.ellipse(x, y + 2, r, r * 0.5, (0, 0, 0, 60))
+        c.ellipse(x, y, r, r * 0.8, shade((112, 106, 100), rng.randint(-20, 20)))
+        c.put(int(x - r / 2), int(y - r / 2), (160, 154, 146))
+    return c
+
+
+def draw_cobweb(rng):
+    c = Canvas()
+    for angle in range(0, 100, 18):
+        for i in range(22):
+            x = i * math.cos(math.radians(angle))
+            y = i * math.sin(math.radians(angle))
+            c.put(int(x), int(y), (226, 226, 232, 150))
+    for radius in (7, 13, 19):
+        for angle in range(0, 91, 3):
+            c.put(int(radius * math.cos(math.radians(angle))), int(radius * math.sin(math.radians(angle))),
+                  (226, 226, 232, 120))
+    return c
+
+
+def draw_bones_pile(rng):
+    c = Canvas()
+    for _ in range(4):
+        x, y = rng.randint(6, 20), rng.randint(10, 24)
+        length = rng.randint(6, 9)
+        c.rect(x, y, x + length, y + 1, (226, 220, 200))
+        for dx in (0, length):
+            c.rect(x + dx - 1, y - 1, x + dx, y + 2, (240, 236, 220))
+    c.ellipse(22, 22, 4, 3.5, (232, 228, 212))
+    c.rect(20, 21, 21, 22, (40, 36, 32))
+    c.rect(23, 21, 24, 22, (40, 36, 32))
+    return c
+
+
+def draw_crate(rng):
+    c = Canvas()
+    c.rect(6, 27, 27, 29, (0, 0, 0, 70))
+    c.rect(5, 7, 26, 27, (150, 108, 60))
+    for y in (7, 14, 21):
+        c.rect(5, y, 26, y, (110, 76, 40))
+    c.rect(5, 7, 7, 27, (120, 84, 44))
+    c.rect(24, 7, 26, 27, (120, 84, 44))
+    for i in range(18):
+        c.put(7 + i, 26 - i, (120, 84, 44))
+    return c
+
+
+def draw_mushrooms(rng):
+    c = Canvas()
+    for _ in range(4):
+        x, y = rng.randint(6, 25), rng.randint(10, 26)
+        c.rect(x - 1, y, x, y + 4, (232, 226, 210))
+        c.ellipse(x, y, 4, 2.6, (196, 48, 40))
+        c.put(x - 2, y - 1, (250, 246, 236))
+        c.put(x + 1, y, (250, 246, 236))
+    return c
+
+
+def draw_fallen_log(rng):
+    c = Canvas()
+    c.ellipse(16, 24, 15, 4, (0, 0, 0, 60))
+    c.rect(2, 13, 28, 22, (116, 78, 44))
+    c.rect(2, 13, 28, 14, (146, 104, 62))
+    c.rect(2, 21, 28, 22, (86, 56, 30))
+    for _ in range(6):
+        x = rng.randint(4, 24)
+        c.rect(x, 16, x + 3, 16, (92, 60, 34))
+    c.ellipse(28, 17.5, 3.5, 5, (176, 136, 88))
+    c.ellipse(28, 17.5, 1.5, 2.5, (140, 100, 60))
+    c.speckle(rng, [(70, 130, 60), (90, 150, 70)], 12, (4, 12, 24, 14))
+    return c
+
+
+def draw_tent(rng):
+    c = Canvas()
+    c.ellipse(16, 28, 14, 3, (0, 0, 0, 70))
+    for y in range(4, 29):
+        half = (y - 4) * 14 // 24
+        for x in range(16 - half, 16 + half + 1):
+            light = x < 16
+            c.put(x, y, (148, 120, 78) if light else (118, 92, 58))
+    for y in range(16, 29):
+        half = (y - 16) * 5 // 12
+        c.rect(16 - half, y, 16 + half, y, (40, 30, 22))
+    c.rect(15, 2, 16, 5, (90, 60, 32))
+    return c
+
+
+def draw_campfire(rng):
+    c = Canvas()
+    c.ellipse(16, 18, 13, 12, (255, 150, 40, 40))
+    for angle in range(0, 360, 40):
+        x = 16 + 10 * math.cos(math.radians(angle))
+        y = 21 + 5 * math.sin(math.radians(angle))
+        c.ellipse(x, y, 2.5, 2, (120, 116, 110))
+    c.rect(9, 20, 23, 22, (96, 62, 32))
+    c.ellipse(16, 16, 6, 8, (230, 96, 30))
+    c.ellipse(16, 18, 3.5, 5, (252, 196, 64))
+    c.ellipse(16, 20, 1.5, 2, (255, 240, 170))
+    return c
+
+
 def draw_tiles():
     rng = random.Random(SEED)
     drawers = {
@@ -336,6 +518,21 @@ def draw_tiles():
         "market_stall": lambda: draw_market_stall(rng),
         "barrel": lambda: draw_barrel(rng),
         "blocker": lambda: draw_blocker(rng),
+        "forest_floor": lambda: draw_forest_floor(rng),
+        "gate": lambda: draw_gate(rng),
+        "stairs_down": lambda: draw_stairs(rng, down=True),
+        "stairs_up": lambda: draw_stairs(rng, down=False),
+        "dungeon_floor": lambda: draw_dungeon_floor(rng),
+        "dungeon_wall": lambda: draw_dungeon_wall(rng),
+        "wall_torch": lambda: draw_wall_torch(rng),
+        "rubble": lambda: draw_rubble(rng),
+        "cobweb": lambda: draw_cobweb(rng),
+        "bones_pile": lambda: draw_bones_pile(rng),
+        "crate": lambda: draw_crate(rng),
+        "mushrooms": lambda: draw_mushrooms(rng),
+        "fallen_log": lambda: draw_fallen_log(rng),
+        "tent": lambda: draw_tent(rng),
+        "campfire": lambda: draw_campfire(rng),
     }
     return [drawers[name]() for name in TILE_NAMES]
 

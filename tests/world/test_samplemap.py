@@ -13,7 +13,7 @@ from rpg.world.maps import load_map, load_maps
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPS = ROOT / "maps"
-GENERATED = ["samplemap.tmx", "samplemap-tiles.tsx", "samplemap-tiles.png"]
+GENERATED = ["samplemap.tmx", "forest.tmx", "cellar.tmx", "samplemap-tiles.tsx", "samplemap-tiles.png"]
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +90,9 @@ def test_npc_spawns_reachable(sample):
 
 
 def test_generator_reproduces_committed_files(tmp_path):
-    """tools/make_samplemap.py regenerates the committed files byte for byte."""
+    """tools/make_samplemap.py regenerates the committed maps and tileset byte for byte."""
     subprocess.run(
         [sys.executable, str(ROOT / "tools" / "make_samplemap.py"), "--out", str(tmp_path)],
         check=True, capture_output=True,
     )
-    assert [(tmp_path / name).read_bytes() == (MAPS / name).read_bytes() for name in GENERATED] == [True] * 3
+    assert [(tmp_path / name).read_bytes() == (MAPS / name).read_bytes() for name in GENERATED] == [True] * 5

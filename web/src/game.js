@@ -3,6 +3,7 @@
 import { Connection, default_ws_url } from "./connection.js";
 import { ChunkCache } from "./chunks.js";
 import { load_map_assets } from "./map_assets.js";
+import { PortalIndex, map_display_name, portal_label } from "./portals.js";
 import { Renderer } from "./render.js";
 import { Movement, direction_for_key } from "./movement.js";
 import { PathRoute, chebyshev } from "./walk.js";
@@ -37,10 +38,11 @@ export class Game {
     this.renderer = new Renderer(this.canvas, this.state, this.chunks);
     // The marker on the destination of a click-to-walk, while walking.
     this.renderer.destination = () => (this.movement.route ? this.movement.route.target() : null);
-    this.assets_for = null;
+    this.assets_for = null;   // the map whose tileset, portals and name are shown
+    this.portals = new PortalIndex();
     this.movement = new Movement({
       send: (direction) => this.conn.request("cmd_move", { direction }),
-      on_moved: (pos) => { S.set_own_position(this.state, pos.x, pos.y); this.changed(); },
+      on_moved: (pos) => this._moved(pos),
       on_error: (err) => this.show_error(err),
     });
     this.conn = new Connection({
@@ -105,14 +107,41 @@ export class Game {
     this.movement.reset();
     this.movement.enabled = true;
     this.chunks.reset(welcome.map_id);
-    if (this.assets_for !== welcome.map_id) {
-      this.assets_for = welcome.map_id;
-      this.renderer.forget_chunks();
-      load_map_assets(welcome.map_id).then((assets) => {
-        if (this.assets_for === welcome.map_id) this.renderer.set_assets(assets);
-      });
-    }
+    this._enter_map(welcome.map_id);
     this._fetch_chunks();
+    this.changed();
+  }
+
+  /**
+   * Show the map the player is on: its chunks, tileset, portals and name. Called
+   * on login and on every map change (portal, respawn, teleport); a walk in
+   * progress ends, as its destination was on the old map.
+   */
+  _enter_map(map_id) {
+    if (!map_id || this.assets_for === map_id) return;
+    this.assets_for = map_id;
+    this.movement.stop_walk();
+    this.chunks.reset(map_id);
+    this.portals = new PortalIndex();
+    this.renderer.enter_map(this.portals);
+    this.state.map_name = map_display_name(map_id);
+    load_map_assets(map_id).then((assets) => {
+      if (this.assets_for !== map_id) return;
+      this.renderer.set_assets(assets);
+      this.portals = new PortalIndex(assets.portals);
+      this.renderer.portals = this.portals;
+      this.state.map_name = assets.name;
+      this.hud.show_map_name(assets.name);
+      this.changed();
+    });
+    this._fetch_chunks();
+  }
+
+  /** A cmd_move reply: new_position may be on another map (a portal). */
+  _moved(pos) {
+    const other_map = Boolean(pos.map_id) && S.change_map(this.state, pos.map_id);
+    S.set_own_position(this.state, pos.x, pos.y);
+    if (other_map) this._enter_map(pos.map_id);
     this.changed();
   }
 
@@ -129,7 +158,7 @@ export class Game {
       case "event_game_update":
         this._note_damage(payload.entities || []);
         S.apply_game_update(st, payload);
-        if (payload.map_id && payload.map_id !== this.chunks.map_id) this.chunks.reset(payload.map_id);
+        this._enter_map(st.map_id);
         break;
       case "event_skills":
         S.apply_skills(st, payload);
@@ -199,10 +228,7 @@ export class Game {
       this.movement.reset();
       this.hud.hide_death();
       this.hud.system_line("You have respawned.");
-      if (pos.map_id && pos.map_id !== this.state.map_id) {
-        this.state.map_id = pos.map_id;
-        this.chunks.reset(pos.map_id);
-      }
+      if (pos.map_id && S.change_map(this.state, pos.map_id)) this._enter_map(pos.map_id);
     }
   }
 
@@ -276,6 +302,7 @@ export class Game {
       position: () => S.own_entity(this.state),
       target,
       blocked: (x, y) => this.chunks.blocked_at(x, y) !== false, // unknown counts as blocked
+      avoid: (x, y) => this.portals.at(x, y) !== null, // onto a portal only when it is the destination
       reach,
       on_arrive,
       on_end: (_, outcome) => {
@@ -413,6 +440,8 @@ export class Game {
       const qty = g.quantity > 1 ? ` ×${g.quantity}` : "";
       entries.push([`Take ${S.item_name(this.state, g.item_id)}${qty}`, () => this.pick_up(g)]);
     }
+    const portal = this.portals.at(tile.x, tile.y);
+    if (portal) entries.push([portal_label(portal), () => this.walk_to(() => tile) || this.show_error({ message: "No way there from here." })]);
     if (entries.length) this.panel.menu.open(x, y, `Tile ${tile.x}, ${tile.y}`, entries);
   }
 

@@ -1,5 +1,8 @@
 // Tilesets for a map: read from its TMX when the server serves it, else the
 // conventional /maps/<map_id>-tiles.png with 32x32 tiles starting at gid 1.
+// The TMX also gives the map's display name and its portals (portals.js).
+
+import { map_display_name, read_portal } from "./portals.js";
 
 export const DEFAULT_TILE_SIZE = 32;
 const GID_MASK = 0x1fffffff; // Tiled keeps flip flags in the top bits
@@ -42,16 +45,51 @@ async function read_tileset(element, firstgid, base_url) {
   return { firstgid, image, columns, tile_w, tile_h };
 }
 
+/** Tiled custom properties of an element ({name: value}, typed as Tiled says). */
+function read_properties(element) {
+  const props = {};
+  const holder = [...element.children].find((child) => child.tagName === "properties");
+  for (const prop of holder ? holder.children : []) {
+    if (prop.tagName !== "property") continue;
+    const raw = prop.getAttribute("value") ?? prop.textContent;
+    const type = prop.getAttribute("type") || "string";
+    props[prop.getAttribute("name")] = type === "int" || type === "float" ? Number(raw)
+      : type === "bool" ? raw === "true" : raw;
+  }
+  return props;
+}
+
+/** The map's portals, from its object layers (also those inside group layers). */
+function read_portals(map, tile_w, tile_h) {
+  const portals = [];
+  for (const node of map.querySelectorAll(":scope > objectgroup > object, :scope > group objectgroup > object")) {
+    const number = (name) => Number(node.getAttribute(name)) || 0;
+    const portal = read_portal({
+      type: node.getAttribute("type"), class: node.getAttribute("class"), name: node.getAttribute("name"),
+      x: number("x"), y: number("y"), width: number("width"), height: number("height"),
+      properties: read_properties(node),
+    }, tile_w, tile_h);
+    if (portal) portals.push(portal);
+  }
+  return portals;
+}
+
 /**
  * Resolve to {tile_size, tilesets: [{firstgid, image, columns, tile_w, tile_h}],
- * hidden_layers: Set}. tilesets is empty when no image could be loaded.
+ * hidden_layers: Set, name, portals}. tilesets is empty when no image could be
+ * loaded; name is the map property `name` or the map id made readable; portals
+ * as portals.js reads them ([] without the TMX).
  */
 export async function load_map_assets(map_id) {
   const tmx_url = new URL(`/maps/${encodeURIComponent(map_id)}.tmx`, window.location.href).href;
+  let name = map_display_name(map_id);
+  let portals = [];
   try {
     const doc = await fetch_xml(tmx_url);
     const map = doc.documentElement;
     const tile_size = Number(map.getAttribute("tilewidth")) || DEFAULT_TILE_SIZE;
+    name = map_display_name(map_id, read_properties(map).name);
+    portals = read_portals(map, tile_size, Number(map.getAttribute("tileheight")) || tile_size);
     const hidden_layers = new Set(
       [...map.querySelectorAll(":scope > layer")]
         .filter((l) => l.getAttribute("visible") === "0")
@@ -68,7 +106,7 @@ export async function load_map_assets(map_id) {
     }
     if (tilesets.length) {
       tilesets.sort((a, b) => b.firstgid - a.firstgid); // lookup takes the first with firstgid <= gid
-      return { tile_size, tilesets, hidden_layers };
+      return { tile_size, tilesets, hidden_layers, name, portals };
     }
   } catch (err) {
     console.info("map TMX not used, falling back to the default tileset:", err.message);
@@ -80,10 +118,12 @@ export async function load_map_assets(map_id) {
       tile_size: DEFAULT_TILE_SIZE,
       tilesets: [{ firstgid: 1, image, columns, tile_w: DEFAULT_TILE_SIZE, tile_h: DEFAULT_TILE_SIZE }],
       hidden_layers: new Set(),
+      name,
+      portals,
     };
   } catch (err) {
     console.warn("no tileset: drawing the collision grid instead", err.message);
-    return { tile_size: DEFAULT_TILE_SIZE, tilesets: [], hidden_layers: new Set() };
+    return { tile_size: DEFAULT_TILE_SIZE, tilesets: [], hidden_layers: new Set(), name, portals };
   }
 }
 

@@ -7,9 +7,11 @@ import { tile_source, DEFAULT_TILE_SIZE } from "./map_assets.js";
 import { own_entity, own_entity_id, item_name } from "./state.js";
 import { item_look } from "./item_kinds.js";
 import { icon_canvas } from "./icons.js";
+import { PortalIndex, portal_label } from "./portals.js";
 
 const WALK_TILES_PER_S = 5;
 const FLOAT_MS = 900;
+const PORTAL_LABEL_TILES = 4; // a portal's label shows when the player is this near (Chebyshev), or on hover
 
 function hue_of(text) {
   let h = 0;
@@ -31,6 +33,7 @@ export class Renderer {
     this.hover = null;        // tile under the mouse
     this.target_id = null;    // what the player attacks
     this.destination = () => null; // {x, y} the player walks to (click-to-walk), or null
+    this.portals = new PortalIndex(); // the current map's portals, from its TMX
     this.last_frame = performance.now();
   }
 
@@ -41,6 +44,15 @@ export class Renderer {
 
   forget_chunks() {
     this.chunk_images.clear();
+  }
+
+  /** A new map: nothing drawn for the old one is kept. */
+  enter_map(portals) {
+    this.chunk_images.clear();
+    this.shown.clear();
+    this.floats = [];
+    this.target_id = null;
+    this.portals = portals;
   }
 
   chunk_loaded(chunk) {
@@ -181,6 +193,8 @@ export class Renderer {
       }
     }
 
+    const portal_labels = this._draw_portals(screen, t, now);
+
     if (this.hover) {
       const [hx, hy] = screen(this.hover.x, this.hover.y);
       ctx.strokeStyle = "rgba(255,255,255,0.35)";
@@ -223,7 +237,38 @@ export class Renderer {
       const [sx, sy] = screen(d.s.x, d.s.y);
       this._draw_label(d.e, [sx, sy - d.lift], t);
     }
+    for (const [text, x, y] of portal_labels) this._text(text, x, y, "#9fe8ff", 12);
     this._draw_floats(screen, t, now);
+  }
+
+  /**
+   * A pulsing glow on every portal tile in view; returns the labels to draw on
+   * top ([text, x, y]): those of portals near the player or under the mouse.
+   */
+  _draw_portals(screen, t, now) {
+    const ctx = this.ctx;
+    const me = own_entity(this.state);
+    const pulse = 0.5 + 0.5 * Math.sin(now / 300);
+    const labels = new Map();
+    for (const { x, y, portal } of this.portals.tiles()) {
+      const [sx, sy] = screen(x, y);
+      if (sx < -t || sy < -t || sx > this.canvas.clientWidth || sy > this.canvas.clientHeight) continue;
+      const cx = sx + t / 2;
+      const cy = sy + t / 2;
+      const glow = ctx.createRadialGradient(cx, cy, 2, cx, cy, t * 0.7);
+      glow.addColorStop(0, `rgba(140, 230, 255, ${0.45 + 0.25 * pulse})`);
+      glow.addColorStop(1, "rgba(140, 230, 255, 0)");
+      ctx.fillStyle = glow;
+      ctx.fillRect(sx - t / 4, sy - t / 4, t * 1.5, t * 1.5);
+      ctx.strokeStyle = `rgba(170, 240, 255, ${0.5 + 0.4 * pulse})`;
+      ctx.lineWidth = 1.5;
+      ctx.strokeRect(sx + 2.5, sy + 2.5, t - 5, t - 5);
+      const near = me && Math.max(Math.abs(me.x - x), Math.abs(me.y - y)) <= PORTAL_LABEL_TILES;
+      const hovered = this.hover && this.hover.x === x && this.hover.y === y;
+      // Below the tile, clear of the names above the heads of whoever stands near it.
+      if (near || hovered) labels.set(portal, [portal_label(portal), cx, sy + t + 14]); // the lowest tile's wins
+    }
+    return [...labels.values()];
   }
 
   _draw_destination([sx, sy], t, now) {

@@ -15,6 +15,7 @@ export function create_state() {
     player_id: null,
     username: null,
     map_id: null,
+    map_name: null,           // the map's display name, once its TMX is read
     entities: new Map(),      // id -> entity (own player included, as "player_<id>")
     inventory: new Array(INVENTORY_SLOTS).fill(null),
     equipment: Object.fromEntries(EQUIPMENT_SLOTS.map((s) => [s, null])),
@@ -39,6 +40,7 @@ export function own_entity(state) {
 export function apply_welcome(state, welcome) {
   state.player_id = welcome.player_id;
   state.username = welcome.username;
+  if (welcome.map_id !== state.map_id) state.map_name = null;
   state.map_id = welcome.map_id;
   state.entities.clear();
   state.ground_items.clear();
@@ -64,10 +66,23 @@ export function removed_entity_id(entry) {
   return typeof entry === "number" ? `player_${entry}` : String(entry);
 }
 
+/**
+ * The player is now on another map (a portal, a respawn, a teleport): what it
+ * saw on the old one is gone; only its own entity stays. True when the map changed.
+ */
+export function change_map(state, map_id) {
+  if (!map_id || map_id === state.map_id) return false;
+  const me = own_entity(state);
+  state.map_id = map_id;
+  state.map_name = null;
+  state.entities.clear();
+  if (me) state.entities.set(me.id, me);
+  state.ground_items.clear();
+  return true;
+}
+
 export function apply_game_update(state, payload) {
-  if (payload.map_id && state.map_id && payload.map_id !== state.map_id) {
-    state.map_id = payload.map_id;
-  }
+  if (payload.map_id && state.map_id) change_map(state, payload.map_id);
   for (const change of payload.entities || []) {
     if (!change || change.id == null) continue;
     const id = String(change.id);
@@ -146,6 +161,7 @@ export function snapshot(state) {
     player_id: state.player_id,
     username: state.username,
     map_id: state.map_id,
+    map_name: state.map_name,
     connection: state.connection,
     position: me ? { x: me.x, y: me.y } : null,
     hp: me ? { current: me.current_hp, max: me.max_hp } : null,

@@ -6,6 +6,7 @@ import { format_chat_line } from "./chat.js";
 
 const TOAST_MS = 3500;
 const TOAST_REPEAT_MS = 1500;
+const MAP_BANNER_MS = 3000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,6 +21,7 @@ export class Hud {
   render() {
     const me = own_entity(this.state);
     $("hud-name").textContent = this.state.username || "";
+    $("hud-map").textContent = this.state.map_name || "";
     if (me) {
       const hp = me.current_hp ?? 0;
       const max = me.max_hp || 1;
@@ -27,6 +29,17 @@ export class Hud {
       $("hud-hp-text").textContent = `${hp} / ${max}`;
       $("hud-position").textContent = `${this.state.map_id} · ${me.x}, ${me.y}`;
     }
+  }
+
+  /** The map's name, shown large for a few seconds on arrival (login, portal, respawn). */
+  show_map_name(name) {
+    const banner = $("map-banner");
+    banner.textContent = name;
+    banner.classList.remove("hidden", "fade");
+    void banner.offsetWidth; // restart the fade
+    banner.classList.add("fade");
+    clearTimeout(this.map_banner_timer);
+    this.map_banner_timer = setTimeout(() => banner.classList.add("hidden"), MAP_BANNER_MS);
   }
 
   toast(text, kind = "error") {

@@ -13,11 +13,13 @@ export class PathRoute {
   /**
    * position() and target() give {x, y}, or null (not known yet, or the target is
    * gone); blocked(x, y) as find_path takes it; reach 0 walks onto the target, 1 next
-   * to it. on_arrive() runs when the walk ends there; on_end(route, outcome, err)
-   * whenever it ends (Movement's outcomes: "done", "error", "cancelled").
+   * to it. avoid(x, y) is true for a tile the path may end on but not cross (a
+   * portal: stepping on one takes the player away). on_arrive() runs when the walk
+   * ends there; on_end(route, outcome, err) whenever it ends (Movement's outcomes:
+   * "done", "error", "cancelled").
    */
-  constructor({ position, target, blocked, reach = 0, on_arrive = () => {}, on_end = () => {} }) {
-    Object.assign(this, { position, target, blocked, reach, on_arrive, on_end });
+  constructor({ position, target, blocked, avoid = () => false, reach = 0, on_arrive = () => {}, on_end = () => {} }) {
+    Object.assign(this, { position, target, blocked, avoid, reach, on_arrive, on_end });
   }
 
   /** The directions still to walk, [] when there, null when it cannot be walked. */
@@ -25,7 +27,9 @@ export class PathRoute {
     const me = this.position();
     const goal = this.target();
     if (!me || !goal) return null;
-    return find_path(me, goal, this.blocked, { reach: this.reach });
+    const is_goal = (x, y) => this.reach === 0 && x === goal.x && y === goal.y;
+    const blocked = (x, y) => this.blocked(x, y) || (this.avoid(x, y) && !is_goal(x, y));
+    return find_path(me, goal, blocked, { reach: this.reach });
   }
 
   next() {

@@ -69,3 +69,22 @@ test("the snapshot is a frozen copy that later changes do not touch", () => {
   S.apply_inventory_update(st, { 0: null });
   assert.deepEqual([snap.inventory[0].name, Object.isFrozen(snap.inventory[0]), snap.position], ["Bronze sword", true, { x: 10, y: 12 }]);
 });
+
+test("a game update on another map drops the old map's entities and ground items, keeps the own player", () => {
+  const st = welcomed();
+  st.map_name = "Millbrook";
+  S.apply_game_update(st, { map_id: "samplemap", entities: [{ id: "npc_1", type: "npc", x: 3, y: 4 }] });
+  S.apply_ground_items_update(st, { added: [{ ground_item_id: "ground_item_1", item_id: 1, x: 10, y: 12 }] });
+  S.apply_game_update(st, { map_id: "cellar", entities: [{ id: "player_7", x: 4, y: 3 }, { id: "npc_9", type: "npc", x: 6, y: 6 }] });
+  assert.deepEqual(
+    [st.map_id, st.map_name, [...st.entities.keys()], st.ground_items.size, S.own_entity(st).x, S.own_entity(st).username],
+    ["cellar", null, ["player_7", "npc_9"], 0, 4, "alice"],
+  );
+});
+
+test("change_map on the same map changes nothing", () => {
+  const st = welcomed();
+  S.apply_game_update(st, { map_id: "samplemap", entities: [{ id: "npc_1", type: "npc", x: 3, y: 4 }] });
+  assert.deepEqual([S.change_map(st, "samplemap"), st.entities.size, S.change_map(st, "forest"), st.entities.size],
+    [false, 2, true, 1]);
+});

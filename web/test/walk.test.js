@@ -38,3 +38,11 @@ test("reach 1 stops next to the target; a target gone stops the walk", () => {
 test("chebyshev counts diagonals as one", () => {
   assert.deepEqual([chebyshev({ x: 0, y: 0 }, { x: 1, y: 1 }), chebyshev({ x: 3, y: 1 }, { x: 0, y: 0 })], [1, 3]);
 });
+
+test("a path walks round a portal tile, but onto it when the portal is the destination", () => {
+  const portal = (x, y) => x === 1 && y === 0;
+  const around = route_to({ x: 2, y: 0 }, { avoid: portal });
+  const onto = route_to({ x: 1, y: 0 }, { avoid: portal });
+  const next_to = route_to({ x: 1, y: 0 }, { avoid: portal, reach: 1 });
+  assert.deepEqual([around.route.path().length, onto.route.path(), next_to.route.path()], [4, ["RIGHT"], []]);
+});
