@@ -17,7 +17,7 @@ from rpg.models import PresenceEntry
 from rpg.protocol.envelope import (
     encode, encode_error, encode_event, encode_internal_error, encode_success)
 from rpg.protocol.errors import error_code
-from rpg.world import chunks
+from rpg.services.commands import COMMANDS
 from rpg.world.errors import AuthenticationFailed, GameError
 
 CLOSE_LOGGED_IN_ELSEWHERE = 4001
@@ -30,7 +30,7 @@ class Hub(Service):
     log = Logger()
 
     def __init__(self, server_id, auth, store, presence, bus, world, chat, maps,
-                 clock, welcome_message="Welcome to the game!"):
+                 clock, welcome_message="Welcome to the game!", commands=COMMANDS):
         self.server_id = server_id
         self.auth = auth
         self.store = store
@@ -43,7 +43,8 @@ class Hub(Service):
         self.welcome_message = welcome_message
         self.sessions = {}  # player_id -> playing Session on this process
         self._logging_in = {}  # player_id -> logins of this process under way
-        self.handlers = {"query_chunks": self._query_chunks, "cmd_chat_send": self._chat}
+        # The client message types served (L{rpg.protocol.messages}).
+        self.commands = commands
 
     def server_channel(self, server_id):
         return f"server.{server_id}"
@@ -183,12 +184,12 @@ class Hub(Service):
 
     # -- play
     def dispatch(self, session, request):
-        """Answer chunk queries and chat here; queue the rest for the tick."""
-        handler = self.handlers.get(request.type)
-        if handler is None:
+        """Answer what the registry says is answered at once; queue the rest for the tick."""
+        if request.type not in self.commands.at_once:
             self.world.submit(session, request)
             return
-        d = defer.maybeDeferred(handler, session, request)
+        d = defer.maybeDeferred(self.commands.handlers[request.type], self, session,
+                                request.payload)
         d.addCallbacks(
             lambda payload: session.send_frame(encode_success(request.id, payload)),
             lambda failure: self._failed(session, request, failure))
@@ -206,12 +207,6 @@ class Hub(Service):
         metrics = getattr(self.world, "metrics", None)
         if metrics is not None:
             metrics.errors.labels(code).inc()
-
-    def _query_chunks(self, session, request):
-        return {"chunks": chunks.query_chunks(self.maps, request.payload)}
-
-    def _chat(self, session, request):
-        return defer.ensureDeferred(self.chat.handle(session, request.payload))
 
     # -- leaving
     def disconnected(self, session):

@@ -17,7 +17,7 @@ from rpg.protocol.envelope import encode_error, encode_event, encode_internal_er
 from rpg.protocol.errors import error_code
 from rpg.world.errors import GameError
 
-from . import commands
+from .commands import COMMANDS
 
 PHASES = ("commands", "world", "visibility", "out")
 
@@ -26,7 +26,7 @@ class WorldService(Service):
     log = Logger()
 
     def __init__(self, world, persistence, tunables, clock=None, metrics=None,
-                 fanout=None, wall_clock=time.time):
+                 fanout=None, wall_clock=time.time, commands=COMMANDS):
         from twisted.internet import reactor
         self.world = world
         self.persistence = persistence
@@ -41,6 +41,8 @@ class WorldService(Service):
         # reactor spends per tick is the tick plus "send".
         self.end_of_tick = None
         self.wall_clock = wall_clock
+        # The client message types served (L{rpg.protocol.messages}).
+        self.commands = commands
         self.clients = {}  # player_id -> IClient
         # Players who left but whose logout save failed: saved by the next
         # snapshot, or handed back if they log in here again first.
@@ -173,11 +175,11 @@ class WorldService(Service):
         for client, request in queue:
             if self.clients.get(client.player_id) is not client:
                 continue  # left, or replaced by a newer login, since queuing
-            handler = commands.HANDLERS.get(request.type)
+            handler = self.commands.handlers.get(request.type)
             try:
                 if handler is None:
                     raise NotImplementedError(request.type)
-                payload = handler(self, client, request.payload, now)
+                payload = handler(self.world, client, request.payload, now)
             except GameError as e:
                 self._count_error(error_code(e))
                 client.send_frame(encode_error(request.id, e))

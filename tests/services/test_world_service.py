@@ -103,7 +103,7 @@ async def test_a_poisoned_command_fails_alone(tmp_path, monkeypatch):
     def boom(*args):
         raise RuntimeError("bug")
     from rpg.services import commands
-    monkeypatch.setitem(commands.HANDLERS, "query_equipment", boom)
+    monkeypatch.setitem(commands.COMMANDS.handlers, "query_equipment", boom)
     service.submit(client, Request("a", "query_equipment", {}))
     service.submit(client, Request("b", "query_inventory", {}))
     service.tick(1)
