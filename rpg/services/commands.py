@@ -50,7 +50,7 @@ def query_equipment(world, client, payload, now):
 
 @command("cmd_inventory_use")
 def inventory_use(world, client, payload, now):
-    return world.use_item(client.player_id, payload.get("slot"))
+    return world.use_item(client.player_id, payload.get("slot"), now)
 
 
 @command("cmd_equipment_equip")

@@ -168,6 +168,8 @@ class GameHarness:
     @param config: a dict of the tunables C{--config} takes, or C{None}.
     @param commands: the registry of client message types to serve; the
         server's own by default (see L{rpg.protocol.messages}).
+    @param effects: the item effects, by name (see L{rpg.world.plugins}).
+    @param behaviours: the NPC behaviours, by name (see L{rpg.world.plugins}).
 
     @ivar clock: the L{task.Clock} everything runs on.
     @ivar world: the L{rpg.world.game.GameWorld}: read it in assertions.
@@ -176,7 +178,8 @@ class GameHarness:
     @ivar hub, world_service, chat, auth: the server's services.
     """
 
-    def __init__(self, maps=None, start_map=None, seed=0, config=None, commands=None):
+    def __init__(self, maps=None, start_map=None, seed=0, config=None, commands=None,
+                 effects=None, behaviours=None):
         self.clock = task.Clock()
         self.tunables = apply_overrides(Tunables(), dict(config or {}), source="config")
         self.content = load_content(maps if maps is not None else default_maps_dir(),
@@ -186,7 +189,8 @@ class GameHarness:
         self.start_map = start_map
         self.store = MemoryPlayerStore(clock=self.clock)
         self.presence, self.bus = MemoryPresence(), MemoryBus()
-        self.world = GameWorld(self.content, start_map, self.tunables, rng=random.Random(seed))
+        self.world = GameWorld(self.content, start_map, self.tunables, rng=random.Random(seed),
+                               effects=effects, behaviours=behaviours)
         self.world.restore_ground_items([], self.clock.seconds())
         self.persistence = Persistence(self.store, SERVER_ID, self.tunables.online_ttl_s)
         self.world_service = WorldService(self.world, self.persistence, self.tunables,
