@@ -5,7 +5,7 @@ in-memory connection.  No sockets, no threads, no sleeps; it runs under
 C{trial} (L{twisted.trial.unittest.SynchronousTestCase}) and in plain pytest
 functions with no reactor running.
 
-    >>> harness = GameHarness(maps="maps", start_map="samplemap", seed=1)
+    >>> harness = GameHarness(seed=1)    # the shipped maps, from samplemap
     >>> alice = harness.connect("alice")
     >>> alice.request("cmd_move", {"direction": "DOWN"})["type"]
     'resp_success'

@@ -190,6 +190,20 @@ class GameWorld:
         return {"unequipped_item": change.unequipped_item,
                 "inventory_slot": change.inventory_slot}
 
+    def heal(self, player_id, amount):
+        """
+        Restore up to C{amount} hit points, never above the maximum (for item
+        effects, L{rpg.world.plugins.ITEM_EFFECTS}).
+
+        @return: how many were restored.
+        """
+        player = self.player(player_id)
+        restored = max(0, min(amount, player.max_hp - player.current_hp))
+        if restored:
+            self.world.set_field(player, "current_hp", player.current_hp + restored)
+            self.world.mark_unsaved([player_id])
+        return restored
+
     def use_item(self, player_id, slot, now=None):
         player = self.player(player_id)
         item = inv.item_in_slot(player, self.catalog, slot)

@@ -105,3 +105,21 @@ def test_the_registry_serves_exactly_the_client_types_of_protocol_2_0():
         "cmd_attack", "cmd_pickup_item", "query_chunks", "query_inventory",
         "query_equipment", "cmd_set_auto_retaliate"}
     assert COMMANDS.at_once == {"cmd_authenticate", "query_chunks", "cmd_chat_send"}
+
+
+def test_a_game_registers_its_own_error_code_once():
+    """register_error adds a new GameError to the one table; a second code or a bad name is refused."""
+    from rpg.protocol.errors import ERROR_CODES, register_error
+    from rpg.world.errors import GameError
+
+    class Sulking(GameError):
+        pass
+    register_error(Sulking, "SULKING")
+    try:
+        assert error_code(Sulking()) == "SULKING"
+        with pytest.raises(ValueError, match="has the code SULKING already"):
+            register_error(Sulking, "SULKING_AGAIN")
+        with pytest.raises(ValueError, match="UPPER_SNAKE_CASE"):
+            register_error(type("Other", (GameError,), {}), "not-a-code")
+    finally:
+        del ERROR_CODES[Sulking]

@@ -4,6 +4,7 @@ same bytes for the same seed.  They run under trial (C{trial rpg.testing})
 and pytest alike.
 """
 
+import doctest
 import shutil
 import tempfile
 import time
@@ -11,6 +12,7 @@ import time
 import msgpack
 from twisted.trial.unittest import SynchronousTestCase
 
+import rpg.testing
 from rpg.config import ConfigError
 from rpg.testing import GameHarness, NoReply, write_map
 
@@ -223,6 +225,13 @@ class DeterminismTests(SynchronousTestCase):
         """Another seed rolls other hits: the seed is what the world's chance comes from."""
         maps = field(temporary_directory(self))
         self.assertNotEqual(fight(11, maps), fight(12, maps))
+
+
+class DocTests(SynchronousTestCase):
+    def test_the_example_in_the_docstring_runs(self):
+        """rpg.testing's own example (on the shipped maps) works as written."""
+        result = doctest.testmod(rpg.testing)
+        self.assertEqual((result.failed, result.attempted), (0, 4))
 
 
 def test_in_a_plain_pytest_function():
