@@ -183,7 +183,8 @@ class GameHarness:
         self.clock = task.Clock()
         self.tunables = apply_overrides(Tunables(), dict(config or {}), source="config")
         self.content = load_content(maps if maps is not None else default_maps_dir(),
-                                    default_maps_dir())
+                                    default_maps_dir(), **_if_given(effects=effects,
+                                                                    behaviours=behaviours))
         if start_map is None:
             start_map = "samplemap" if "samplemap" in self.content.maps else min(self.content.maps)
         self.start_map = start_map

@@ -66,3 +66,29 @@ def test_unknown_names_stop_the_world_being_built():
                                "behaviour": "pace"}})
     with pytest.raises(ValueError, match="NPC 'imp': unknown NPC behaviour 'pace'"):
         GameWorld(Content(maps, items, npcs), "m", Tunables(), effects=effects)
+
+
+def test_content_naming_an_unknown_effect_or_behaviour_is_a_fault_of_its_file(tmp_path):
+    """load_content refuses, in one line naming the file, a name its registries lack."""
+    from rpg.content import ContentFaultError, load_content
+    from rpg.tap import default_maps_dir
+    from rpg.testing import shipped_content, write_map
+    write_map(tmp_path, "field", "S..")
+    (tmp_path / "items.toml").write_text(shipped_content("items.toml") + """
+[[items]]
+item_id = 500
+key = "tonic"
+name = "Tonic"
+effect = "glow"
+""")
+    with pytest.raises(ContentFaultError) as fault:
+        load_content(tmp_path, default_maps_dir())
+    assert str(fault.value) == (f"{tmp_path / 'items.toml'}: item 'tonic': unknown item "
+                                "effect 'glow' (known: none)")
+    effects = ITEM_EFFECTS.copy()
+    effects.register("glow", lambda world, player, item, now: "glowing")
+    (tmp_path / "npcs.toml").write_text(shipped_content("npcs.toml").replace(
+        "[goblin]\n", "[goblin]\nbehaviour = \"sneak\"\n"))
+    with pytest.raises(ContentFaultError, match=r"npcs.toml: NPC 'goblin': unknown NPC "
+                                                r"behaviour 'sneak' \(known: wander\)"):
+        load_content(tmp_path, default_maps_dir(), effects=effects)
