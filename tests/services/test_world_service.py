@@ -197,60 +197,50 @@ def _result(d):
     return results[0]
 
 
-class FlakyStore(MemoryPlayerStore):
-    """A store whose next save fails (a database outage)."""
+def fail_saves(harness):
+    """The harness's store fails its next C{fails[0]} saves (a database outage)."""
+    fails = [0]
+    save_snapshot = harness.store.save_snapshot
 
-    fail_next = 0
-
-    def save_snapshot(self, snapshot):
-        if self.fail_next:
-            self.fail_next -= 1
+    def flaky(snapshot):
+        if fails[0]:
+            fails[0] -= 1
             return defer.fail(ConnectionError("database is away"))
-        return super().save_snapshot(snapshot)
+        return save_snapshot(snapshot)
+    harness.store.save_snapshot = flaky
+    return fails
 
 
-def build_flaky(tmp_path):
-    service, _, clock, metrics = build(tmp_path)
-    store = FlakyStore(clock=clock)
-    service.persistence.store = store
-    return service, store, clock
-
-
-@pytest_twisted.ensureDeferred
-async def test_a_failed_logout_save_is_retried_by_the_next_snapshot(tmp_path):
+def test_a_failed_logout_save_is_retried_by_the_next_snapshot(tmp_path):
     """When the logout save fails, the state is kept and written by the next snapshot."""
-    service, store, clock = build_flaky(tmp_path)
-    client = await join(service, store, "fay")
-    service.submit(client, Request("m", "cmd_move", {"direction": "UP"}))
-    service.tick(1)
-    store.fail_next = 1
-    failure = []
-    service.leave(client.player_id).addErrback(failure.append)
-    assert failure and client.player_id in service.unsaved_leavers
-    spawn_y = service.world.content.maps["field"].player_spawn[1]
-    assert (await store.load_character(client.player_id)).y == spawn_y
-    service.snapshot()
-    await service.persistence.idle()
-    assert (await store.load_character(client.player_id)).y == spawn_y - 1
-    assert service.unsaved_leavers == {}
+    harness = GameHarness(maps=field(tmp_path), start_map="field")
+    fails = fail_saves(harness)
+    client = harness.connect("fay")
+    client.request("cmd_move", {"direction": "UP"})
+    fails[0] = 1
+    client.disconnect()
+    assert client.player_id in harness.world_service.unsaved_leavers
+    spawn_y = harness.world.content.maps["field"].player_spawn[1]
+    assert _result(harness.store.load_character(client.player_id)).y == spawn_y
+    harness.advance(harness.tunables.snapshot_interval_s)
+    assert _result(harness.store.load_character(client.player_id)).y == spawn_y - 1
+    assert harness.world_service.unsaved_leavers == {}
+    harness.close()
 
 
-@pytest_twisted.ensureDeferred
-async def test_a_player_back_before_the_retry_gets_its_unsaved_state(tmp_path):
+def test_a_player_back_before_the_retry_gets_its_unsaved_state(tmp_path):
     """A player whose logout save failed logs in with the state it left with, not the stale one."""
-    service, store, clock = build_flaky(tmp_path)
-    client = await join(service, store, "gil")
-    service.submit(client, Request("m", "cmd_move", {"direction": "UP"}))
-    service.tick(1)
-    store.fail_next = 1
-    service.leave(client.player_id).addErrback(lambda f: None)
-    kept = service.unsaved_state(client.player_id)
-    assert kept is not None
-    again = FakeClient(client.player_id, "gil")
-    service.enter(again, kept)
-    assert service.unsaved_leavers == {}
-    assert client.player_id in service.world.dirty_player_ids()
-    service.snapshot()
-    await service.persistence.idle()
-    spawn_y = service.world.content.maps["field"].player_spawn[1]
-    assert (await store.load_character(client.player_id)).y == spawn_y - 1
+    harness = GameHarness(maps=field(tmp_path), start_map="field")
+    fails = fail_saves(harness)
+    client = harness.connect("gil")
+    client.request("cmd_move", {"direction": "UP"})
+    fails[0] = 1
+    client.disconnect()
+    spawn_y = harness.world.content.maps["field"].player_spawn[1]
+    again = harness.connect("gil")
+    assert again.welcome["payload"]["y"] == spawn_y - 1
+    assert harness.world_service.unsaved_leavers == {}
+    assert client.player_id in harness.world.dirty_player_ids()
+    harness.advance(harness.tunables.snapshot_interval_s)
+    assert _result(harness.store.load_character(client.player_id)).y == spawn_y - 1
+    harness.close()
