@@ -17,6 +17,11 @@ things differ, each so that a test is fast and repeatable:
 
 Accounts are made straight in the store, so no password is ever hashed and no
 thread is started.
+
+Same seed, same inputs: same frames, byte for byte, in one process and in
+the next.  Across processes one thing must be fixed too: Python's string
+hashing (C{PYTHONHASHSEED}), which orders the entities inside one
+C{event_game_update}; the entities themselves are the same whatever it is.
 """
 
 import math

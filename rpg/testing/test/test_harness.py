@@ -5,9 +5,13 @@ and pytest alike.
 """
 
 import doctest
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import msgpack
 from twisted.trial.unittest import SynchronousTestCase
@@ -47,6 +51,14 @@ def fight(seed, directory):
     alice.send_raw(b"\xc1")
     harness.close()
     return alice.frames
+
+
+DIGEST_SCRIPT = """
+import hashlib, tempfile
+from rpg.testing.test.test_harness import field, fight
+with tempfile.TemporaryDirectory() as directory:
+    print(hashlib.sha256(b"".join(fight(11, field(directory)))).hexdigest())
+"""
 
 
 class HarnessTests(SynchronousTestCase):
@@ -220,6 +232,19 @@ class DeterminismTests(SynchronousTestCase):
         """Two runs with one seed and one script get the same frames, byte for byte."""
         maps = field(temporary_directory(self))
         self.assertEqual(fight(11, maps), fight(11, maps))
+
+    def test_same_bytes_in_another_process(self):
+        """
+        Fresh processes (with one PYTHONHASHSEED) get the same bytes: nothing
+        reads the wall clock, the global random or anything else of the run.
+        """
+        env = dict(os.environ, PYTHONHASHSEED="0",
+                   PYTHONPATH=str(Path(rpg.testing.__file__).parents[2]))
+        runs = {subprocess.run([sys.executable, "-c", DIGEST_SCRIPT], env=env, check=True,
+                               capture_output=True, text=True, timeout=120).stdout
+                for _ in range(2)}
+        self.assertEqual(len(runs), 1)
+        self.assertEqual(len(runs.pop().strip()), 64)
 
     def test_the_seed_reaches_the_fight(self):
         """Another seed rolls other hits: the seed is what the world's chance comes from."""
