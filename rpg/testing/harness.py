@@ -258,10 +258,12 @@ class GameHarness:
 
     # -- time
     def step(self):
-        """Move time by one tick interval and run that tick."""
-        self._ticks += 1
-        # Ticks fall at exact multiples of the interval: no float drift.
-        self.clock.advance(max(0.0, self._ticks * self._interval - self.clock.seconds()))
+        """Move time to the next tick (a multiple of the tick interval) and run it."""
+        now = self.clock.seconds()
+        # Ticks fall at exact multiples of the interval, with no float drift,
+        # also after a test moved the clock itself.
+        self._ticks = max(self._ticks + 1, math.floor(now / self._interval + 1e-9) + 1)
+        self.clock.advance(self._ticks * self._interval - now)
         self.world_service.tick(1)
 
     def advance(self, seconds):

@@ -157,6 +157,13 @@ class HarnessTests(SynchronousTestCase):
         self.assertEqual(self.harness.world_service.tick_number, 21)
         self.assertEqual(self.harness.world_service.missed_ticks, 0)
 
+    def test_a_tick_falls_on_the_next_multiple_after_the_clock_moved(self):
+        """After the clock itself moved 0.12 s, the next tick is at 0.15 s, not 0.17."""
+        self.harness.clock.advance(0.12)
+        self.harness.step()
+        self.assertEqual((self.harness.clock.seconds(), self.harness.world_service.tick_number),
+                         (3 * 0.05, 1))
+
     def test_config_sets_tunables(self):
         """config takes the --config tunables: here 10 ticks a second; an unknown key is refused."""
         harness = GameHarness(maps=self.maps, start_map="field", config={"tick_rate": 10})
