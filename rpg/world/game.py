@@ -192,12 +192,15 @@ class GameWorld:
 
     def heal(self, player_id, amount):
         """
-        Restore up to C{amount} hit points, never above the maximum (for item
-        effects, L{rpg.world.plugins.ITEM_EFFECTS}).
+        Restore up to C{amount} hit points, never above the maximum, and
+        none to a dead player waiting to respawn (for item effects,
+        L{rpg.world.plugins.ITEM_EFFECTS}).
 
         @return: how many were restored.
         """
         player = self.player(player_id)
+        if self.fights.is_dead(player_id):
+            return 0
         restored = max(0, min(amount, player.max_hp - player.current_hp))
         if restored:
             self.world.set_field(player, "current_hp", player.current_hp + restored)

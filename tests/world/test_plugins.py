@@ -92,3 +92,18 @@ effect = "glow"
     with pytest.raises(ContentFaultError, match=r"npcs.toml: NPC 'goblin': unknown NPC "
                                                 r"behaviour 'sneak' \(known: wander\)"):
         load_content(tmp_path, default_maps_dir(), effects=effects)
+
+
+def test_heal_restores_up_to_the_maximum_and_never_raises_the_dead():
+    """GameWorld.heal, for item effects: capped at max_hp, and 0 for a dead player."""
+    from rpg.testing import GameHarness
+    harness = GameHarness(seed=1)
+    alice = harness.connect("alice")
+    player = harness.world.player(alice.player_id)
+    player.current_hp = 4
+    assert harness.world.heal(alice.player_id, 3) == 3 and player.current_hp == 7
+    assert harness.world.heal(alice.player_id, 50) == 3 and player.current_hp == 10
+    harness.world.fights.record(alice.player_id).dead = True
+    player.current_hp = 0
+    assert harness.world.heal(alice.player_id, 5) == 0 and player.current_hp == 0
+    harness.close()
