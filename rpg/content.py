@@ -11,6 +11,7 @@ from pathlib import Path
 from rpg.world.items import ContentError, load_items
 from rpg.world.maps import MapError, load_maps
 from rpg.world.npc_definitions import NpcContentError, load_npcs
+from rpg.world.plugins import ITEM_EFFECTS, NPC_BEHAVIOURS
 
 
 class ContentFaultError(Exception):
@@ -31,13 +32,25 @@ def _content_file(name, maps_dir, fallback_dir):
     return Path(fallback_dir) / name
 
 
-def load_content(maps_dir, fallback_dir):
+def load_content(maps_dir, fallback_dir, effects=ITEM_EFFECTS, behaviours=NPC_BEHAVIOURS):
+    """
+    @param effects, behaviours: the registries that the content's item
+        C{effect} and NPC C{behaviour} names must be in (L{rpg.world.plugins}).
+    @raise ContentFaultError: naming the file and the first fault.
+    """
+    items_file = _content_file("items.toml", maps_dir, fallback_dir)
+    npcs_file = _content_file("npcs.toml", maps_dir, fallback_dir)
     try:
         maps = load_maps(maps_dir)
-        items = load_items(_content_file("items.toml", maps_dir, fallback_dir))
+        items = load_items(items_file)
         known = {definition.key for definition in items.all()}
-        npcs = load_npcs(_content_file("npcs.toml", maps_dir, fallback_dir), known)
-    except (MapError, ContentError, NpcContentError) as e:
+        npcs = load_npcs(npcs_file, known)
+        for item in items:
+            if item.effect is not None:
+                effects.check(item.effect, f"{items_file}: item {item.key!r}")
+        for key in sorted(npcs):
+            behaviours.check(npcs[key].behaviour, f"{npcs_file}: NPC {key!r}")
+    except (MapError, ContentError, NpcContentError, ValueError) as e:
         raise ContentFaultError(str(e)) from None
     for game_map in maps.values():
         for spawn in game_map.npc_spawns:

@@ -89,7 +89,8 @@ class Session:
             self._pending.append((data, is_binary))
             return
         try:
-            request = decode_request(data, is_binary, self.tunables.max_message_bytes)
+            request = decode_request(data, is_binary, self.tunables.max_message_bytes,
+                                     known_types=self.hub.commands)
         except EnvelopeError as e:
             self.reply_error(e.request_id, e.error)
             return

@@ -14,15 +14,6 @@ from .errors import error_code
 VERSION = "2.0"
 MAX_ID_LENGTH = 64
 
-CLIENT_TYPES = frozenset({
-    "cmd_authenticate", "cmd_move", "cmd_chat_send", "cmd_inventory_use",
-    "cmd_inventory_drop", "cmd_equipment_equip", "cmd_equipment_unequip",
-    "cmd_attack", "cmd_pickup_item", "query_chunks", "query_inventory",
-    "query_equipment",
-    "cmd_set_auto_retaliate",
-})
-
-
 @dataclass
 class Request:
     id: str
@@ -50,9 +41,12 @@ def _unpack(data, max_size):
     )
 
 
-def decode_request(data, is_binary, max_size=16384):
+def decode_request(data, is_binary, max_size=16384, *, known_types):
     """
     Check one incoming frame and return the L{Request} it holds.
+
+    @param known_types: the types clients may send (a container, such as the
+        L{rpg.protocol.messages.MessageTypes} the server serves).
 
     @raise EnvelopeError: for a text frame, bytes that are not one MessagePack
         map, a bad C{id}, C{type} or C{payload}, the wrong C{version}, or a
@@ -81,7 +75,7 @@ def decode_request(data, is_binary, max_size=16384):
     if message.get("version") != VERSION:
         raise EnvelopeError(VersionMismatch(
             "Protocol version 2.0 is required", supported=[VERSION]), answer_to)
-    if message_type not in CLIENT_TYPES:
+    if message_type not in known_types:
         raise EnvelopeError(UnknownMessageType(
             f"Unknown message type {message_type[:64]!r}"), answer_to)
     return Request(request_id, message_type, payload)

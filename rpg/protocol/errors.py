@@ -56,3 +56,19 @@ def error_code(exc):
         if code is not None:
             return code
     return INTERNAL_SERVER_ERROR
+
+
+def register_error(cls, code):
+    """
+    Give a game's own L{rpg.world.errors.GameError} subclass its wire code
+    (an error of a command the game adds; see ``docs/extending.md``), and
+    document the code in the game's ``protocol.md``.  The table stays one.
+
+    @raise ValueError: C{cls} has a code already, or C{code} is not
+        UPPER_SNAKE_CASE.
+    """
+    if cls in ERROR_CODES:
+        raise ValueError(f"{cls.__name__} has the code {ERROR_CODES[cls]} already")
+    if not code or not code.replace("_", "").isalnum() or code.upper() != code:
+        raise ValueError(f"error codes are UPPER_SNAKE_CASE, not {code!r}")
+    ERROR_CODES[cls] = code

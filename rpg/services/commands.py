@@ -1,68 +1,87 @@
 """
-The world's commands: one function per message type, run inside the tick.
+Every client message type the server answers, registered in one place:
+L{COMMANDS}.  A new command is one more registration here (and its error
+codes in L{rpg.protocol.errors} and ``docs/protocol.md``); the registry's
+rules are in L{rpg.protocol.messages}.
 
-Each takes C{(service, client, payload, now)} and returns the
-C{resp_success} payload, or raises a L{rpg.world.errors.GameError}.  Those
-named in L{TIMED_BY_ARRIVAL} also get C{received_at}, the time the server
-received the command.
+Commands run in the tick as C{(world, client, payload, now)}, with the
+L{rpg.world.game.GameWorld}; chat and chunk queries at once as
+C{(hub, client, payload)}.  Those registered C{by_arrival} also get
+C{received_at}, the time the server received the command.
 """
 
+from twisted.internet import defer
 
-def move(service, client, payload, now, received_at=None):
+from rpg.protocol.messages import MessageTypes
+from rpg.world import chunks
+
+COMMANDS = MessageTypes()
+command = COMMANDS.command
+
+# The session answers it; registered so that it is a known type.
+COMMANDS.register("cmd_authenticate", None, on_tick=False)
+
+
+# -- answered at once, outside the tick
+@command("query_chunks", on_tick=False)
+def query_chunks(hub, client, payload):
+    return {"chunks": chunks.query_chunks(hub.maps, payload)}
+
+
+@command("cmd_chat_send", on_tick=False)
+def chat_send(hub, client, payload):
+    return defer.ensureDeferred(hub.chat.handle(client, payload))
+
+
+# -- run by the tick
+@command("cmd_move", by_arrival=True)
+def move(world, client, payload, now, received_at=None):
     # The cooldown runs on arrival times (clarifications, "Movement").
-    return service.world.move(client.player_id, payload.get("direction"), now, received_at)
+    return world.move(client.player_id, payload.get("direction"), now, received_at)
 
 
-def query_inventory(service, client, payload, now):
-    return service.world.query_inventory(client.player_id)
+@command("query_inventory")
+def query_inventory(world, client, payload, now):
+    return world.query_inventory(client.player_id)
 
 
-def query_equipment(service, client, payload, now):
-    return service.world.query_equipment(client.player_id)
+@command("query_equipment")
+def query_equipment(world, client, payload, now):
+    return world.query_equipment(client.player_id)
 
 
-def inventory_use(service, client, payload, now):
-    return service.world.use_item(client.player_id, payload.get("slot"))
+@command("cmd_inventory_use")
+def inventory_use(world, client, payload, now):
+    return world.use_item(client.player_id, payload.get("slot"), now)
 
 
-def equipment_equip(service, client, payload, now):
-    return service.world.equip(client.player_id, payload.get("inventory_slot"),
-                               payload.get("equipment_slot"))
+@command("cmd_equipment_equip")
+def equipment_equip(world, client, payload, now):
+    return world.equip(client.player_id, payload.get("inventory_slot"),
+                       payload.get("equipment_slot"))
 
 
-def equipment_unequip(service, client, payload, now):
-    return service.world.unequip(client.player_id, payload.get("equipment_slot"))
+@command("cmd_equipment_unequip")
+def equipment_unequip(world, client, payload, now):
+    return world.unequip(client.player_id, payload.get("equipment_slot"))
 
 
-def inventory_drop(service, client, payload, now):
-    return service.world.drop_item(client.player_id, payload.get("slot"),
-                                   payload.get("quantity"), now)
+@command("cmd_inventory_drop")
+def inventory_drop(world, client, payload, now):
+    return world.drop_item(client.player_id, payload.get("slot"), payload.get("quantity"), now)
 
 
-def pickup_item(service, client, payload, now):
-    return service.world.pickup_item(client.player_id, payload.get("ground_item_id"), now)
+@command("cmd_pickup_item")
+def pickup_item(world, client, payload, now):
+    return world.pickup_item(client.player_id, payload.get("ground_item_id"), now)
 
 
-def attack(service, client, payload, now):
-    return service.world.fights.attack(client.player_id, payload.get("target_id"),
-                                       payload.get("target_type"), now)
+@command("cmd_attack")
+def attack(world, client, payload, now):
+    return world.fights.attack(client.player_id, payload.get("target_id"),
+                               payload.get("target_type"), now)
 
 
-def set_auto_retaliate(service, client, payload, now):
-    return service.world.fights.set_auto_retaliate(client.player_id, payload.get("enabled"))
-
-
-TIMED_BY_ARRIVAL = frozenset({"cmd_move"})
-
-HANDLERS = {
-    "cmd_move": move,
-    "query_inventory": query_inventory,
-    "query_equipment": query_equipment,
-    "cmd_inventory_use": inventory_use,
-    "cmd_equipment_equip": equipment_equip,
-    "cmd_equipment_unequip": equipment_unequip,
-    "cmd_inventory_drop": inventory_drop,
-    "cmd_pickup_item": pickup_item,
-    "cmd_attack": attack,
-    "cmd_set_auto_retaliate": set_auto_retaliate,
-}
+@command("cmd_set_auto_retaliate")
+def set_auto_retaliate(world, client, payload, now):
+    return world.fights.set_auto_retaliate(client.player_id, payload.get("enabled"))

@@ -17,7 +17,7 @@ from rpg.models import PresenceEntry
 from rpg.protocol.envelope import (
     encode, encode_error, encode_event, encode_internal_error, encode_success)
 from rpg.protocol.errors import error_code
-from rpg.world import chunks
+from rpg.services.commands import COMMANDS
 from rpg.world.errors import AuthenticationFailed, GameError
 
 CLOSE_LOGGED_IN_ELSEWHERE = 4001
@@ -31,7 +31,7 @@ class Hub(Service):
 
     def __init__(self, server_id, auth, store, presence, bus, world, chat, maps,
                  clock, welcome_message="Welcome to the game!", admission=None,
-                 presence_refresh_s=10.0):
+                 presence_refresh_s=10.0, commands=COMMANDS):
         self.server_id = server_id
         self.auth = auth
         self.store = store
@@ -50,13 +50,14 @@ class Hub(Service):
         # or failed yet: they hold a place, so a burst cannot pass the cap.
         self.admitting = 0
         self._logging_in = {}  # player_id -> logins of this process under way
-        self.handlers = {"query_chunks": self._query_chunks, "cmd_chat_send": self._chat}
         # Presence entries expire unless refreshed: this loop keeps the
         # entries of every player playing here alive (a crashed process's
         # expire, which is what lets another process take its players over).
         self.presence_refresh_s = presence_refresh_s
         self._presence_loop = task.LoopingCall(self.refresh_presence)
         self._presence_loop.clock = clock
+        # The client message types served (L{rpg.protocol.messages}).
+        self.commands = commands
 
     def server_channel(self, server_id):
         return f"server.{server_id}"
@@ -239,12 +240,12 @@ class Hub(Service):
 
     # -- play
     def dispatch(self, session, request):
-        """Answer chunk queries and chat here; queue the rest for the tick."""
-        handler = self.handlers.get(request.type)
-        if handler is None:
+        """Answer what the registry says is answered at once; queue the rest for the tick."""
+        if request.type not in self.commands.at_once:
             self.world.submit(session, request)
             return
-        d = defer.maybeDeferred(handler, session, request)
+        d = defer.maybeDeferred(self.commands.handlers[request.type], self, session,
+                                request.payload)
         d.addCallbacks(
             lambda payload: session.send_frame(encode_success(request.id, payload)),
             lambda failure: self._failed(session, request, failure))
@@ -262,12 +263,6 @@ class Hub(Service):
         metrics = getattr(self.world, "metrics", None)
         if metrics is not None:
             metrics.errors.labels(code).inc()
-
-    def _query_chunks(self, session, request):
-        return {"chunks": chunks.query_chunks(self.maps, request.payload)}
-
-    def _chat(self, session, request):
-        return defer.ensureDeferred(self.chat.handle(session, request.payload))
 
     # -- leaving
     def disconnected(self, session):

@@ -17,7 +17,7 @@ from rpg.protocol.envelope import encode_error, encode_event, encode_internal_er
 from rpg.protocol.errors import error_code
 from rpg.world.errors import GameError
 
-from . import commands
+from .commands import COMMANDS
 
 PHASES = ("commands", "world", "visibility", "out")
 
@@ -26,7 +26,7 @@ class WorldService(Service):
     log = Logger()
 
     def __init__(self, world, persistence, tunables, clock=None, metrics=None,
-                 fanout=None, wall_clock=time.time, tick_monitor=None):
+                 fanout=None, wall_clock=time.time, tick_monitor=None, commands=COMMANDS):
         from twisted.internet import reactor
         self.world = world
         self.persistence = persistence
@@ -44,6 +44,8 @@ class WorldService(Service):
         # Told of every tick: the ticks missed before it and the seconds it
         # kept the reactor busy, send included (L{rpg.services.admission}).
         self.tick_monitor = tick_monitor
+        # The client message types served (L{rpg.protocol.messages}).
+        self.commands = commands
         self.clients = {}  # player_id -> IClient
         # Players who left but whose logout save failed: saved by the next
         # snapshot, or handed back if they log in here again first.
@@ -193,14 +195,15 @@ class WorldService(Service):
             self._run_command(client, request, now, received_at)
 
     def _run_command(self, client, request, now, received_at):
-        handler = commands.HANDLERS.get(request.type)
+        handler = self.commands.handlers.get(request.type)
         try:
             if handler is None:
                 raise NotImplementedError(request.type)
-            if request.type in commands.TIMED_BY_ARRIVAL:
-                payload = handler(self, client, request.payload, now, received_at)
+            if request.type in self.commands.by_arrival:
+                payload = handler(self.world, client, request.payload, now,
+                                  received_at=received_at)
             else:
-                payload = handler(self, client, request.payload, now)
+                payload = handler(self.world, client, request.payload, now)
         except GameError as e:
             self._count_error(error_code(e))
             client.send_frame(encode_error(request.id, e))

@@ -42,7 +42,7 @@ class Fights(SwingsMixin, DeathsMixin):
     The combat part of a L{rpg.world.game.GameWorld}.
 
     @param game: the game world (its C{world}, C{catalog}, C{content},
-        C{tunables}, C{rng}, and, when present, C{ground}).
+        C{tunables}, C{rng}, C{behaviours}, and, when present, C{ground}).
     """
 
     def __init__(self, game, now=0.0):
@@ -52,7 +52,7 @@ class Fights(SwingsMixin, DeathsMixin):
         self.rng = game.rng
         self.respawn_delay_s = game.tunables.respawn_delay_s
         self.regen_interval_s = game.tunables.hp_regen_interval_s
-        self.npcs = NpcPopulation(self.world, game.content.npcs, now)
+        self.npcs = NpcPopulation(self.world, game.content.npcs, now, game.behaviours)
         self.records = {}  # player id -> PlayerCombat
         self.active = {}  # entity id -> None: fighters with a target, in order
         self._respawns = []  # (time, player id)

@@ -17,16 +17,28 @@ from rpg.world.entities import EQUIPMENT_SLOTS
 from rpg.world.fights import Fights
 from rpg.world.ground import GroundItems
 from rpg.world.items import visual_payload
+from rpg.world.plugins import ITEM_EFFECTS, NPC_BEHAVIOURS
 from rpg.world.skills import levels, new_skills, skills_payload
 
 
 class GameWorld:
-    def __init__(self, content, start_map, tunables, rng=None):
+    """
+    @param effects: what consumable items do, by name (L{ITEM_EFFECTS} by default).
+    @param behaviours: how idle NPCs move, by name (L{NPC_BEHAVIOURS} by default).
+    @raise ValueError: an item or NPC names an effect or behaviour not registered.
+    """
+
+    def __init__(self, content, start_map, tunables, rng=None, effects=None, behaviours=None):
         self.content = content
         self.catalog = content.items
         self.tunables = tunables
         self.start_map = start_map
         self.rng = rng or random.Random()
+        self.effects = ITEM_EFFECTS if effects is None else effects
+        self.behaviours = NPC_BEHAVIOURS if behaviours is None else behaviours
+        for item in self.catalog:
+            if item.effect is not None:
+                self.effects.check(item.effect, f"item {item.key!r}")
         self.world = World(content.maps, start_map=start_map,
                            view_radius=tunables.view_radius_chunks,
                            move_cooldown_ms=tunables.move_cooldown_ms,
@@ -179,8 +191,31 @@ class GameWorld:
         return {"unequipped_item": change.unequipped_item,
                 "inventory_slot": change.inventory_slot}
 
-    def use_item(self, player_id, slot):
+    def heal(self, player_id, amount):
+        """
+        Restore up to C{amount} hit points, never above the maximum, and
+        none to a dead player waiting to respawn (for item effects,
+        L{rpg.world.plugins.ITEM_EFFECTS}).
+
+        @return: how many were restored.
+        """
         player = self.player(player_id)
+        if self.fights.is_dead(player_id):
+            return 0
+        restored = max(0, min(amount, player.max_hp - player.current_hp))
+        if restored:
+            self.world.set_field(player, "current_hp", player.current_hp + restored)
+            self.world.mark_unsaved([player_id])
+        return restored
+
+    def use_item(self, player_id, slot, now=None):
+        player = self.player(player_id)
+        item = inv.item_in_slot(player, self.catalog, slot)
+        if item.effect is not None:
+            # The effect first: a refusal (a GameError) consumes nothing.
+            effect = self.effects[item.effect](self, player, item, now)
+            self._apply_item_change(player, inv.consume(player, self.catalog, slot))
+            return {"result": "consumed", "effect": effect}
         change = inv.use_item(player, self.catalog, slot, player.current_hp, player.max_hp,
                               levels(player.skills))
         self._apply_item_change(player, change)

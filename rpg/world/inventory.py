@@ -303,6 +303,35 @@ def unequip(character, catalog, equipment_slot):
         inventory_slot=slot, inventory_changes=inv_wire, equipment_changes=equip_wire)
 
 
+def consume(character, catalog, slot):
+    """
+    Use up one item of an inventory slot (an item with an C{effect}: the
+    effect itself is run by the caller, before).
+
+    @return: an L{ItemChange} with C{result} C{"consumed"}.
+    @raise InvalidSlot, SlotEmpty: for a bad or empty slot.
+    """
+    slot = parse_slot(slot)
+    if character.inventory.get(slot) is None:
+        raise SlotEmpty()
+    inventory = _copy(character.inventory)
+    remove_from_slot(inventory, slot, 1)
+    inv_wire, _ = _wire_changes(catalog, _commit(character.inventory, inventory), {})
+    return ItemChange(result="consumed", inventory_changes=inv_wire)
+
+
+def item_in_slot(character, catalog, slot):
+    """
+    The L{ItemDef} in an inventory slot.
+
+    @raise InvalidSlot, SlotEmpty: for a bad or empty slot.
+    """
+    stack = character.inventory.get(parse_slot(slot))
+    if stack is None:
+        raise SlotEmpty()
+    return definition(catalog, stack.item_id)
+
+
 def use_item(character, catalog, slot, current_hp, max_hp, levels):
     """
     Use the item in an inventory slot: food is eaten (one of the stack) and

@@ -28,7 +28,7 @@ UNARMED_ATTACK_SPEED = 4
 _KEY_PATTERN = re.compile(r"[a-z0-9_]+\Z")
 _ITEM_FIELDS = frozenset((
     "item_id", "key", "name", "stackable", "equipment_slot", "two_handed",
-    "requirements", "stats", "attack_speed", "heal", "rarity", "sprite_id"))
+    "requirements", "stats", "attack_speed", "heal", "rarity", "sprite_id", "effect"))
 
 
 class ContentError(Exception):
@@ -44,7 +44,8 @@ class ItemDef:
     """
     One kind of item.  C{stats} always holds all of L{STAT_KEYS};
     C{requirements} maps a skill name to the level needed to equip it;
-    C{heal} is above 0 for food only.
+    C{heal} is above 0 for food only; C{effect} names what using a
+    consumable does (L{rpg.world.plugins.ITEM_EFFECTS}), or is C{None}.
     """
 
     item_id: int
@@ -59,6 +60,7 @@ class ItemDef:
     heal: int = 0
     rarity: str = "common"
     sprite_id: str = ""
+    effect: Optional[str] = None
 
     def __post_init__(self):
         if not self.sprite_id:
@@ -280,6 +282,12 @@ def _parse_item(row, index):
             raise _Fault(f"{where}: food must heal more than 0")
         if slot is not None:
             raise _Fault(f"{where}: food cannot be equipment")
+    effect = row.get("effect")
+    if effect is not None:
+        if not isinstance(effect, str) or not _KEY_PATTERN.match(effect):
+            raise _Fault(f"{where}: effect must be a name of a-z, 0-9 and _, not {effect!r}")
+        if slot is not None or heal:
+            raise _Fault(f"{where}: an item with an effect is neither equipment nor food")
     rarity = row.get("rarity", "common")
     if rarity not in RARITIES:
         raise _Fault(f"{where}: rarity must be one of {', '.join(RARITIES)}, not {rarity!r}")
@@ -289,7 +297,8 @@ def _parse_item(row, index):
         equipment_slot=slot, two_handed=two_handed,
         requirements=_requirements(row.get("requirements", {}), where),
         stats=_stats(row.get("stats", {}), where),
-        attack_speed=attack_speed, heal=heal, rarity=rarity, sprite_id=sprite_id)
+        attack_speed=attack_speed, heal=heal, rarity=rarity, sprite_id=sprite_id,
+        effect=effect)
 
 
 def _integer(value, name, where, minimum):

@@ -28,6 +28,7 @@ _DEFAULTS = {
     "move_interval_s": 3.0,
     "chase_interval_s": 0.6,
     "loot": [],
+    "behaviour": "wander",
 }
 _REQUIRED = ("name", "attackable", "hitpoints")
 _FIELDS = frozenset(_DEFAULTS) | frozenset(_REQUIRED)
@@ -74,6 +75,8 @@ class NpcDef:
     move_interval_s: float = 3.0
     chase_interval_s: float = 0.6
     loot: tuple = ()
+    # How it moves while idle: a name in rpg.world.plugins.NPC_BEHAVIOURS.
+    behaviour: str = "wander"
 
     def __hash__(self):
         return hash(self.key)
@@ -176,6 +179,8 @@ def _check_npc(where, key, table, known_item_keys, faults):
     if (values["aggressive"] is True and _is_int(values["aggression_radius"])
             and values["aggression_radius"] < 1):
         faults.append(f"{where}: an aggressive NPC needs aggression_radius >= 1")
+    if not isinstance(values["behaviour"], str) or not _KEY_PATTERN.match(values["behaviour"]):
+        faults.append(f"{where}: behaviour must be a name of a-z, 0-9 and _")
     loot = _check_loot(where, values["loot"], known_item_keys, faults)
     if len(faults) > before:
         return None
@@ -189,7 +194,8 @@ def _check_npc(where, key, table, known_item_keys, faults):
         stats={name: stats.get(name, 0) for name in BONUS_KEYS},
         attack_speed=values["attack_speed"], attack_style=values["attack_style"],
         move_interval_s=float(values["move_interval_s"]),
-        chase_interval_s=float(values["chase_interval_s"]), loot=loot)
+        chase_interval_s=float(values["chase_interval_s"]), loot=loot,
+        behaviour=values["behaviour"])
 
 
 def parse_npcs(data, source="npcs", known_item_keys=None):

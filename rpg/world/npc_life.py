@@ -18,6 +18,7 @@ from rpg.world import npcs as rules
 from rpg.world.combat import TIME_EPSILON
 from rpg.world.entities import NpcEntity
 from rpg.world.maps import CHUNK_SIZE
+from rpg.world.plugins import NPC_BEHAVIOURS
 
 # How often an idle aggressive NPC with players near looks for a target.
 AGGRO_CHECK_S = 0.6
@@ -32,8 +33,12 @@ class NpcPopulation:
     @ivar map_of: npc id -> map id.
     """
 
-    def __init__(self, world, definitions, now=0.0):
+    def __init__(self, world, definitions, now=0.0, behaviours=NPC_BEHAVIOURS):
         self.world = world
+        # How idle NPCs move: their definition's behaviour, by name.
+        self.behaviours = behaviours
+        for key in sorted(definitions):
+            behaviours.check(definitions[key].behaviour, f"NPC {key!r}")
         self.states = {}
         self.entities = {}
         self.map_of = {}
@@ -93,7 +98,8 @@ class NpcPopulation:
         elif npc.state == "returning":
             at = max(npc.next_move_at, now + TIME_EPSILON)
         else:
-            at = npc.next_move_at if npc.wander_radius > 0 else None
+            moves = npc.wander_radius > 0 or definition.behaviour != "wander"
+            at = npc.next_move_at if moves else None
             if definition.aggressive and self.players_near(npc):
                 check = now + AGGRO_CHECK_S
                 at = check if at is None else min(at, check)
@@ -147,7 +153,8 @@ class NpcPopulation:
         else:
             players = {}
         walkable = _walkable(game_map)
-        outcome = rules.step_npc(npc, now, rng, walkable, players)
+        outcome = rules.step_npc(npc, now, rng, walkable, players,
+                                 self.behaviours[npc.definition.behaviour])
         if outcome == "respawned":
             self._reenter(npc)
         else:

@@ -87,6 +87,15 @@ def _move(npc, dx, dy):
     npc.facing = _facing(dx, dy)
 
 
+def step_npc_by(npc, dx, dy):
+    """
+    Move the NPC one tile (C{dx}, C{dy} each -1, 0 or 1, not both 0), facing
+    the way it went; for behaviours (L{rpg.world.plugins.NPC_BEHAVIOURS}),
+    which check the tile with their C{is_walkable} first.
+    """
+    _move(npc, dx, dy)
+
+
 def wander_step(npc, now, rng, is_walkable):
     """
     An idle NPC, once every C{move_interval_s}, tries one step in a random
@@ -227,11 +236,13 @@ def respawn(npc, now):
     npc.next_move_at = now + npc.definition.move_interval_s
 
 
-def step_npc(npc, now, rng, is_walkable, players):
+def step_npc(npc, now, rng, is_walkable, players, idle_step=wander_step):
     """
     One behaviour step for one NPC at C{now}.
 
     @param players: entity id -> C{(x, y)} of the living players on the NPC's map.
+    @param idle_step: how it moves while idle, once C{next_move_at} is due
+        (its definition's C{behaviour}, L{rpg.world.plugins.NPC_BEHAVIOURS}).
     @return: what happened: C{"respawned"}, C{"aggro"}, C{"leashed"},
         C{"returned"}, C{"moved"} or C{None}.
     """
@@ -246,7 +257,9 @@ def step_npc(npc, now, rng, is_walkable, players):
         if target is not None:
             engage(npc, target, now)
             return "aggro"
-        return "moved" if wander_step(npc, now, rng, is_walkable) else None
+        if not _due(npc.next_move_at, now):
+            return None
+        return "moved" if idle_step(npc, now, rng, is_walkable) else None
     if npc.state == "in_combat":
         target_xy = players.get(npc.target)
         if target_xy is None or chebyshev(*target_xy, *npc.spawn) > definition.leash_distance:

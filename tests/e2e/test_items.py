@@ -117,14 +117,14 @@ async def test_racing_pickups_in_one_tick(tmp_path, monkeypatch):
                 return
             real_phase(now)
 
-        real_pickup = commands.HANDLERS["cmd_pickup_item"]
+        real_pickup = commands.COMMANDS.handlers["cmd_pickup_item"]
 
-        def counted_pickup(svc, client, payload, now):
-            pickup_ticks.append(svc.tick_number)
-            return real_pickup(svc, client, payload, now)
+        def counted_pickup(world, client, payload, now):
+            pickup_ticks.append(service.tick_number)
+            return real_pickup(world, client, payload, now)
 
         monkeypatch.setattr(service, "_phase_commands", held_phase)
-        monkeypatch.setitem(commands.HANDLERS, "cmd_pickup_item", counted_pickup)
+        monkeypatch.setitem(commands.COMMANDS.handlers, "cmd_pickup_item", counted_pickup)
         replies = [first.request("cmd_pickup_item", {"ground_item_id": gid}),
                    second.request("cmd_pickup_item", {"ground_item_id": gid})]
         a, b = await replies[0], await replies[1]

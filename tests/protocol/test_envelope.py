@@ -6,6 +6,7 @@ import pytest
 from rpg.protocol.envelope import (
     EnvelopeError, decode_request, encode_error, encode_event, encode_success)
 from rpg.protocol.errors import error_code
+from rpg.services.commands import COMMANDS
 from rpg.world.errors import MoveBlocked
 
 
@@ -15,20 +16,21 @@ def pack(**message):
 
 def refused(data, is_binary=True):
     with pytest.raises(EnvelopeError) as info:
-        decode_request(data, is_binary)
+        decode_request(data, is_binary, known_types=COMMANDS)
     return error_code(info.value.error), info.value.request_id, info.value.error.details
 
 
 def test_valid_request_decodes():
     """A well-formed command comes out as a Request."""
     request = decode_request(pack(id="a", type="cmd_move", payload={"direction": "UP"},
-                                  version="2.0"), True)
+                                  version="2.0"), True, known_types=COMMANDS)
     assert (request.id, request.type, request.payload) == ("a", "cmd_move", {"direction": "UP"})
 
 
 def test_missing_payload_is_empty_map():
     """A missing payload counts as {}."""
-    assert decode_request(pack(id="a", type="query_inventory", version="2.0"), True).payload == {}
+    assert decode_request(pack(id="a", type="query_inventory", version="2.0"), True,
+                          known_types=COMMANDS).payload == {}
 
 
 @pytest.mark.parametrize("data,is_binary", [
@@ -58,7 +60,8 @@ def test_bad_fields_are_invalid_format(message, expected_id):
 
 def test_id_of_64_characters_is_accepted():
     """An id of exactly 64 characters is valid."""
-    assert decode_request(pack(id="i" * 64, type="cmd_move", version="2.0"), True).id == "i" * 64
+    assert decode_request(pack(id="i" * 64, type="cmd_move", version="2.0"), True,
+                          known_types=COMMANDS).id == "i" * 64
 
 
 @pytest.mark.parametrize("version", [None, "1.0", 2.0, "2.0.1"])
@@ -92,3 +95,31 @@ def test_outgoing_frames_carry_version_and_id():
     assert err["payload"]["error_code"] == "MOVEMENT_BLOCKED"
     assert err["payload"]["details"] == {"reason": "collision"}
     assert (event["id"], event["version"]) == (None, "2.0")
+
+
+def test_the_registry_serves_exactly_the_client_types_of_protocol_2_0():
+    """COMMANDS, the one list of client types, holds the spec's thirteen and no more."""
+    assert set(COMMANDS) == {
+        "cmd_authenticate", "cmd_move", "cmd_chat_send", "cmd_inventory_use",
+        "cmd_inventory_drop", "cmd_equipment_equip", "cmd_equipment_unequip",
+        "cmd_attack", "cmd_pickup_item", "query_chunks", "query_inventory",
+        "query_equipment", "cmd_set_auto_retaliate"}
+    assert COMMANDS.at_once == {"cmd_authenticate", "query_chunks", "cmd_chat_send"}
+
+
+def test_a_game_registers_its_own_error_code_once():
+    """register_error adds a new GameError to the one table; a second code or a bad name is refused."""
+    from rpg.protocol.errors import ERROR_CODES, register_error
+    from rpg.world.errors import GameError
+
+    class Sulking(GameError):
+        pass
+    register_error(Sulking, "SULKING")
+    try:
+        assert error_code(Sulking()) == "SULKING"
+        with pytest.raises(ValueError, match="has the code SULKING already"):
+            register_error(Sulking, "SULKING_AGAIN")
+        with pytest.raises(ValueError, match="UPPER_SNAKE_CASE"):
+            register_error(type("Other", (GameError,), {}), "not-a-code")
+    finally:
+        del ERROR_CODES[Sulking]

@@ -1,4 +1,10 @@
-"""WorldService: the tick, its phases and its failures, and snapshots, on task.Clock."""
+"""
+WorldService: the tick, its phases and its failures, and snapshots, on task.Clock.
+
+Tests of what players see run on rpg.testing's GameHarness, the whole server
+in memory; those that reach inside the service (its metrics, a failing store,
+a monkeypatched phase) build it by hand.
+"""
 
 import dataclasses
 
@@ -9,10 +15,12 @@ from twisted.logger import globalLogPublisher
 from rpg.config import Tunables
 from rpg.content import load_content
 from rpg.protocol.envelope import Request
+from rpg.services.commands import COMMANDS
 from rpg.services.persistence import Persistence
 from rpg.services.world import WorldService
 from rpg.store.memory import MemoryPlayerStore
 from rpg.tap import default_maps_dir
+from rpg.testing import GameHarness
 from rpg.world.game import GameWorld
 from tests.e2e.tmx import open_field, write_map
 
@@ -58,8 +66,12 @@ class _Counter:
         pass
 
 
+def field(tmp_path):
+    return write_map(tmp_path / "maps", "field", open_field(width=32, height=32))
+
+
 def build(tmp_path, tick_monitor=None, **tunables):
-    maps = write_map(tmp_path / "maps", "field", open_field(width=32, height=32))
+    maps = field(tmp_path)
     content = load_content(maps, default_maps_dir())
     tun = dataclasses.replace(Tunables(), **tunables)
     clock = task.Clock()
@@ -94,22 +106,21 @@ async def test_commands_are_answered_on_the_tick_with_every_phase_measured(tmp_p
     service.stop_loops()
 
 
-@pytest_twisted.ensureDeferred
-async def test_a_poisoned_command_fails_alone(tmp_path, monkeypatch):
+def test_a_poisoned_command_fails_alone(tmp_path):
     """A command that raises unexpectedly gets INTERNAL_SERVER_ERROR; the next one still runs."""
-    service, store, clock, _ = build(tmp_path)
-    client = await join(service, store, "bea")
-
     def boom(*args):
         raise RuntimeError("bug")
-    from rpg.services import commands
-    monkeypatch.setitem(commands.HANDLERS, "query_equipment", boom)
-    service.submit(client, Request("a", "query_equipment", {}))
-    service.submit(client, Request("b", "query_inventory", {}))
-    service.tick(1)
-    replies = {m["id"]: m for m in client.messages if m["id"]}
-    assert replies["a"]["payload"]["error_code"] == "INTERNAL_SERVER_ERROR"
-    assert replies["b"]["type"] == "resp_success"
+    commands = COMMANDS.copy()
+    commands.handlers["query_equipment"] = boom
+    harness = GameHarness(maps=field(tmp_path), start_map="field", commands=commands)
+    client = harness.connect("bea")
+    client.send_raw(msgpack.packb({"id": "a", "type": "query_equipment", "version": "2.0"}))
+    reply = client.request("query_inventory")
+    (poisoned,) = client.events("resp_error")
+    assert (poisoned["id"], poisoned["payload"]["error_code"]) == ("a", "INTERNAL_SERVER_ERROR")
+    assert reply["type"] == "resp_success"
+    assert harness.world_service.tick_number == 1  # both in the same tick
+    harness.close()
 
 
 @pytest_twisted.ensureDeferred
@@ -160,95 +171,91 @@ def test_every_tick_tells_its_monitor_the_missed_ticks_and_busy_time(tmp_path):
     assert [missed for missed, _ in seen] == [0, 3]
     assert all(0 <= busy < 1 for _, busy in seen)
 
-
-@pytest_twisted.ensureDeferred
-async def test_snapshot_saves_changed_players_every_interval(tmp_path):
+def test_snapshot_saves_changed_players_every_interval(tmp_path):
     """Every snapshot interval, players whose state changed are saved; unchanged ones are not."""
-    service, store, clock, metrics = build(tmp_path, snapshot_interval_s=10.0)
-    mover = await join(service, store, "cid")
-    idle = await join(service, store, "dot")
-    service.startService()
-    service.submit(mover, Request("m", "cmd_move", {"direction": "RIGHT"}))
-    clock.pump([0.05] * 199)
-    before = (await store.load_character(mover.player_id)).x
-    clock.pump([0.05] * 2)
-    saved = await store.load_character(mover.player_id)
-    service.stop_loops()
-    spawn_x = service.world.content.maps["field"].player_spawn[0]
-    assert before == spawn_x and saved.x == spawn_x + 1
-    assert metrics.flushes.count("snapshot") == 1
-    assert service.world.dirty_player_ids() == set()
-    assert idle.player_id not in service.world.dirty_player_ids()
+    harness = GameHarness(maps=field(tmp_path), start_map="field",
+                          config={"snapshot_interval_s": 10.0})
+    snapshots = []
+    save_snapshot = harness.store.save_snapshot
+    harness.store.save_snapshot = lambda snapshot: (snapshots.append(snapshot),
+                                                    save_snapshot(snapshot))[1]
+    mover = harness.connect("cid")
+    harness.connect("dot")
+    spawn_x = harness.world.content.maps["field"].player_spawn[0]
+    mover.request("cmd_move", {"direction": "RIGHT"})
+    harness.advance(9.9)
+    assert snapshots == []
+    assert harness.store._characters[mover.player_id].x == spawn_x
+    harness.advance(0.1)
+    assert [[c.username for c in s.characters] for s in snapshots] == [["cid"]]
+    assert harness.store._characters[mover.player_id].x == spawn_x + 1
+    assert harness.world.dirty_player_ids() == set()
+    harness.close()
 
 
-@pytest_twisted.ensureDeferred
-async def test_leave_saves_and_releases(tmp_path):
+def test_leave_saves_and_releases(tmp_path):
     """Leaving saves the player's state and removes its online record."""
-    service, store, clock, _ = build(tmp_path)
-    client = await join(service, store, "eve")
-    await service.persistence.mark_online([client.player_id])
-    service.submit(client, Request("m", "cmd_move", {"direction": "UP"}))
-    service.tick(1)
-    await service.leave(client.player_id)
-    saved = await store.load_character(client.player_id)
-    assert saved.y == service.world.content.maps["field"].player_spawn[1] - 1
-    assert await store.online_server(client.player_id) is None
+    harness = GameHarness(maps=field(tmp_path), start_map="field")
+    client = harness.connect("eve")
+    assert _result(harness.store.online_server(client.player_id)) == "harness"
+    client.request("cmd_move", {"direction": "UP"})
+    client.disconnect()
+    saved = _result(harness.store.load_character(client.player_id))
+    assert saved.y == harness.world.content.maps["field"].player_spawn[1] - 1
+    assert _result(harness.store.online_server(client.player_id)) is None
+    harness.close()
 
 
-class FlakyStore(MemoryPlayerStore):
-    """A store whose next save fails (a database outage)."""
+def _result(d):
+    results = []
+    d.addBoth(results.append)
+    return results[0]
 
-    fail_next = 0
 
-    def save_snapshot(self, snapshot):
-        if self.fail_next:
-            self.fail_next -= 1
+def fail_saves(harness):
+    """The harness's store fails its next C{fails[0]} saves (a database outage)."""
+    fails = [0]
+    save_snapshot = harness.store.save_snapshot
+
+    def flaky(snapshot):
+        if fails[0]:
+            fails[0] -= 1
             return defer.fail(ConnectionError("database is away"))
-        return super().save_snapshot(snapshot)
+        return save_snapshot(snapshot)
+    harness.store.save_snapshot = flaky
+    return fails
 
 
-def build_flaky(tmp_path):
-    service, _, clock, metrics = build(tmp_path)
-    store = FlakyStore(clock=clock)
-    service.persistence.store = store
-    return service, store, clock
-
-
-@pytest_twisted.ensureDeferred
-async def test_a_failed_logout_save_is_retried_by_the_next_snapshot(tmp_path):
+def test_a_failed_logout_save_is_retried_by_the_next_snapshot(tmp_path):
     """When the logout save fails, the state is kept and written by the next snapshot."""
-    service, store, clock = build_flaky(tmp_path)
-    client = await join(service, store, "fay")
-    service.submit(client, Request("m", "cmd_move", {"direction": "UP"}))
-    service.tick(1)
-    store.fail_next = 1
-    failure = []
-    service.leave(client.player_id).addErrback(failure.append)
-    assert failure and client.player_id in service.unsaved_leavers
-    spawn_y = service.world.content.maps["field"].player_spawn[1]
-    assert (await store.load_character(client.player_id)).y == spawn_y
-    service.snapshot()
-    await service.persistence.idle()
-    assert (await store.load_character(client.player_id)).y == spawn_y - 1
-    assert service.unsaved_leavers == {}
+    harness = GameHarness(maps=field(tmp_path), start_map="field")
+    fails = fail_saves(harness)
+    client = harness.connect("fay")
+    client.request("cmd_move", {"direction": "UP"})
+    fails[0] = 1
+    client.disconnect()
+    assert client.player_id in harness.world_service.unsaved_leavers
+    spawn_y = harness.world.content.maps["field"].player_spawn[1]
+    assert _result(harness.store.load_character(client.player_id)).y == spawn_y
+    harness.advance(harness.tunables.snapshot_interval_s)
+    assert _result(harness.store.load_character(client.player_id)).y == spawn_y - 1
+    assert harness.world_service.unsaved_leavers == {}
+    harness.close()
 
 
-@pytest_twisted.ensureDeferred
-async def test_a_player_back_before_the_retry_gets_its_unsaved_state(tmp_path):
+def test_a_player_back_before_the_retry_gets_its_unsaved_state(tmp_path):
     """A player whose logout save failed logs in with the state it left with, not the stale one."""
-    service, store, clock = build_flaky(tmp_path)
-    client = await join(service, store, "gil")
-    service.submit(client, Request("m", "cmd_move", {"direction": "UP"}))
-    service.tick(1)
-    store.fail_next = 1
-    service.leave(client.player_id).addErrback(lambda f: None)
-    kept = service.unsaved_state(client.player_id)
-    assert kept is not None
-    again = FakeClient(client.player_id, "gil")
-    service.enter(again, kept)
-    assert service.unsaved_leavers == {}
-    assert client.player_id in service.world.dirty_player_ids()
-    service.snapshot()
-    await service.persistence.idle()
-    spawn_y = service.world.content.maps["field"].player_spawn[1]
-    assert (await store.load_character(client.player_id)).y == spawn_y - 1
+    harness = GameHarness(maps=field(tmp_path), start_map="field")
+    fails = fail_saves(harness)
+    client = harness.connect("gil")
+    client.request("cmd_move", {"direction": "UP"})
+    fails[0] = 1
+    client.disconnect()
+    spawn_y = harness.world.content.maps["field"].player_spawn[1]
+    again = harness.connect("gil")
+    assert again.welcome["payload"]["y"] == spawn_y - 1
+    assert harness.world_service.unsaved_leavers == {}
+    assert client.player_id in harness.world.dirty_player_ids()
+    harness.advance(harness.tunables.snapshot_interval_s)
+    assert _result(harness.store.load_character(client.player_id)).y == spawn_y - 1
+    harness.close()
