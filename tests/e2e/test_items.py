@@ -112,7 +112,8 @@ async def test_racing_pickups_in_one_tick(tmp_path, monkeypatch):
 
         def held_phase(now):
             # Hold the queue until both pickups are in it, so one tick runs both.
-            pickups = [r for _, r in service.queue if r.type == "cmd_pickup_item"]
+            pickups = [entry[1] for entry in service.queue
+                       if entry[1].type == "cmd_pickup_item"]
             if len(pickups) == 1:
                 return
             real_phase(now)
