@@ -1,11 +1,15 @@
 """
 rpg-admin: change accounts and characters in the database from the shell.
 
-Every change refuses a player who is online (on any server process sharing
-the database).  Character changes go through
-L{IPlayerStore.update_offline_character}, which checks and writes in one
-transaction.  The commands are in L{COMMANDS}; a new one is added with
-L{admin_command} (see docs/admin.md).
+Account commands (kick, ban, unban, set-role, revoke, set-password) work on
+online players too: each is one transaction through
+L{IAccountAdmin.change_account}, which also queues the order (kick, or
+re-read the account) for the server process holding the player; every server
+polls that queue (L{rpg.services.operators}).  Character changes (teleport,
+give) refuse a player who is online (on any server process sharing the
+database) and go through L{IPlayerStore.update_offline_character}, which
+checks and writes in one transaction.  The commands are in L{COMMANDS}; a new
+one is added with L{admin_command} (see docs/admin.md).
 
 Exit codes: 0 done, 1 refused or failed (one line on stderr), 2 bad usage.
 """
@@ -131,6 +135,67 @@ async def require_offline(store, username):
     return account
 
 
+async def queue_order(args, change, what, require_online=False):
+    """
+    Apply an account change (one transaction, queuing an order for the
+    server holding the player) and, unless C{--wait 0}, wait until that
+    server has saved the player and closed its connection.
+
+    @param change: keyword arguments for L{IAccountAdmin.change_account}.
+    @param what: the success line's start (C{"Alice is banned"}, with
+        C{{name}} for the account's username).
+    @param require_online: refuse (changing nothing) when the player is
+        not online.
+    @return: the success line.
+    @raise AdminError: the server did not let the player go in time.
+    """
+    from twisted.internet import task
+
+    account, server_id = await args.store.change_account(args.username, **change)
+    line = what.format(name=account.username)
+    if require_online and server_id is None:
+        raise AdminError(f"{account.username} is not online")
+    if server_id is None or change.get("action") != "kick":
+        return line
+    if not args.wait:
+        return f"{line}; kick sent to {server_id}"
+    deadline = args.clock.seconds() + args.wait
+    while True:
+        holder = await args.store.online_server(account.player_id)
+        if holder != server_id:
+            return f"{line}; saved and disconnected from {server_id}"
+        if args.clock.seconds() >= deadline:
+            raise AdminError(
+                f"{line}, but {server_id} has not disconnected them within {args.wait:g} s"
+                " (is it running? its online record lapses within 30 s)")
+        await task.deferLater(args.clock, KICK_POLL_S, lambda: None)
+
+
+KICK_POLL_S = 0.1
+# A WebSocket close reason is at most 123 bytes.
+MAX_REASON_BYTES = 120
+
+
+def _reason(text):
+    if len(text.encode("utf-8")) > MAX_REASON_BYTES:
+        raise argparse.ArgumentTypeError(f"at most {MAX_REASON_BYTES} bytes of UTF-8")
+    return text
+
+
+def _configure_kick(parser, default_reason):
+    parser.add_argument("username", metavar="USER")
+    parser.add_argument("--reason", metavar="TEXT", type=_reason, default=default_reason,
+                        help=f"the close reason shown to the player (default: {default_reason})")
+    _configure_wait(parser)
+
+
+def _configure_wait(parser):
+    parser.add_argument(
+        "--wait", metavar="SECONDS", type=float, default=10.0,
+        help="how long to wait for the server to save and disconnect an online player"
+        " (default: 10; 0: do not wait)")
+
+
 # -- the commands
 
 
@@ -145,29 +210,83 @@ def _configure_set_role(parser):
     parser.add_argument("role", metavar="ROLE", choices=ROLES, help=" | ".join(ROLES))
 
 
-@admin_command("set-role", "give a player the role player, moderator or admin", _configure_set_role)
+@admin_command("set-role", "give a player the role player, moderator or admin"
+               " (at once, even online)", _configure_set_role)
 async def set_role_command(args, store):
-    account = await require_offline(store, args.username)
-    await store.set_role(account.username, args.role)
-    return f"{account.username} is now {args.role}"
+    return await queue_order(args, {"role": args.role, "action": "refresh"},
+                             f"{{name}} is now {args.role}")
 
 
 def _configure_user(parser):
     parser.add_argument("username", metavar="USER")
 
 
-@admin_command("ban", "ban a player: they can no longer log in", _configure_user)
+@admin_command("kick", "save an online player and close its connection (close 4003)",
+               lambda parser: _configure_kick(parser, "kicked by an operator"))
+async def kick_command(args, store):
+    return await queue_order(args, {"action": "kick", "reason": args.reason},
+                             "{name} is kicked", require_online=True)
+
+
+@admin_command("ban", "ban a player: no login, no token; an online player is kicked",
+               lambda parser: _configure_kick(parser, "banned"))
 async def ban_command(args, store):
-    account = await require_offline(store, args.username)
-    await store.set_banned(account.username, True)
-    return f"{account.username} is banned"
+    return await queue_order(args, {"banned": True, "action": "kick", "reason": args.reason},
+                             "{name} is banned")
 
 
 @admin_command("unban", "lift a player's ban", _configure_user)
 async def unban_command(args, store):
-    account = await require_offline(store, args.username)
-    await store.set_banned(account.username, False)
-    return f"{account.username} is no longer banned"
+    return await queue_order(args, {"banned": False}, "{name} is no longer banned")
+
+
+@admin_command("revoke", "refuse every token issued to a player so far, and kick it",
+               lambda parser: _configure_kick(parser, "session revoked"))
+async def revoke_command(args, store):
+    return await queue_order(args, {"bump_token": True, "action": "kick",
+                                    "reason": args.reason},
+                             "{name}'s tokens are revoked")
+
+
+def _configure_set_password(parser):
+    parser.add_argument("username", metavar="USER")
+    _configure_wait(parser)
+
+
+def read_new_password(stdin=None):
+    """
+    The new password: from a prompt (typed twice) on a terminal, else the
+    first line of standard input.  Never from the command line, where every
+    local user could read it in C{ps}.
+    """
+    import getpass
+
+    stdin = stdin or sys.stdin
+    if stdin.isatty():
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != first:
+            raise AdminError("the passwords differ")
+        return first
+    return stdin.readline().rstrip("\r\n")
+
+
+@admin_command("set-password", "set a player's password (read from standard input or a"
+               " prompt); its tokens are revoked and it is kicked", _configure_set_password)
+async def set_password_command(args, store):
+    from argon2 import PasswordHasher
+    from twisted.internet import threads
+
+    from rpg.services.auth import PASSWORD_MAX, PASSWORD_MIN
+
+    password = read_new_password(args.stdin)
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise AdminError(f"the password must be {PASSWORD_MIN}-{PASSWORD_MAX} characters")
+    if await store.get_account(args.username) is None:
+        raise AdminError(f"no such user: {args.username}")
+    password_hash = await threads.deferToThread(PasswordHasher().hash, password)
+    return await queue_order(args, {"password_hash": password_hash, "bump_token": True,
+                                    "action": "kick", "reason": "password changed"},
+                             "{name}'s password is set and their tokens are revoked")
 
 
 def _configure_teleport(parser):
@@ -335,7 +454,7 @@ def _one_line(exc):
     return text[0] if text else type(exc).__name__
 
 
-async def run(args, clock=None, out=None, err=None):
+async def run(args, clock=None, out=None, err=None, stdin=None):
     """
     Run the parsed command against the database it names (if it needs one).
 
@@ -345,6 +464,9 @@ async def run(args, clock=None, out=None, err=None):
     """
     out = out or sys.stdout
     err = err or sys.stderr
+    if clock is None:
+        from twisted.internet import reactor as clock
+    args.clock, args.stdin, args.store = clock, stdin, None
     command = COMMANDS[args.command]
     store = None
     try:
@@ -355,6 +477,7 @@ async def run(args, clock=None, out=None, err=None):
                 raise AdminError(_one_line(exc)) from None
             if command.name != "migrate":
                 await store.migrate()
+            args.store = store
         message = await command.run(args, store)
     except AdminError as exc:
         print(f"rpg-admin: {exc}", file=err)

@@ -47,6 +47,8 @@ class Tunables:
     # combat and death
     respawn_delay_s: float = 5.0
     hp_regen_interval_s: float = 10.0
+    # operators: how often each server reads rpg-admin's queue (kick, ban, revoke, role)
+    admin_poll_s: float = 1.0
 
 
 class ConfigError(ValueError):
@@ -97,6 +99,8 @@ def apply_overrides(base, data, source="config"):
     tunables = dataclasses.replace(base, **changes)
     if tunables.tick_rate < 1 or tunables.tick_rate > 1000:
         raise ConfigError(f"{source}: tick_rate must be between 1 and 1000")
+    if tunables.admin_poll_s <= 0:
+        raise ConfigError(f"{source}: admin_poll_s must be above 0")
     if tunables.max_message_bytes < 256:
         raise ConfigError(f"{source}: max_message_bytes must be at least 256")
     return tunables

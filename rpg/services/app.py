@@ -16,6 +16,7 @@ from rpg.services.auth import AuthService
 from rpg.services.chat import ChatService
 from rpg.services.hub import Hub
 from rpg.services.metrics import Metrics
+from rpg.services.operators import OperatorActions
 from rpg.services.persistence import Persistence
 from rpg.services.world import WorldService
 from rpg.store.presence import MemoryBus, MemoryPresence
@@ -119,10 +120,13 @@ class RpgService(MultiService):
         self.world_service.fanout = self.factory.fanout
         # One write per connection per tick: what the tick sent leaves at its end.
         self.world_service.end_of_tick = self.factory.flush
-        for child in (self.auth, self.world_service, self.chat, self.hub):
+        self.operators = OperatorActions(self.store, self.hub.admin_action,
+                                         self.tunables.admin_poll_s, self.reactor)
+        for child in (self.auth, self.world_service, self.chat, self.hub, self.operators):
             child.setServiceParent(self)  # starts it: this service is running
         await self.hub.ready
         await self.chat.ready
+        await self.operators.ready
         site = build_site(self.factory, self.auth, self.metrics, self.health, self.maps_dir)
         self.port = await endpoints.serverFromString(self.reactor, self.listen).listen(site)
         if self.gc_tuning:

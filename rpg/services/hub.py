@@ -21,6 +21,7 @@ from rpg.world import chunks
 from rpg.world.errors import AuthenticationFailed, GameError
 
 CLOSE_LOGGED_IN_ELSEWHERE = 4001
+CLOSE_KICKED = 4003
 # How long a login waits for another process to save a player it kicked.
 HANDOVER_TIMEOUT_S = 5.0
 HANDOVER_POLL_S = 0.05
@@ -54,10 +55,7 @@ class Hub(Service):
 
     # -- login
     async def login(self, session, token, request_id):
-        username = self.auth.check_token(token)
-        account = await self.store.get_account(username)
-        if account is None:
-            raise AuthenticationFailed("Invalid or expired token", reason="unknown_player")
+        account = await self.auth.account_for_token(token)
         if account.banned:
             raise AuthenticationFailed("This account is banned", reason="banned")
         if session.state == "closed":
@@ -180,6 +178,43 @@ class Hub(Service):
             if session is not None and session.connection_id == message.get("connection_id"):
                 defer.ensureDeferred(self._kick_local(session)).addErrback(
                     lambda f: self.log.failure("Kick failed", f))
+
+    # -- operators
+    def admin_action(self, action):
+        """
+        Carry out an L{rpg.models.AdminAction} if this process holds the
+        player: C{"kick"} saves it and closes its connection with 4003 and
+        the action's reason; C{"refresh"} re-reads the account, so that a new
+        role counts at once.
+
+        @return: Deferred firing once done (at once when the player is not here).
+        """
+        session = self.sessions.get(action.player_id)
+        if session is None:
+            return defer.succeed(None)
+        if action.action == "kick":
+            return defer.ensureDeferred(self._kick_by_operator(session, action.reason))
+        if action.action == "refresh":
+            return defer.ensureDeferred(self._refresh_account(session))
+        self.log.warn("Unknown operator action {action!r} ignored", action=action.action)
+        return defer.succeed(None)
+
+    async def _kick_by_operator(self, session, reason):
+        self.log.info("{username} kicked by an operator: {reason}",
+                      username=session.username, reason=reason)
+        save = self._leave(session)
+        session.kick(CLOSE_KICKED, reason)
+        session.state = "closed"
+        await save
+
+    async def _refresh_account(self, session):
+        account = await self.store.get_account(session.username)
+        if account is None or self.sessions.get(session.player_id) is not session:
+            return
+        if account.role != session.role:
+            self.log.info("{username} is now {role}", username=account.username,
+                          role=account.role)
+        session.role = account.role
 
     # -- play
     def dispatch(self, session, request):

@@ -9,6 +9,7 @@ from autobahn.twisted.resource import WebSocketResource
 from twisted.web import resource, static
 from twisted.web.server import Site
 
+from .account import LogoutResource, PasswordResource
 from .http import HealthResource, JSONNotFound, JSONTree, LoginResource, RegisterResource
 
 SOURCE_WEB_CLIENT = Path(__file__).resolve().parent.parent.parent / "web" / "dist"
@@ -74,6 +75,8 @@ def build_site(factory, auth, metrics, health, maps_dir, client_dir=None):
     auth_tree = JSONTree()
     auth_tree.putChild(b"register", RegisterResource(auth))
     auth_tree.putChild(b"login", LoginResource(auth))
+    auth_tree.putChild(b"password", PasswordResource(auth))
+    auth_tree.putChild(b"logout", LogoutResource(auth))
     root.putChild(b"auth", auth_tree)
     root.putChild(b"health", HealthResource(health))
     root.putChild(b"metrics", MetricsResource(metrics))

@@ -86,4 +86,4 @@ async def test_the_pool_bounds_concurrent_hashes_and_logins_still_verify():
     finally:
         auth.stopService()
     assert 1 <= hasher.most <= 2
-    assert auth.check_token(token) == "pair_3"
+    assert auth.check_token(token).username == "pair_3"
