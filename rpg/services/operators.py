@@ -36,6 +36,7 @@ class OperatorActions(Service):
         self.clock = clock
         self._seen = set()
         self._after = None
+        self._started_after = None
         self._loop = None
         self._polling = None
         self._failing = False
@@ -45,7 +46,7 @@ class OperatorActions(Service):
         self.ready = defer.ensureDeferred(self._start())
 
     async def _start(self):
-        self._after = await self.store.last_admin_action()
+        self._after = self._started_after = await self.store.last_admin_action()
         self._loop = task.LoopingCall(self._poll_once)
         self._loop.clock = self.clock
         self._loop.start(self.interval_s, now=False)
@@ -77,7 +78,7 @@ class OperatorActions(Service):
         actions = await self.store.admin_actions(max(0, self._after - LOOKBACK_IDS))
         self._failing = False
         for action in actions:
-            if action.action_id in self._seen:
+            if action.action_id in self._seen or action.action_id <= self._started_after:
                 continue
             self._seen.add(action.action_id)
             self._after = max(self._after, action.action_id)
