@@ -2,7 +2,8 @@
 ``twistd rpg``: the options, and the service they make.
 
 This is the only place configuration is read: options, the environment
-(``RPG_JWT_SECRET``), the config file, the maps and the content files.
+(``RPG_JWT_SECRET``), the secret file, the config file, the maps and the
+content files.
 """
 
 import os
@@ -46,7 +47,11 @@ class Options(usage.Options):
          "Map new players start on [default: samplemap, or the only map]"],
         ["data-dir", None, "./rpg-data", "Directory for the SQLite file and the JWT secret."],
         ["jwt-secret", None, None,
-         "Secret for signing tokens [default: $RPG_JWT_SECRET, else one kept in the data dir]"],
+         "Secret for signing tokens (at least 32 bytes).  Visible to every local user in ps: "
+         "prefer --jwt-secret-file or $RPG_JWT_SECRET "
+         "[default: $RPG_JWT_SECRET, else one kept in the data dir]"],
+        ["jwt-secret-file", None, None,
+         "File holding the token secret (at least 32 bytes; mode 0600 or 0400)."],
         ["config", None, None, "TOML file of game tunables (see docs/configuration.md)."],
     ]
 
@@ -79,13 +84,30 @@ class Options(usage.Options):
             self["tunables"] = load_tunables(self["config"])
         except ConfigError as e:
             raise usage.UsageError(f"--config: {e}") from None
-        self["jwt-secret"] = self["jwt-secret"] or self.environ.get("RPG_JWT_SECRET") or None
+        if self["jwt-secret"] is not None and self["jwt-secret-file"] is not None:
+            raise usage.UsageError("give --jwt-secret or --jwt-secret-file, not both")
         try:
+            self["jwt-secret"] = self.given_secret()
             self.load_content()
         except StartupError as e:
             # A broken map or data file: one clear line, no usage text.
             print(f"rpg: {e}", file=sys.stderr)
             raise SystemExit(1) from None
+
+    def given_secret(self):
+        """
+        The secret from --jwt-secret-file, --jwt-secret or $RPG_JWT_SECRET,
+        checked; C{None} when none is given (one is kept in the data dir).
+
+        @raise StartupError: empty, too short, or a file others may read.
+        """
+        if self["jwt-secret-file"] is not None:
+            return read_secret_file(Path(self["jwt-secret-file"]), "--jwt-secret-file")
+        if self["jwt-secret"] is not None:
+            return check_secret(self["jwt-secret"], "--jwt-secret")
+        if "RPG_JWT_SECRET" in self.environ:
+            return check_secret(self.environ["RPG_JWT_SECRET"], "$RPG_JWT_SECRET")
+        return None
 
     def load_content(self):
         from rpg.content import ContentFaultError, load_content
@@ -108,18 +130,86 @@ class Options(usage.Options):
         self["start-map"] = start
 
 
+MIN_SECRET_BYTES = 32
+
+
+def check_secret(secret, source):
+    """
+    @return: C{secret}, stripped of surrounding white space.
+    @raise StartupError: empty, or shorter than L{MIN_SECRET_BYTES}.
+    """
+    secret = secret.strip()
+    if not secret:
+        raise StartupError(f"{source}: the JWT secret is empty")
+    size = len(secret.encode("utf-8"))
+    if size < MIN_SECRET_BYTES:
+        raise StartupError(f"{source}: the JWT secret is {size} bytes; at least "
+                           f"{MIN_SECRET_BYTES} are needed (e.g. openssl rand -base64 48)")
+    return secret
+
+
+def read_secret_file(path, source):
+    """
+    The checked secret held in C{path}.
+
+    @raise StartupError: unreadable, readable by group or others, empty or short.
+    """
+    try:
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            raise StartupError(
+                f"{source} {path} is readable by group or others (mode {mode & 0o777:04o}):"
+                f" chmod 600 {path}")
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise StartupError(f"{source} {path}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise StartupError(f"{source} {path}: not UTF-8 text") from None
+    return check_secret(text, f"{source} {path}")
+
+
+def private_data_dir(data_dir):
+    """Create the data directory 0700, or make an existing one 0700."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if data_dir.stat().st_mode & 0o077:
+        try:
+            data_dir.chmod(0o700)
+        except OSError as e:
+            raise StartupError(f"--data-dir {data_dir}: cannot make it private (chmod 700):"
+                               f" {e.strerror}") from None
+    return data_dir
+
+
 def jwt_secret(data_dir, given):
-    """The given secret, or the one kept in the data dir (made once)."""
+    """
+    The given secret, or the one kept in the data dir, generated once and
+    written atomically (a whole file with mode 0600, or none).
+
+    @raise StartupError: the kept file is empty, short or readable by others.
+    """
     if given:
         return given
     path = Path(data_dir) / "jwt-secret"
     if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+        return read_secret_file(path, "the kept secret")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(secret + "\n")
+    temporary = path.with_name(f".jwt-secret.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(secret + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            # link, unlike rename, never replaces a secret another process
+            # kept first: then that one is used.
+            os.link(temporary, path)
+        except FileExistsError:
+            return read_secret_file(path, "the kept secret")
+    finally:
+        os.unlink(temporary)
     return secret
 
 
@@ -130,9 +220,13 @@ def server_id():
 def makeService(options):
     from rpg.services.app import RpgService
 
-    data_dir = Path(options["data-dir"])
-    data_dir.mkdir(parents=True, exist_ok=True)
     from rpg.store.urls import default_database_url
+    try:
+        data_dir = private_data_dir(options["data-dir"])
+        secret = jwt_secret(data_dir, options["jwt-secret"])
+    except StartupError as e:
+        print(f"rpg: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
     database = options["database"] or default_database_url(data_dir)
     return RpgService(
         listen=options["listen"],
@@ -140,7 +234,7 @@ def makeService(options):
         valkey_url=options["valkey"],
         content=options["content"],
         start_map=options["start-map"],
-        secret=jwt_secret(data_dir, options["jwt-secret"]),
+        secret=secret,
         tunables=options["tunables"],
         maps_dir=options["maps"],
         server_id=server_id(),

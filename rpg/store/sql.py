@@ -7,6 +7,8 @@ Every method runs one C{runInteraction}, that is one transaction.  Times
 reactor thread and handed to the database thread.
 """
 
+import os
+
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred, succeed
 from zope.interface import implementer
@@ -29,6 +31,24 @@ def _configure_sqlite(connection):
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = NORMAL")
     connection.execute("PRAGMA foreign_keys = ON")
+
+
+def private_sqlite_files(path):
+    """
+    Make the database file (created empty if missing) and its WAL and
+    shared-memory files readable by their owner only: they hold password
+    hashes.  SQLite gives the files it creates later the database's mode.
+    A file owned by someone else is left as it is.
+    """
+    if path == ":memory:" or str(path).startswith("file:"):
+        return
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except OSError:
+            pass
 
 
 def _default_clock(clock):
@@ -61,6 +81,7 @@ class SQLPlayerStore:
     @classmethod
     def for_sqlite(cls, path, clock=None):
         """A store on the SQLite file C{path} (or C{":memory:"}), one writer."""
+        private_sqlite_files(path)
         pool = adbapi.ConnectionPool(
             "sqlite3",
             path,
