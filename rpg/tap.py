@@ -27,15 +27,19 @@ def default_maps_dir():
     return INSTALLED_MAPS
 
 
+DEFAULT_METRICS_LISTEN = "tcp:9100:interface=127.0.0.1"
+
+
 class StartupError(Exception):
     """A fault that stops start-up, told in one line."""
 
 
 class Options(usage.Options):
     synopsis = "[options]"
-    longdesc = ("Serve rpg: HTTP (/auth/register, /auth/login, /health, /metrics) and the "
-                "protocol 2.0 WebSocket at /ws on one port.  Without options it runs on "
-                "SQLite in the data directory with in-process presence.")
+    longdesc = ("Serve rpg: HTTP (/auth/..., /health) and the protocol 2.0 WebSocket at /ws "
+                "on one port; /metrics and the detailed /health on --metrics-listen.  "
+                "Without options it runs on SQLite in the data directory with in-process "
+                "presence.")
     optParameters = [
         ["listen", None, "tcp:8000", "Twisted endpoint to listen on."],
         ["database", None, None,
@@ -53,6 +57,9 @@ class Options(usage.Options):
         ["jwt-secret-file", None, None,
          "File holding the token secret (at least 32 bytes; mode 0600 or 0400)."],
         ["config", None, None, "TOML file of game tunables (see docs/configuration.md)."],
+        ["metrics-listen", None, DEFAULT_METRICS_LISTEN,
+         "Twisted endpoint for /metrics and the detailed /health, for operators; 'none' "
+         "serves neither.  A port in use is logged and the game served anyway."],
     ]
 
     def __init__(self, environ=None):
@@ -66,6 +73,14 @@ class Options(usage.Options):
             endpoints.serverFromString(reactor, self["listen"])
         except (ValueError, TypeError, KeyError) as e:
             raise usage.UsageError(f"--listen: not a valid endpoint description: {e}") from None
+        if self["metrics-listen"].strip().lower() in ("", "none"):
+            self["metrics-listen"] = None
+        else:
+            try:
+                endpoints.serverFromString(reactor, self["metrics-listen"])
+            except (ValueError, TypeError, KeyError) as e:
+                raise usage.UsageError(
+                    f"--metrics-listen: not a valid endpoint description: {e}") from None
         database = self["database"]
         if database is not None and not database.startswith(
                 ("sqlite:///", "postgresql://", "postgres://", "memory:")):
@@ -238,4 +253,5 @@ def makeService(options):
         tunables=options["tunables"],
         maps_dir=options["maps"],
         server_id=server_id(),
+        metrics_listen=options["metrics-listen"],
     )

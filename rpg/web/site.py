@@ -64,7 +64,20 @@ class NoClientPage(resource.Resource):
                 b"on a machine with npm). The server is up: WebSocket at <code>/ws</code>.</p>")
 
 
-def build_site(factory, auth, metrics, health, maps_dir, client_dir=None):
+def build_operations_site(metrics, health):
+    """
+    What C{--metrics-listen} serves: C{/metrics} (Prometheus) and
+    C{/health} with C{health()}'s details (server id, players, maps).
+    """
+    root = JSONTree()
+    root.putChild(b"health", HealthResource(health))
+    root.putChild(b"metrics", MetricsResource(metrics))
+    site = Site(root)
+    site.displayTracebacks = False
+    return site
+
+
+def build_site(factory, auth, health, maps_dir, client_dir=None):
     client_dir = client_dir or default_client_dir()
     if (Path(client_dir) / "index.html").is_file():
         root = static.File(str(client_dir))
@@ -78,8 +91,9 @@ def build_site(factory, auth, metrics, health, maps_dir, client_dir=None):
     auth_tree.putChild(b"password", PasswordResource(auth))
     auth_tree.putChild(b"logout", LogoutResource(auth))
     root.putChild(b"auth", auth_tree)
-    root.putChild(b"health", HealthResource(health))
-    root.putChild(b"metrics", MetricsResource(metrics))
+    # The public port tells nothing about the host: the detailed /health
+    # and /metrics are on the operators' endpoint (build_operations_site).
+    root.putChild(b"health", HealthResource(dict))
     root.putChild(b"maps", MapFiles(maps_dir))
     root.putChild(b"ws", WebSocketResource(factory))
     site = Site(root)
