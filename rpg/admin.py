@@ -86,8 +86,15 @@ def _add_common_options(parser, suppress):
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
-        default=default(DEFAULT_DATA_DIR),
+        default=default(None),
         help=f"the server's data directory (default: {DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=default(None),
+        help="the server's TOML configuration: its [server] table gives database, data_dir,"
+        " maps and valkey unless given here",
     )
 
 
@@ -112,6 +119,28 @@ def build_parser():
         )
         command.configure(subparser)
     return parser
+
+
+def apply_config(args):
+    """
+    Fill the options left out from the C{--config} file's [server] table
+    (as C{twistd rpg --config} reads it), then from the server's defaults.
+
+    @raise AdminError: the file cannot be read or holds a bad [server] table.
+    """
+    from rpg.config import ConfigError, load_server_settings
+    from rpg.tap import Options
+
+    try:
+        settings = load_server_settings(args.config, Options.server_settings())
+    except ConfigError as exc:
+        raise AdminError(str(exc)) from None
+    for option, key in (("database", "database"), ("data_dir", "data_dir"),
+                        ("maps", "maps"), ("valkey", "valkey")):
+        if getattr(args, option, None) is None and key in settings:
+            setattr(args, option, settings[key])
+    if args.data_dir is None:
+        args.data_dir = DEFAULT_DATA_DIR
 
 
 def database_url(args):
@@ -470,6 +499,7 @@ async def run(args, clock=None, out=None, err=None, stdin=None):
     command = COMMANDS[args.command]
     store = None
     try:
+        apply_config(args)
         if command.needs_store:
             try:
                 store = open_store(database_url(args), clock=clock)

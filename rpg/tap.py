@@ -14,7 +14,7 @@ from pathlib import Path
 
 from twisted.python import usage
 
-from rpg.config import ConfigError, load_tunables
+from rpg.config import ConfigError, load_server_settings, load_tunables
 
 RUNNING_FROM_SOURCE_MAPS = Path(__file__).resolve().parent.parent / "maps"
 INSTALLED_MAPS = Path(sys.prefix) / "share" / "rpg" / "maps"
@@ -41,7 +41,7 @@ class Options(usage.Options):
                 "Without options it runs on SQLite in the data directory with in-process "
                 "presence.")
     optParameters = [
-        ["listen", None, "tcp:8000", "Twisted endpoint to listen on."],
+        ["listen", None, None, "Twisted endpoint to listen on [default: tcp:8000]."],
         ["database", None, None,
          "sqlite:///PATH or postgresql://user@host:port/db [default: sqlite in the data dir]"],
         ["valkey", None, None,
@@ -49,26 +49,59 @@ class Options(usage.Options):
         ["maps", None, None, "Directory of Tiled *.tmx maps [default: the repository's maps/]"],
         ["start-map", None, None,
          "Map new players start on [default: samplemap, or the only map]"],
-        ["data-dir", None, "./rpg-data", "Directory for the SQLite file and the JWT secret."],
+        ["data-dir", None, None,
+         "Directory for the SQLite file and the JWT secret [default: ./rpg-data]."],
         ["jwt-secret", None, None,
          "Secret for signing tokens (at least 32 bytes).  Visible to every local user in ps: "
          "prefer --jwt-secret-file or $RPG_JWT_SECRET "
          "[default: $RPG_JWT_SECRET, else one kept in the data dir]"],
         ["jwt-secret-file", None, None,
          "File holding the token secret (at least 32 bytes; mode 0600 or 0400)."],
-        ["config", None, None, "TOML file of game tunables (see docs/configuration.md)."],
-        ["metrics-listen", None, DEFAULT_METRICS_LISTEN,
+        ["config", None, None,
+         "TOML file: game tunables, and the server's settings in a [server] table, which "
+         "these options override (see docs/configuration.md)."],
+        ["metrics-listen", None, None,
          "Twisted endpoint for /metrics and the detailed /health, for operators; 'none' "
-         "serves neither.  A port in use is logged and the game served anyway."],
+         "serves neither.  A port in use is logged and the game served anyway "
+         f"[default: {DEFAULT_METRICS_LISTEN}]."],
     ]
+    # What an option left out takes, after the config file's [server] table.
+    option_defaults = {"listen": "tcp:8000", "data-dir": "./rpg-data",
+                       "metrics-listen": DEFAULT_METRICS_LISTEN}
+    # Options that are not settings of a [server] table.
+    not_settings = ("config", "jwt-secret")
 
     def __init__(self, environ=None):
         super().__init__()
         self.environ = os.environ if environ is None else environ
 
+    @classmethod
+    def server_settings(cls):
+        """The keys of a [server] table: every option but --config and --jwt-secret."""
+        return {name.replace("-", "_") for name, *_ in cls.optParameters
+                if name not in cls.not_settings}
+
+    def apply_config_file(self):
+        """
+        Fill each option left out on the command line from the config file's
+        [server] table, then from L{option_defaults}: the command line wins.
+        """
+        try:
+            settings = load_server_settings(self["config"], self.server_settings())
+        except ConfigError as e:
+            raise usage.UsageError(f"--config: {e}") from None
+        for key, value in settings.items():
+            name = key.replace("_", "-")
+            if self[name] is None:
+                self[name] = value
+        for name, value in self.option_defaults.items():
+            if self[name] is None:
+                self[name] = value
+
     def postOptions(self):
         from twisted.internet import endpoints, reactor
 
+        self.apply_config_file()
         try:
             endpoints.serverFromString(reactor, self["listen"])
         except (ValueError, TypeError, KeyError) as e:

@@ -396,3 +396,28 @@ def test_set_password_takes_no_password_argument():
     with pytest.raises(SystemExit) as exited:
         admin.build_parser().parse_args(["set-password", "alice", "hunter22"])
     assert exited.value.code == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_config_file_gives_the_servers_database_and_maps(tmp_path):
+    """rpg-admin --config FILE reads the [server] table twistd rpg reads: its database and maps."""
+    from tests.e2e.tmx import open_field, write_map
+    maps = write_map(tmp_path / "maps", "dungeon", open_field(width=16, height=16))
+    write_map(maps, "town", open_field(width=16, height=16))
+    (tmp_path / "rpg.toml").write_text(
+        f'[server]\ndatabase = "sqlite:///{tmp_path}/game.sqlite3"\nmaps = "maps"\n'
+        'start_map = "town"\n')
+    store = open_store(f"sqlite:///{tmp_path}/game.sqlite3", clock=Clock())
+    await store.migrate()
+    await store.create_account("Alice", "hash", CharacterState(0, "", "town", 2, 3))
+    await store.close()
+    tool = Admin("unused", Clock())
+    args = admin.build_parser().parse_args(
+        ["--config", str(tmp_path / "rpg.toml"), "teleport", "alice", "5", "5", "--map", "dungeon"])
+    out, err = io.StringIO(), io.StringIO()
+    assert await admin.run(args, clock=tool.clock, out=out, err=err) == 0, err.getvalue()
+    assert out.getvalue() == "Alice is now at (5, 5) on dungeon\n"
+    (tmp_path / "bad.toml").write_text('[server]\nport = "1"\n')
+    args = admin.build_parser().parse_args(["--config", str(tmp_path / "bad.toml"), "migrate"])
+    assert await admin.run(args, clock=tool.clock, out=out, err=err) == 1
+    assert "unknown key 'port'" in err.getvalue()

@@ -216,3 +216,33 @@ def test_twistd_serves_and_stops(tmp_path, maps_dir):
     # twistd re-raises the SIGTERM it handled once it has shut down cleanly.
     assert code in (0, -15), server.log()
     assert "stopped" in server.log() and "Traceback" not in server.log()
+
+
+def test_server_table_of_the_config_file(maps_dir, tmp_path):
+    """[server] settings fill the options left out (relative paths from the file's
+    directory); options on the command line win; tunables still come from the same file."""
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "rpg.toml").write_text(
+        '[server]\nlisten = "tcp:9000"\nmaps = "../maps"\ndata_dir = "state"\n'
+        'metrics_listen = "none"\n\n[game]\ntick_rate = 10\n')
+    options = parse("--config", str(etc / "rpg.toml"))
+    assert options["listen"] == "tcp:9000" and options["maps"].resolve() == maps_dir.resolve()
+    assert options["data-dir"] == etc / "state" and options["metrics-listen"] is None
+    assert options["tunables"].tick_rate == 10
+    options = parse("--config", str(etc / "rpg.toml"), "--listen", "tcp:9001")
+    assert options["listen"] == "tcp:9001"
+
+
+@pytest.mark.parametrize("table, fragment", [
+    ('[server]\nlistn = "tcp:1"\n', "unknown key 'listn'"),
+    ('[server]\njwt_secret = "x"\n', "jwt_secret_file"),
+    ('[server]\nlisten = 8000\n', "listen must be a string"),
+    ('server = 3\n', "server must be a table"),
+])
+def test_bad_server_table_is_a_usage_error(maps_dir, tmp_path, table, fragment):
+    """Unknown keys, a secret in the file, or values that are not strings are refused."""
+    config = tmp_path / "rpg.toml"
+    config.write_text(table)
+    with pytest.raises(usage.UsageError, match=fragment):
+        parse("--maps", str(maps_dir), "--config", str(config))
