@@ -136,7 +136,8 @@ def apply_config(args):
     except ConfigError as exc:
         raise AdminError(str(exc)) from None
     for option, key in (("database", "database"), ("data_dir", "data_dir"),
-                        ("maps", "maps"), ("valkey", "valkey")):
+                        ("maps", "maps"), ("valkey", "valkey"),
+                        ("jwt_secret_file", "jwt_secret_file")):
         if getattr(args, option, None) is None and key in settings:
             setattr(args, option, settings[key])
     if args.data_dir is None:
@@ -441,6 +442,38 @@ def _configure_broadcast(parser):
         metavar="URL",
         help="the redis://host:port/db the servers share (required: only Valkey reaches them)",
     )
+    parser.add_argument(
+        "--jwt-secret-file",
+        metavar="PATH",
+        help="the servers' secret, which signs bus messages (default: $RPG_JWT_SECRET, the"
+        " --config file's jwt_secret_file, else the one kept in the data directory)",
+    )
+
+
+def servers_secret(args, environ=None):
+    """
+    The servers' secret, found as C{twistd rpg} finds it: a secret file,
+    C{$RPG_JWT_SECRET}, else the one kept in the data directory.
+
+    @raise AdminError: none found, or one the server would refuse.
+    """
+    import os
+
+    from rpg.tap import StartupError, check_secret, read_secret_file
+
+    environ = os.environ if environ is None else environ
+    try:
+        if args.jwt_secret_file:
+            return read_secret_file(Path(args.jwt_secret_file), "--jwt-secret-file")
+        if environ.get("RPG_JWT_SECRET"):
+            return check_secret(environ["RPG_JWT_SECRET"], "$RPG_JWT_SECRET")
+        kept = Path(args.data_dir) / "jwt-secret"
+        if kept.exists():
+            return read_secret_file(kept, "the kept secret")
+    except StartupError as exc:
+        raise AdminError(str(exc)) from None
+    raise AdminError("the servers' secret signs bus messages: give --jwt-secret-file PATH, "
+                     f"$RPG_JWT_SECRET, or a --data-dir holding it (no {kept})")
 
 
 @admin_command("broadcast", "send a System chat message to every player on every server",
@@ -457,21 +490,28 @@ async def broadcast_command(args, store):
             "without --valkey share nothing another process can reach)")
     if not args.message.strip():
         raise AdminError("the message is empty")
+    from rpg.store.valkey_link import parse_valkey_url, redact_url
     try:
-        connection = await connect_valkey(args.valkey)
+        address = parse_valkey_url(args.valkey)
     except ValueError as exc:
         raise AdminError(str(exc)) from None
+    secret = servers_secret(args)
+    try:
+        connection = await connect_valkey(args.valkey, bus_secret=secret)
     except Exception as exc:
-        raise AdminError(f"cannot reach Valkey at {args.valkey}: {_one_line(exc)}") from None
+        raise AdminError(f"cannot reach Valkey at {address}: "
+                         f"{_one_line(exc).replace(args.valkey, redact_url(args.valkey))}"
+                         ) from None
     try:
         message = msgpack.packb({"origin": "rpg-admin",
                                  "event": system_event(args.message, time.time())})
         receivers = await connection.execute(
-            "PUBLISH", connection.bus.channel_key(SYSTEM_CHANNEL), message)
+            "PUBLISH", connection.bus.channel_key(SYSTEM_CHANNEL),
+            connection.bus.signed(SYSTEM_CHANNEL, message))
     finally:
         await connection.close()
     if not receivers:
-        raise AdminError(f"no running server is listening on {args.valkey}")
+        raise AdminError(f"no running server is listening on {address}")
     return f"broadcast delivered to {receivers} server process(es)"
 
 

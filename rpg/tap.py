@@ -119,8 +119,12 @@ class Options(usage.Options):
                 ("sqlite:///", "postgresql://", "postgres://", "memory:")):
             raise usage.UsageError("--database must be sqlite:///PATH or postgresql://...")
         valkey = self["valkey"]
-        if valkey is not None and not valkey.startswith(("redis://", "valkey://")):
-            raise usage.UsageError("--valkey must be redis://host:port/db")
+        if valkey is not None:
+            from rpg.store.valkey_link import parse_valkey_url
+            try:
+                parse_valkey_url(valkey)
+            except ValueError as e:
+                raise usage.UsageError(f"--valkey: {e}") from None
         self["data-dir"] = Path(self["data-dir"])
         if self["data-dir"].exists() and not self["data-dir"].is_dir():
             raise usage.UsageError(f"--data-dir {self['data-dir']} is not a directory")

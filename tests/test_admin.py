@@ -316,7 +316,11 @@ async def test_broadcast_reaches_players_through_valkey(tmp_path):
     async with running_server(tmp_path, valkey_url=url) as server:
         client = await server.player("listener_b")
         tool = Admin(f"sqlite:///{tmp_path / 'unused.sqlite3'}", Clock())
-        assert await tool("broadcast", "Restart in 5 minutes", "--valkey", url) == 0
+        secret_file = tmp_path / "secret"
+        secret_file.write_text(server.secret)
+        secret_file.chmod(0o600)
+        assert await tool("broadcast", "Restart in 5 minutes", "--valkey", url,
+                          "--jwt-secret-file", str(secret_file)) == 0
         assert tool.out.startswith("broadcast delivered to")
         event = await client.wait_for_event(
             "event_chat_message", lambda p: p["message"] == "Restart in 5 minutes",

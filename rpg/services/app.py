@@ -102,7 +102,8 @@ class RpgService(MultiService):
         self.log.info("Database schema at version {version}", version=version)
         if self.valkey_url:
             from rpg.store.valkey import connect_valkey
-            self.valkey = await connect_valkey(self.valkey_url, clock=self.reactor)
+            self.valkey = await connect_valkey(self.valkey_url, clock=self.reactor,
+                                               bus_secret=self.secret)
             presence, bus = self.valkey.presence, self.valkey.bus
         else:
             presence, bus = MemoryPresence(), MemoryBus()

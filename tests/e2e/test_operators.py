@@ -157,3 +157,50 @@ async def test_token_lifetime_is_capped_by_the_server_whatever_exp_says(tmp_path
         assert claims["sub"] == "old_token_1" and claims["iss"] == "rpg"
         assert isinstance(claims["pid"], int) and claims["ver"] == 0 and claims["jti"]
         await client.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_forged_bus_messages_are_dropped_with_a_warning(tmp_path):
+    """A System message and a kick published on Valkey without the server secret's signature
+    are dropped with a warning; a signed System message is delivered."""
+    import msgpack
+    from twisted.logger import globalLogPublisher
+
+    from rpg.services.chat import SYSTEM_CHANNEL, system_event
+    from rpg.store.valkey import connect_valkey
+    from tests.store.test_presence_contract import valkey_url
+    url = valkey_url()
+    warnings = []
+
+    def observe(event):
+        if "bad signature" in event.get("log_format", ""):
+            warnings.append(event)
+    async with running_server(tmp_path, valkey_url=url) as server:
+        client = await server.player("trusting_1")
+        hub = server.service.hub
+        forger = await connect_valkey(url)
+        signer = await connect_valkey(url, bus_secret=server.secret)
+        globalLogPublisher.addObserver(observe)
+        try:
+            system = forger.bus.channel_key(SYSTEM_CHANNEL)
+            fake = msgpack.packb({"origin": "evil", "event": system_event("I am System", 0.0)})
+            await forger.execute("PUBLISH", system, fake)
+            kick = msgpack.packb({"kind": "kick", "player_id": client.welcome["payload"]["player_id"],
+                                  "connection_id": hub.sessions[
+                                      client.welcome["payload"]["player_id"]].connection_id})
+            await forger.execute("PUBLISH", forger.bus.channel_key(
+                hub.server_channel(hub.server_id)), kick)
+            real = msgpack.packb({"origin": "admin", "event": system_event("Real news", 0.0)})
+            await signer.execute("PUBLISH", system, signer.bus.signed(SYSTEM_CHANNEL, real))
+            event = await client.wait_for_event(
+                "event_chat_message", lambda p: p["message"] == "Real news", include_past=True)
+            assert event["payload"]["username"] == "System"
+        finally:
+            globalLogPublisher.removeObserver(observe)
+            await forger.close()
+            await signer.close()
+        messages = [p["message"] for p in client.events_of("event_chat_message")]
+        assert "I am System" not in messages
+        assert not client.closed.called  # the forged kick did nothing
+        assert len(warnings) >= 2
+        await client.close()
