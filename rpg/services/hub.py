@@ -44,6 +44,8 @@ class Hub(Service):
         self.welcome_message = welcome_message
         self.sessions = {}  # player_id -> playing Session on this process
         self._logging_in = {}  # player_id -> logins of this process under way
+        # player_id -> reason of an operator's kick that came during a login
+        self._kick_after_login = {}
         self.handlers = {"query_chunks": self._query_chunks, "cmd_chat_send": self._chat}
 
     def server_channel(self, server_id):
@@ -71,6 +73,12 @@ class Hub(Service):
                 # Online first, then load: an offline change (rpg-admin)
                 # either commits before the load or is refused.
                 await self.world.persistence.mark_online([account.player_id])
+                # An operator's ban or revocation either committed before the
+                # online record (and shows here) or after it (and queued a
+                # kick for this process: see admin_action).
+                account = await self.auth.account_for_token(token)
+                if account.banned:
+                    raise AuthenticationFailed("This account is banned", reason="banned")
                 character = (self.world.unsaved_state(account.player_id)
                              or await self.store.load_character(account.player_id))
                 if character is None:
@@ -88,11 +96,15 @@ class Hub(Service):
                 await self._kick_local(overtaken)
         except BaseException:
             self._login_ended(player_id)
+            if player_id not in self._logging_in:
+                self._kick_after_login.pop(player_id, None)
             await self.presence.release(entry)
             await self._forget_online(player_id)
             raise
         self._login_ended(player_id)
         if session.state == "closed":
+            if player_id not in self._logging_in:
+                self._kick_after_login.pop(player_id, None)
             await self.presence.release(entry)
             await self._forget_online(player_id)
             return
@@ -101,6 +113,7 @@ class Hub(Service):
         session.username = account.username
         session.role = account.role
         self.sessions[account.player_id] = session
+        kicked = self._kick_after_login.pop(account.player_id, None)
         messages = self.world.enter(session, character)
         session.send_frame(encode("event_welcome", self.world.welcome_payload(account.player_id),
                                   request_id))
@@ -109,6 +122,8 @@ class Hub(Service):
             session.send_event(message_type, payload)
         self.log.info("{username} (player {player_id}) logged in from {peer}",
                       username=account.username, player_id=account.player_id, peer=session.peer)
+        if kicked is not None:
+            await self._kick_by_operator(session, kicked)
 
     def _login_ended(self, player_id):
         left = self._logging_in.pop(player_id) - 1
@@ -191,6 +206,9 @@ class Hub(Service):
         """
         session = self.sessions.get(action.player_id)
         if session is None:
+            if action.action == "kick" and action.player_id in self._logging_in:
+                # The login under way kicks the player as soon as it is in.
+                self._kick_after_login[action.player_id] = action.reason
             return defer.succeed(None)
         if action.action == "kick":
             return defer.ensureDeferred(self._kick_by_operator(session, action.reason))

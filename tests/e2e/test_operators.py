@@ -204,3 +204,31 @@ async def test_forged_bus_messages_are_dropped_with_a_warning(tmp_path):
         assert not client.closed.called  # the forged kick did nothing
         assert len(warnings) >= 2
         await client.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_kick_that_comes_during_the_login_closes_the_player_once_in(tmp_path):
+    """A kick for a player whose login is under way on this process is carried out when it is in."""
+    from twisted.internet import defer
+
+    from rpg.models import AdminAction
+    async with running_server(tmp_path, **FAST) as server:
+        await server.register("racing_1")
+        token = await server.login("racing_1")
+        store = server.service.store
+        loading, release = defer.Deferred(), defer.Deferred()
+        real_load = store.load_character
+
+        async def slow_load(player_id):
+            loading.callback(player_id)
+            await release
+            return await real_load(player_id)
+        store.load_character = slow_load
+        client = await server.connect()
+        reply = client.request("cmd_authenticate", {"token": token})
+        player_id = await loading
+        await server.service.hub.admin_action(AdminAction(1, player_id, "kick", "mid-login"))
+        release.callback(None)
+        assert (await reply)["type"] == "event_welcome"
+        assert await client.wait_closed() == (4003, "mid-login")
+        store.load_character = real_load
