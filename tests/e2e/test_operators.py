@@ -232,3 +232,39 @@ async def test_a_kick_that_comes_during_the_login_closes_the_player_once_in(tmp_
         assert (await reply)["type"] == "event_welcome"
         assert await client.wait_closed() == (4003, "mid-login")
         store.load_character = real_load
+
+
+@pytest_twisted.ensureDeferred
+async def test_one_config_file_for_twistd_and_rpg_admin(tmp_path):
+    """twistd rpg --config FILE and rpg-admin --config FILE share the [server] settings: the
+    admin tool teleports onto a map only the server's --maps directory holds."""
+    import os
+    import sys
+
+    from twisted.internet.utils import getProcessOutputAndValue
+
+    from .proc import TwistdServer, environment
+    from .tmx import open_field, write_map
+    etc = tmp_path / "etc"
+    write_map(etc / "maps", "town", open_field(width=16, height=16))
+    write_map(etc / "maps", "dungeon", open_field(width=16, height=16))
+    secret = etc / "jwt-secret"
+    secret.write_text("s" * 40)
+    os.chmod(secret, 0o600)
+    (etc / "rpg.toml").write_text(
+        '[server]\nmaps = "maps"\nstart_map = "town"\ndata_dir = "data"\n'
+        'jwt_secret_file = "jwt-secret"\n')
+    server = TwistdServer(tmp_path / "run", "--config", str(etc / "rpg.toml")).wait_ready()
+    try:
+        status, _, _ = await http("POST", server.base_url + "/auth/register",
+                                  {"username": "config_1", "password": "password123"})
+        assert status == 201
+        out, err, code = await getProcessOutputAndValue(
+            sys.executable, ["-m", "rpg.admin", "--config", str(etc / "rpg.toml"),
+                             "teleport", "config_1", "3", "4", "--map", "dungeon"],
+            env=environment(), path=str(tmp_path), reactor=reactor)
+        assert code == 0, err.decode()
+        assert out.decode() == "config_1 is now at (3, 4) on dungeon\n"
+        assert (etc / "data" / "rpg.sqlite3").exists()
+    finally:
+        server.stop()
