@@ -90,6 +90,8 @@ class Options(usage.Options):
             settings = load_server_settings(self["config"], self.server_settings())
         except ConfigError as e:
             raise usage.UsageError(f"--config: {e}") from None
+        if self["jwt-secret"] is not None:
+            settings.pop("jwt_secret_file", None)  # --jwt-secret given here wins
         for key, value in settings.items():
             name = key.replace("_", "-")
             if self[name] is None:

@@ -232,6 +232,13 @@ def test_server_table_of_the_config_file(maps_dir, tmp_path):
     assert options["tunables"].tick_rate == 10
     options = parse("--config", str(etc / "rpg.toml"), "--listen", "tcp:9001")
     assert options["listen"] == "tcp:9001"
+    secret = etc / "jwt-secret"
+    secret.write_text(S4)
+    secret.chmod(0o600)
+    (etc / "rpg.toml").write_text(
+        '[server]\nmaps = "../maps"\njwt_secret_file = "jwt-secret"\n')
+    assert parse("--config", str(etc / "rpg.toml"))["jwt-secret"] == S4
+    assert parse("--config", str(etc / "rpg.toml"), "--jwt-secret", S3)["jwt-secret"] == S3
 
 
 @pytest.mark.parametrize("table, fragment", [
