@@ -66,6 +66,8 @@ class Options(usage.Options):
          f"[default: {DEFAULT_METRICS_LISTEN}]."],
     ]
     # What an option left out takes, after the config file's [server] table.
+    # An option with a default keeps None in optParameters and its default
+    # here: None is how apply_config_file knows it was left out.
     option_defaults = {"listen": "tcp:8000", "data-dir": "./rpg-data",
                        "metrics-listen": DEFAULT_METRICS_LISTEN}
     # Options that are not settings of a [server] table.
