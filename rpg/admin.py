@@ -1,11 +1,15 @@
 """
 rpg-admin: change accounts and characters in the database from the shell.
 
-Every change refuses a player who is online (on any server process sharing
-the database).  Character changes go through
-L{IPlayerStore.update_offline_character}, which checks and writes in one
-transaction.  The commands are in L{COMMANDS}; a new one is added with
-L{admin_command} (see docs/admin.md).
+Account commands (kick, ban, unban, set-role, revoke, set-password) work on
+online players too: each is one transaction through
+L{IAccountAdmin.change_account}, which also queues the order (kick, or
+re-read the account) for the server process holding the player; every server
+polls that queue (L{rpg.services.operators}).  Character changes (teleport,
+give) refuse a player who is online (on any server process sharing the
+database) and go through L{IPlayerStore.update_offline_character}, which
+checks and writes in one transaction.  The commands are in L{COMMANDS}; a new
+one is added with L{admin_command} (see docs/admin.md).
 
 Exit codes: 0 done, 1 refused or failed (one line on stderr), 2 bad usage.
 """
@@ -82,8 +86,15 @@ def _add_common_options(parser, suppress):
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
-        default=default(DEFAULT_DATA_DIR),
+        default=default(None),
         help=f"the server's data directory (default: {DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=default(None),
+        help="the server's TOML configuration: its [server] table gives database, data_dir,"
+        " maps and valkey unless given here",
     )
 
 
@@ -110,6 +121,29 @@ def build_parser():
     return parser
 
 
+def apply_config(args):
+    """
+    Fill the options left out from the C{--config} file's [server] table
+    (as C{twistd rpg --config} reads it), then from the server's defaults.
+
+    @raise AdminError: the file cannot be read or holds a bad [server] table.
+    """
+    from rpg.config import ConfigError, load_server_settings
+    from rpg.tap import Options
+
+    try:
+        settings = load_server_settings(args.config, Options.server_settings())
+    except ConfigError as exc:
+        raise AdminError(str(exc)) from None
+    for option, key in (("database", "database"), ("data_dir", "data_dir"),
+                        ("maps", "maps"), ("valkey", "valkey"),
+                        ("jwt_secret_file", "jwt_secret_file")):
+        if getattr(args, option, None) is None and key in settings:
+            setattr(args, option, settings[key])
+    if args.data_dir is None:
+        args.data_dir = DEFAULT_DATA_DIR
+
+
 def database_url(args):
     return args.database or default_database_url(args.data_dir)
 
@@ -131,6 +165,67 @@ async def require_offline(store, username):
     return account
 
 
+async def queue_order(args, change, what, require_online=False):
+    """
+    Apply an account change (one transaction, queuing an order for the
+    server holding the player) and, unless C{--wait 0}, wait until that
+    server has saved the player and closed its connection.
+
+    @param change: keyword arguments for L{IAccountAdmin.change_account}.
+    @param what: the success line's start (C{"Alice is banned"}, with
+        C{{name}} for the account's username).
+    @param require_online: refuse (changing nothing) when the player is
+        not online.
+    @return: the success line.
+    @raise AdminError: the server did not let the player go in time.
+    """
+    from twisted.internet import task
+
+    account, server_id = await args.store.change_account(args.username, **change)
+    line = what.format(name=account.username)
+    if require_online and server_id is None:
+        raise AdminError(f"{account.username} is not online")
+    if server_id is None or change.get("action") != "kick":
+        return line
+    if not args.wait:
+        return f"{line}; kick sent to {server_id}"
+    deadline = args.clock.seconds() + args.wait
+    while True:
+        holder = await args.store.online_server(account.player_id)
+        if holder != server_id:
+            return f"{line}; saved and disconnected from {server_id}"
+        if args.clock.seconds() >= deadline:
+            raise AdminError(
+                f"{line}, but {server_id} has not disconnected them within {args.wait:g} s"
+                " (is it running? its online record lapses within 30 s)")
+        await task.deferLater(args.clock, KICK_POLL_S, lambda: None)
+
+
+KICK_POLL_S = 0.1
+# A WebSocket close reason is at most 123 bytes.
+MAX_REASON_BYTES = 120
+
+
+def _reason(text):
+    if len(text.encode("utf-8")) > MAX_REASON_BYTES:
+        raise argparse.ArgumentTypeError(f"at most {MAX_REASON_BYTES} bytes of UTF-8")
+    return text
+
+
+def _configure_kick(parser, default_reason):
+    parser.add_argument("username", metavar="USER")
+    parser.add_argument("--reason", metavar="TEXT", type=_reason, default=default_reason,
+                        help=f"the close reason shown to the player (default: {default_reason})")
+    _configure_wait(parser)
+
+
+def _configure_wait(parser):
+    parser.add_argument(
+        "--wait", metavar="SECONDS", type=float, default=10.0,
+        help="how long to wait for the server to save and disconnect an online player"
+        " (default: 10; 0: do not wait)")
+
+
 # -- the commands
 
 
@@ -145,29 +240,83 @@ def _configure_set_role(parser):
     parser.add_argument("role", metavar="ROLE", choices=ROLES, help=" | ".join(ROLES))
 
 
-@admin_command("set-role", "give a player the role player, moderator or admin", _configure_set_role)
+@admin_command("set-role", "give a player the role player, moderator or admin"
+               " (at once, even online)", _configure_set_role)
 async def set_role_command(args, store):
-    account = await require_offline(store, args.username)
-    await store.set_role(account.username, args.role)
-    return f"{account.username} is now {args.role}"
+    return await queue_order(args, {"role": args.role, "action": "refresh"},
+                             f"{{name}} is now {args.role}")
 
 
 def _configure_user(parser):
     parser.add_argument("username", metavar="USER")
 
 
-@admin_command("ban", "ban a player: they can no longer log in", _configure_user)
+@admin_command("kick", "save an online player and close its connection (close 4003)",
+               lambda parser: _configure_kick(parser, "kicked by an operator"))
+async def kick_command(args, store):
+    return await queue_order(args, {"action": "kick", "reason": args.reason},
+                             "{name} is kicked", require_online=True)
+
+
+@admin_command("ban", "ban a player: no login, no token; an online player is kicked",
+               lambda parser: _configure_kick(parser, "banned"))
 async def ban_command(args, store):
-    account = await require_offline(store, args.username)
-    await store.set_banned(account.username, True)
-    return f"{account.username} is banned"
+    return await queue_order(args, {"banned": True, "action": "kick", "reason": args.reason},
+                             "{name} is banned")
 
 
 @admin_command("unban", "lift a player's ban", _configure_user)
 async def unban_command(args, store):
-    account = await require_offline(store, args.username)
-    await store.set_banned(account.username, False)
-    return f"{account.username} is no longer banned"
+    return await queue_order(args, {"banned": False}, "{name} is no longer banned")
+
+
+@admin_command("revoke", "refuse every token issued to a player so far, and kick it",
+               lambda parser: _configure_kick(parser, "session revoked"))
+async def revoke_command(args, store):
+    return await queue_order(args, {"bump_token": True, "action": "kick",
+                                    "reason": args.reason},
+                             "{name}'s tokens are revoked")
+
+
+def _configure_set_password(parser):
+    parser.add_argument("username", metavar="USER")
+    _configure_wait(parser)
+
+
+def read_new_password(stdin=None):
+    """
+    The new password: from a prompt (typed twice) on a terminal, else the
+    first line of standard input.  Never from the command line, where every
+    local user could read it in C{ps}.
+    """
+    import getpass
+
+    stdin = stdin or sys.stdin
+    if stdin.isatty():
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != first:
+            raise AdminError("the passwords differ")
+        return first
+    return stdin.readline().rstrip("\r\n")
+
+
+@admin_command("set-password", "set a player's password (read from standard input or a"
+               " prompt); its tokens are revoked and it is kicked", _configure_set_password)
+async def set_password_command(args, store):
+    from argon2 import PasswordHasher
+    from twisted.internet import threads
+
+    from rpg.services.auth import PASSWORD_MAX, PASSWORD_MIN
+
+    password = read_new_password(args.stdin)
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise AdminError(f"the password must be {PASSWORD_MIN}-{PASSWORD_MAX} characters")
+    if await store.get_account(args.username) is None:
+        raise AdminError(f"no such user: {args.username}")
+    password_hash = await threads.deferToThread(PasswordHasher().hash, password)
+    return await queue_order(args, {"password_hash": password_hash, "bump_token": True,
+                                    "action": "kick", "reason": "password changed"},
+                             "{name}'s password is set and their tokens are revoked")
 
 
 def _configure_teleport(parser):
@@ -293,6 +442,38 @@ def _configure_broadcast(parser):
         metavar="URL",
         help="the redis://host:port/db the servers share (required: only Valkey reaches them)",
     )
+    parser.add_argument(
+        "--jwt-secret-file",
+        metavar="PATH",
+        help="the servers' secret, which signs bus messages (default: $RPG_JWT_SECRET, the"
+        " --config file's jwt_secret_file, else the one kept in the data directory)",
+    )
+
+
+def servers_secret(args, environ=None):
+    """
+    The servers' secret, found as C{twistd rpg} finds it: a secret file,
+    C{$RPG_JWT_SECRET}, else the one kept in the data directory.
+
+    @raise AdminError: none found, or one the server would refuse.
+    """
+    import os
+
+    from rpg.tap import StartupError, check_secret, read_secret_file
+
+    environ = os.environ if environ is None else environ
+    try:
+        if args.jwt_secret_file:
+            return read_secret_file(Path(args.jwt_secret_file), "--jwt-secret-file")
+        if environ.get("RPG_JWT_SECRET"):
+            return check_secret(environ["RPG_JWT_SECRET"], "$RPG_JWT_SECRET")
+        kept = Path(args.data_dir) / "jwt-secret"
+        if kept.exists():
+            return read_secret_file(kept, "the kept secret")
+    except StartupError as exc:
+        raise AdminError(str(exc)) from None
+    raise AdminError("the servers' secret signs bus messages: give --jwt-secret-file PATH, "
+                     f"$RPG_JWT_SECRET, or a --data-dir holding it (no {kept})")
 
 
 @admin_command("broadcast", "send a System chat message to every player on every server",
@@ -309,21 +490,28 @@ async def broadcast_command(args, store):
             "without --valkey share nothing another process can reach)")
     if not args.message.strip():
         raise AdminError("the message is empty")
+    from rpg.store.valkey_link import parse_valkey_url, redact_url
     try:
-        connection = await connect_valkey(args.valkey)
+        address = parse_valkey_url(args.valkey)
     except ValueError as exc:
         raise AdminError(str(exc)) from None
+    secret = servers_secret(args)
+    try:
+        connection = await connect_valkey(args.valkey, bus_secret=secret)
     except Exception as exc:
-        raise AdminError(f"cannot reach Valkey at {args.valkey}: {_one_line(exc)}") from None
+        raise AdminError(f"cannot reach Valkey at {address}: "
+                         f"{_one_line(exc).replace(args.valkey, redact_url(args.valkey))}"
+                         ) from None
     try:
         message = msgpack.packb({"origin": "rpg-admin",
                                  "event": system_event(args.message, time.time())})
         receivers = await connection.execute(
-            "PUBLISH", connection.bus.channel_key(SYSTEM_CHANNEL), message)
+            "PUBLISH", connection.bus.channel_key(SYSTEM_CHANNEL),
+            connection.bus.signed(SYSTEM_CHANNEL, message))
     finally:
         await connection.close()
     if not receivers:
-        raise AdminError(f"no running server is listening on {args.valkey}")
+        raise AdminError(f"no running server is listening on {address}")
     return f"broadcast delivered to {receivers} server process(es)"
 
 
@@ -335,7 +523,7 @@ def _one_line(exc):
     return text[0] if text else type(exc).__name__
 
 
-async def run(args, clock=None, out=None, err=None):
+async def run(args, clock=None, out=None, err=None, stdin=None):
     """
     Run the parsed command against the database it names (if it needs one).
 
@@ -345,9 +533,13 @@ async def run(args, clock=None, out=None, err=None):
     """
     out = out or sys.stdout
     err = err or sys.stderr
+    if clock is None:
+        from twisted.internet import reactor as clock
+    args.clock, args.stdin, args.store = clock, stdin, None
     command = COMMANDS[args.command]
     store = None
     try:
+        apply_config(args)
         if command.needs_store:
             try:
                 store = open_store(database_url(args), clock=clock)
@@ -355,6 +547,7 @@ async def run(args, clock=None, out=None, err=None):
                 raise AdminError(_one_line(exc)) from None
             if command.name != "migrate":
                 await store.migrate()
+            args.store = store
         message = await command.run(args, store)
     except AdminError as exc:
         print(f"rpg-admin: {exc}", file=err)

@@ -2,8 +2,10 @@
 Game tunables: their names, defaults and validation.
 
 Read once, from the operator's ``--config FILE.toml`` (a flat table of these
-keys), in L{rpg.tap.Options.postOptions}; then handed to the services.  Every
-key is documented in ``docs/configuration.md``.
+keys, or a ``[game]`` table), in L{rpg.tap.Options.postOptions}; then handed
+to the services.  The same file may hold the server's settings in a
+``[server]`` table (L{load_server_settings}), read by the server and by
+``rpg-admin``.  Every key is documented in ``docs/configuration.md``.
 """
 
 import dataclasses
@@ -69,6 +71,8 @@ class Tunables:
     login_max_delay_s: float = 900.0
     login_failure_memory_s: float = 3600.0
     login_throttle_max_keys: int = 100000
+    # operators: how often each server reads rpg-admin's queue (kick, ban, revoke, role)
+    admin_poll_s: float = 1.0
 
 
 class ConfigError(ValueError):
@@ -78,21 +82,71 @@ class ConfigError(ValueError):
 def load_tunables(path=None, base=None):
     """
     Read tunables from a TOML file (keys may also sit under a ``[game]``
-    table).  Unknown keys and values of the wrong type are refused.
+    table; a ``[server]`` table is left to L{load_server_settings}).
+    Unknown keys and values of the wrong type are refused.
     """
     base = base or Tunables()
     if path is None:
         return base
+    data = read_toml(path)
+    data.pop("server", None)
+    if isinstance(data.get("game"), dict):
+        data = {**{k: v for k, v in data.items() if k != "game"}, **data["game"]}
+    return apply_overrides(base, data, source=path)
+
+
+def read_toml(path):
+    """@return: the TOML file's table; @raise ConfigError: unreadable or not TOML."""
     try:
         with open(path, "rb") as f:
-            data = tomllib.load(f)
+            return tomllib.load(f)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    if isinstance(data.get("game"), dict):
-        data = {**{k: v for k, v in data.items() if k != "game"}, **data["game"]}
-    return apply_overrides(base, data, source=path)
+
+
+# Server settings whose relative paths are read from the configuration
+# file's directory, so that the server and rpg-admin, started from anywhere
+# with the same file, find the same files.
+PATH_SETTINGS = ("maps", "data_dir", "jwt_secret_file")
+
+
+def load_server_settings(path, known):
+    """
+    The ``[server]`` table of a TOML configuration file: C{{key: str}}.
+
+    @param known: the keys allowed (the server's option names with C{_} for
+        C{-}); any other is refused, and so is C{jwt_secret} (a secret
+        belongs in C{jwt_secret_file}).
+    @return: the settings; a list of strings (C{own_maps = ["a", "b"]}) is
+        joined with commas, as on the command line; relative paths in
+        L{PATH_SETTINGS} are taken from the file's directory.
+    @raise ConfigError: a bad key or value.
+    """
+    from pathlib import Path
+
+    if path is None:
+        return {}
+    table = read_toml(path).get("server", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: server must be a table ([server])")
+    settings = {}
+    for key, value in table.items():
+        if key == "jwt_secret":
+            raise ConfigError(f"{path}: [server] jwt_secret is refused: put the secret in a "
+                              "file only the server can read and name it in jwt_secret_file")
+        if key not in known:
+            raise ConfigError(f"{path}: [server] unknown key {key!r} (known: "
+                              f"{', '.join(sorted(known))})")
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = ",".join(value)
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: [server] {key} must be a string, not {value!r}")
+        if key in PATH_SETTINGS and value:
+            value = str(Path(path).resolve().parent / Path(value).expanduser())
+        settings[key] = value
+    return settings
 
 
 def apply_overrides(base, data, source="config"):
@@ -130,6 +184,8 @@ def apply_overrides(base, data, source="config"):
     if tunables.move_cooldown_tolerance_ms > tunables.move_cooldown_ms:
         raise ConfigError(f"{source}: move_cooldown_tolerance_ms must not exceed"
                           " move_cooldown_ms")
+    if tunables.admin_poll_s <= 0:
+        raise ConfigError(f"{source}: admin_poll_s must be above 0")
     if tunables.max_message_bytes < 256:
         raise ConfigError(f"{source}: max_message_bytes must be at least 256")
     if tunables.http_max_body_bytes < 1024:

@@ -122,6 +122,39 @@ class IPlayerStore(Interface):
         """
 
 
+class IAccountAdmin(Interface):
+    """
+    An operator's changes to accounts, and the queue that carries them to
+    the running server processes that share the database.
+    """
+
+    def change_account(username, role=None, banned=None, password_hash=None,
+                       bump_token=False, action=None, reason=""):
+        """
+        In one transaction: find the account, apply the changes given (a
+        C{None} leaves that column alone; C{bump_token} increments its token
+        version, so that every token issued before is refused) and, when
+        C{action} is given and the player has an unexpired online record,
+        queue an L{rpg.models.AdminAction} for the servers.
+
+        @return: Deferred firing with C{(account, server_id)}: the changed
+            L{rpg.models.Account} and the server holding the player when the
+            action was queued (C{None}: offline, nothing queued); fails with
+            L{UnknownAccount}.
+        """
+
+    def admin_actions(after_id):
+        """
+        @return: Deferred firing with the queued L{rpg.models.AdminAction}s
+            whose C{action_id} is above C{after_id}, oldest first.
+        """
+
+    def last_admin_action():
+        """
+        @return: Deferred firing with the highest queued C{action_id}, or 0.
+        """
+
+
 class IPresence(Interface):
     """
     Which player is online on which server process, and which connection.

@@ -17,6 +17,22 @@ class Account:
     password_hash: str
     role: str = "player"
     banned: bool = False
+    # Bumped by a revocation or a password change: older tokens are refused.
+    token_version: int = 0
+
+
+@dataclass(frozen=True)
+class AdminAction:
+    """
+    An operator's order to the server that holds a player: C{"kick"}
+    (save and close with 4003, C{reason} as the close reason) or
+    C{"refresh"} (re-read the account: a new role takes effect).
+    """
+
+    action_id: int
+    player_id: int
+    action: str
+    reason: str
 
 
 @dataclass

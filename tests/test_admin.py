@@ -14,6 +14,7 @@ from twisted.internet.task import Clock
 
 from rpg import admin
 from rpg.models import CharacterState, ItemStack
+from rpg.store.migrations import LATEST_VERSION
 from rpg.store.urls import open_store
 from rpg.world.maps import GameMap
 
@@ -39,10 +40,11 @@ class Admin:
         self.out = ""
         self.err = ""
 
-    async def __call__(self, *argv):
+    async def __call__(self, *argv, stdin=""):
         args = admin.build_parser().parse_args(["--database", self.url, *argv])
         out, err = io.StringIO(), io.StringIO()
-        code = await admin.run(args, clock=self.clock, out=out, err=err)
+        code = await admin.run(args, clock=self.clock, out=out, err=err,
+                               stdin=io.StringIO(stdin))
         self.out, self.err = out.getvalue(), err.getvalue()
         return code
 
@@ -99,7 +101,7 @@ async def test_migrate_reports_version(tmp_path):
     args = admin.build_parser().parse_args(["migrate", "--data-dir", str(tmp_path / "d")])
     out = io.StringIO()
     assert await admin.run(args, clock=tool.clock, out=out, err=io.StringIO()) == 0
-    assert "schema version 1" in out.getvalue()
+    assert f"schema version {LATEST_VERSION}" in out.getvalue()
     assert (tmp_path / "d" / "rpg.sqlite3").is_file()
 
 
@@ -144,7 +146,8 @@ async def test_ban_and_unban(rpg_admin):
 
 @pytest.mark.parametrize(
     "argv",
-    [("set-role", "bob", "admin"), ("ban", "bob"), ("unban", "bob"), ("teleport", "bob", "1", "1")],
+    [("set-role", "bob", "admin"), ("ban", "bob"), ("unban", "bob"), ("teleport", "bob", "1", "1"),
+     ("kick", "bob"), ("revoke", "bob")],
 )
 @pytest_twisted.ensureDeferred
 async def test_unknown_user(rpg_admin, maps, argv):
@@ -156,11 +159,11 @@ async def test_unknown_user(rpg_admin, maps, argv):
 
 @pytest.mark.parametrize(
     "argv",
-    [("set-role", "alice", "admin"), ("ban", "alice"), ("unban", "alice"), ("teleport", "alice", "1", "1")],
+    [("teleport", "alice", "1", "1"), ("give", "alice", "bread")],
 )
 @pytest_twisted.ensureDeferred
 async def test_online_player_is_refused(rpg_admin, maps, argv):
-    """Every command refuses an online player and changes nothing."""
+    """Character commands refuse an online player and change nothing."""
     await go_online(rpg_admin)
     assert await rpg_admin(*argv) == 1
     assert "Alice is online" in rpg_admin.err
@@ -313,10 +316,112 @@ async def test_broadcast_reaches_players_through_valkey(tmp_path):
     async with running_server(tmp_path, valkey_url=url) as server:
         client = await server.player("listener_b")
         tool = Admin(f"sqlite:///{tmp_path / 'unused.sqlite3'}", Clock())
-        assert await tool("broadcast", "Restart in 5 minutes", "--valkey", url) == 0
+        secret_file = tmp_path / "secret"
+        secret_file.write_text(server.secret)
+        secret_file.chmod(0o600)
+        assert await tool("broadcast", "Restart in 5 minutes", "--valkey", url,
+                          "--jwt-secret-file", str(secret_file)) == 0
         assert tool.out.startswith("broadcast delivered to")
         event = await client.wait_for_event(
             "event_chat_message", lambda p: p["message"] == "Restart in 5 minutes",
             include_past=True)
         assert (event["payload"]["username"], event["payload"]["channel"]) == ("System", "system")
         await client.close()
+
+
+async def queued(rpg_admin):
+    store = await rpg_admin.store()
+    try:
+        return [(a.player_id, a.action, a.reason) for a in await store.admin_actions(0)]
+    finally:
+        await store.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_account_commands_work_on_an_online_player(rpg_admin):
+    """ban, set-role and revoke change an online player's account and queue the order for its server."""
+    await go_online(rpg_admin)
+    assert await rpg_admin("ban", "alice", "--reason", "spamming", "--wait", "0") == 0
+    assert rpg_admin.out == "Alice is banned; kick sent to server-a\n"
+    assert await rpg_admin("set-role", "alice", "moderator") == 0
+    assert rpg_admin.out == "Alice is now moderator\n"
+    assert await rpg_admin("revoke", "alice", "--wait", "0") == 0
+    account = await stored(rpg_admin, "account")
+    assert (account.banned, account.role, account.token_version) == (True, "moderator", 1)
+    pid = rpg_admin.player_id
+    assert await queued(rpg_admin) == [
+        (pid, "kick", "spamming"), (pid, "refresh", ""), (pid, "kick", "session revoked")]
+
+
+@pytest_twisted.ensureDeferred
+async def test_kick_refuses_an_offline_player(rpg_admin):
+    """kick of a player who is not online exits 1 and queues nothing."""
+    assert await rpg_admin("kick", "alice") == 1
+    assert rpg_admin.err == "rpg-admin: Alice is not online\n"
+    assert await queued(rpg_admin) == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_kick_waits_for_the_server_and_says_when_it_does_not_answer(rpg_admin):
+    """kick waits --wait seconds for the holding server to let the player go, then fails."""
+    await go_online(rpg_admin)
+    from twisted.internet import defer, reactor, task
+    d = defer.ensureDeferred(rpg_admin("kick", "alice", "--wait", "2"))
+    for _ in range(200):  # the store answers from a thread: let it, then move the clock
+        if d.called:
+            break
+        await task.deferLater(reactor, 0.01, lambda: None)
+        rpg_admin.clock.advance(0.1)
+    assert await d == 1
+    assert "has not disconnected them within 2 s" in rpg_admin.err
+
+
+def test_kick_reason_is_limited_to_a_close_reason():
+    """A reason over 120 bytes cannot be a WebSocket close reason: usage error."""
+    with pytest.raises(SystemExit) as exited:
+        admin.build_parser().parse_args(["kick", "alice", "--reason", "é" * 61])
+    assert exited.value.code == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_set_password_reads_stdin_and_revokes_tokens(rpg_admin):
+    """set-password hashes the password read from stdin and bumps the token version."""
+    from argon2 import PasswordHasher
+    assert await rpg_admin("set-password", "alice", stdin="correct horse\n") == 0
+    account = await stored(rpg_admin, "account")
+    assert PasswordHasher().verify(account.password_hash, "correct horse")
+    assert account.token_version == 1
+    assert await rpg_admin("set-password", "alice", stdin="short\n") == 1
+    assert rpg_admin.err == "rpg-admin: the password must be 8-128 characters\n"
+
+
+def test_set_password_takes_no_password_argument():
+    """The password is never an argument (it would show in ps)."""
+    with pytest.raises(SystemExit) as exited:
+        admin.build_parser().parse_args(["set-password", "alice", "hunter22"])
+    assert exited.value.code == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_config_file_gives_the_servers_database_and_maps(tmp_path):
+    """rpg-admin --config FILE reads the [server] table twistd rpg reads: its database and maps."""
+    from tests.e2e.tmx import open_field, write_map
+    maps = write_map(tmp_path / "maps", "dungeon", open_field(width=16, height=16))
+    write_map(maps, "town", open_field(width=16, height=16))
+    (tmp_path / "rpg.toml").write_text(
+        f'[server]\ndatabase = "sqlite:///{tmp_path}/game.sqlite3"\nmaps = "maps"\n'
+        'start_map = "town"\n')
+    store = open_store(f"sqlite:///{tmp_path}/game.sqlite3", clock=Clock())
+    await store.migrate()
+    await store.create_account("Alice", "hash", CharacterState(0, "", "town", 2, 3))
+    await store.close()
+    tool = Admin("unused", Clock())
+    args = admin.build_parser().parse_args(
+        ["--config", str(tmp_path / "rpg.toml"), "teleport", "alice", "5", "5", "--map", "dungeon"])
+    out, err = io.StringIO(), io.StringIO()
+    assert await admin.run(args, clock=tool.clock, out=out, err=err) == 0, err.getvalue()
+    assert out.getvalue() == "Alice is now at (5, 5) on dungeon\n"
+    (tmp_path / "bad.toml").write_text('[server]\nport = "1"\n')
+    args = admin.build_parser().parse_args(["--config", str(tmp_path / "bad.toml"), "migrate"])
+    assert await admin.run(args, clock=tool.clock, out=out, err=err) == 1
+    assert "unknown key 'port'" in err.getvalue()

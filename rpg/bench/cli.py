@@ -152,10 +152,12 @@ def run_point(options, bots, log=print):
                          crowd_around=(side // 2, side // 2) if options.crowd else None)
         server.start()
         base_url, ws_url, pid = server.base_url, server.ws_url, server.pid
+        metrics_url = server.metrics_url
     else:
         base_url = options.url.rstrip("/")
         ws_url = base_url.replace("http", "ws", 1) + "/ws"
         pid = options.server_pid
+        metrics_url = options.metrics_url.rstrip("/")
         if options.database:
             size = options.map_size or 64
             prepare_accounts(options.database, bots, options.map, size, size, seed=options.seed,
@@ -178,7 +180,7 @@ def run_point(options, bots, log=print):
         end = start + options.duration
         workers.tell(f"window {start} {end}")
         time.sleep(max(0.0, start - time.time()))
-        before = report.parse_metrics(scrape(base_url))
+        before = report.parse_metrics(scrape(metrics_url))
         usage_before = process_usage(pid) if pid else None
         bots_cpu_before = workers.cpu_seconds()
         machine_before = machine_busy()
@@ -191,7 +193,7 @@ def run_point(options, bots, log=print):
             usage = process_usage(pid) if pid else None
             if usage:
                 rss_peak = max(rss_peak, usage[1])
-        after = report.parse_metrics(scrape(base_url))
+        after = report.parse_metrics(scrape(metrics_url))
         if flood is not None:
             flood.stop()
         usage_after = process_usage(pid) if pid else None
@@ -363,6 +365,9 @@ def parse_args(argv=None):
                         help="an already running server (http://host:port); default: spawn one")
     parser.add_argument("--spawn-server", action="store_true",
                         help="start a fresh server for each run (the default without --url)")
+    parser.add_argument("--metrics-url", default="http://127.0.0.1:9100",
+                        help="with --url: the server's --metrics-listen, where /metrics is"
+                             " read (default: http://127.0.0.1:9100, the server's default)")
     parser.add_argument("--server-pid", type=int, default=None,
                         help="with --url: the server's pid, for CPU and memory")
     parser.add_argument("--database", default=None,

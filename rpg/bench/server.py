@@ -154,12 +154,14 @@ class SpawnedServer:
         self.secret = secret
         self.start_map = start_map
         self.port = port or free_port()
+        self.metrics_port = free_port()
         self.python = python
         self.extra_args = list(extra_args)
         self.cpus = cpus  # the cores the server runs on; None: any
         self.process = None
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        self.metrics_url = f"http://127.0.0.1:{self.metrics_port}"
         self.log_path = self.data_dir / "server.log"
 
     def write_config(self):
@@ -186,7 +188,9 @@ class SpawnedServer:
                    "-n", "--pidfile=", "--logfile", str(self.log_path), "rpg",
                    "--listen", f"tcp:{self.port}:interface=127.0.0.1",
                    "--data-dir", str(self.data_dir), "--maps", str(self.maps_dir),
-                   "--start-map", self.start_map, *extra_args]
+                   "--start-map", self.start_map,
+                   "--metrics-listen", f"tcp:{self.metrics_port}:interface=127.0.0.1",
+                   *extra_args]
         self.process = subprocess.Popen(
             command, env=python_env(RPG_JWT_SECRET=self.secret), cwd=str(self.data_dir),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -244,6 +248,7 @@ def machine_busy():
     return sum(values) - idle, sum(values)
 
 
-def scrape(base_url, timeout=5.0):
-    with urllib.request.urlopen(base_url + "/metrics", timeout=timeout) as response:
+def scrape(metrics_url, timeout=5.0):
+    """The server's Prometheus text, from its operators' endpoint (--metrics-listen)."""
+    with urllib.request.urlopen(metrics_url + "/metrics", timeout=timeout) as response:
         return response.read().decode()

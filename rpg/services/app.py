@@ -17,11 +17,12 @@ from rpg.services.auth import AuthService
 from rpg.services.chat import ChatService
 from rpg.services.hub import Hub
 from rpg.services.metrics import Metrics
+from rpg.services.operators import OperatorActions
 from rpg.services.persistence import Persistence
 from rpg.services.world import WorldService
 from rpg.store.presence import MemoryBus, MemoryPresence
 from rpg.store.urls import open_store
-from rpg.web.site import build_site
+from rpg.web.site import build_operations_site, build_site
 from rpg.web.ws import GameFactory
 from rpg.world.game import GameWorld
 
@@ -60,7 +61,8 @@ class RpgService(MultiService):
     log = Logger()
 
     def __init__(self, listen, database_url, valkey_url, content, start_map, secret,
-                 tunables, maps_dir, server_id, reactor=None, gc_tuning=True):
+                 tunables, maps_dir, server_id, reactor=None, gc_tuning=True,
+                 metrics_listen=None):
         super().__init__()
         if reactor is None:
             from twisted.internet import reactor
@@ -75,8 +77,10 @@ class RpgService(MultiService):
         self.maps_dir = maps_dir
         self.server_id = server_id
         self.gc_tuning = gc_tuning
+        self.metrics_listen = metrics_listen
         self.metrics = Metrics()
         self.port = None
+        self.metrics_port = None
         self.valkey = None
         self.started = None
 
@@ -100,7 +104,8 @@ class RpgService(MultiService):
         if self.valkey_url:
             from rpg.store.valkey import connect_valkey
             self.valkey = await connect_valkey(self.valkey_url, clock=self.reactor,
-                                               presence_ttl_s=self.tunables.online_ttl_s)
+                                               presence_ttl_s=self.tunables.online_ttl_s,
+                                               bus_secret=self.secret)
             presence, bus = self.valkey.presence, self.valkey.bus
         else:
             presence, bus = MemoryPresence(), MemoryBus()
@@ -125,21 +130,49 @@ class RpgService(MultiService):
         self.world_service.fanout = self.factory.fanout
         # One write per connection per tick: what the tick sent leaves at its end.
         self.world_service.end_of_tick = self.factory.flush
-        for child in (self.auth, self.world_service, self.chat, self.hub):
+        self.operators = OperatorActions(self.store, self.hub.admin_action,
+                                         self.tunables.admin_poll_s, self.reactor)
+        for child in (self.auth, self.world_service, self.chat, self.hub, self.operators):
             child.setServiceParent(self)  # starts it: this service is running
         await self.hub.ready
         await self.chat.ready
-        site = build_site(self.factory, self.auth, self.metrics, self.health, self.maps_dir,
-                          self.tunables, reactor=self.reactor)
+        await self.operators.ready
+        site = build_site(self.factory, self.auth, self.health, self.maps_dir, self.tunables,
+                          reactor=self.reactor)
         self.port = await endpoints.serverFromString(self.reactor, self.listen).listen(site)
+        await self._listen_for_operators()
         if self.gc_tuning:
             tune_gc()
         self.log.info("rpg {server_id} serving on {address}", server_id=self.server_id,
                       address=self.port.getHost())
 
+    async def _listen_for_operators(self):
+        """
+        Serve /metrics and the detailed /health on C{metrics_listen}.  A
+        port already in use (another server on this host, with the same
+        default) must not stop the game: one error line, and the game is
+        served without them.
+        """
+        if not self.metrics_listen:
+            return
+        site = build_operations_site(self.metrics, self.health)
+        try:
+            endpoint = endpoints.serverFromString(self.reactor, self.metrics_listen)
+            self.metrics_port = await endpoint.listen(site)
+        except Exception as e:
+            self.log.error(
+                "Cannot serve /metrics and /health on --metrics-listen {endpoint}: {error}; "
+                "serving the game without them", endpoint=self.metrics_listen,
+                error=str(e).strip() or type(e).__name__)
+            return
+        self.log.info("Metrics and health for operators on {address}",
+                      address=self.metrics_port.getHost())
+
     def health(self):
-        return {"server_id": self.server_id,
-                "players_online": len(self.world_service.clients)}
+        """The detailed health, for operators (on --metrics-listen only)."""
+        return {"status": "ok", "server_id": self.server_id,
+                "players_online": len(self.world_service.clients),
+                "maps": sorted(self.content.maps)}
 
     def stopService(self):
         return defer.ensureDeferred(self._stop())
@@ -151,6 +184,8 @@ class RpgService(MultiService):
         if self.port is None:
             return
         await self.port.stopListening()
+        if self.metrics_port is not None:
+            await self.metrics_port.stopListening()
         grace = self.tunables.shutdown_grace_s if self.hub.sessions else 0
         self.hub.broadcast_shutdown("The server is shutting down", grace)
         if grace:

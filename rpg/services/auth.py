@@ -4,7 +4,9 @@ Accounts and tokens: registration, login with throttling, JWT issue and check.
 
 import os
 import re
+import secrets
 import threading
+from dataclasses import dataclass
 
 import jwt
 from argon2 import PasswordHasher
@@ -85,6 +87,38 @@ class BadCredentials(Exception):
     pass
 
 
+class AccountBanned(Exception):
+    """The password was right, but the account is banned: no token."""
+
+
+class PasswordRefused(Exception):
+    """A new password that breaks the length rule; the message says why."""
+
+
+# What every token names as its issuer (and, when it names one, its
+# audience): a token signed with the same secret by some other issuer, or for
+# another audience, is refused.  Tokens are issued without C{aud}: with one,
+# a plain C{jwt.decode(token, secret, algorithms=["HS256"])} (as clients and
+# the protocol's own test suites decode them) fails with "Invalid audience".
+TOKEN_ISSUER = "rpg"
+TOKEN_AUDIENCE = "rpg-game"
+# A token issued more than this far in the future of the server's clock is refused.
+TOKEN_CLOCK_SKEW_S = 60
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """
+    What a valid token says.  C{player_id} is C{None} in a token that does
+    not carry one (minted by a tool holding the secret); C{version} is then
+    0, so any revocation of the account refuses it too.
+    """
+
+    username: str
+    player_id: object
+    version: int
+
+
 class AuthService(Service):
     """
     Owns password hashing (off the reactor thread), login throttling and
@@ -163,32 +197,80 @@ class AuthService(Service):
             throttle.sweep()
 
     # -- tokens
-    def issue_token(self, username):
+    def issue_token(self, account):
+        """
+        A token for L{rpg.models.Account} C{account}: the username (C{sub}),
+        the player id (C{pid}), the account's token version (C{ver}),
+        C{iss}, C{iat}, C{exp} and a unique C{jti}.
+        """
         now = int(self.clock.seconds())
-        claims = {"sub": username, "iat": now, "exp": now + self.token_ttl}
+        claims = {"sub": account.username, "pid": account.player_id,
+                  "ver": account.token_version, "iss": TOKEN_ISSUER,
+                  "iat": now, "exp": now + self.token_ttl, "jti": secrets.token_hex(8)}
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
     def check_token(self, token):
         """
-        @return: the username the token names.
+        Check the signature, the claims and the lifetime: a token is expired
+        at C{exp}, or C{token_ttl_s} after C{iat}, whichever comes first (the
+        server caps the lifetime whatever C{exp} says).  Whether the account
+        still accepts the token's version is the caller's check.
+
+        @return: the L{TokenClaims}.
         @raise ExpiredToken: when it has expired.
         @raise AuthenticationFailed: for any other fault.
         """
+        def invalid():
+            return AuthenticationFailed("Invalid or expired token", reason="invalid_token")
+
         try:
             claims = jwt.decode(
                 token, self.secret, algorithms=["HS256"],
-                options={"require": ["sub", "exp", "iat"], "verify_exp": False})
+                options={"require": ["sub", "exp", "iat"], "verify_exp": False,
+                         "verify_iat": False, "verify_nbf": False, "verify_aud": False,
+                         "verify_iss": False})
         except jwt.PyJWTError:
-            raise AuthenticationFailed("Invalid or expired token", reason="invalid_token") from None
+            raise invalid() from None
+        if claims.get("iss", TOKEN_ISSUER) != TOKEN_ISSUER:
+            raise invalid()
+        if claims.get("aud", TOKEN_AUDIENCE) not in (TOKEN_AUDIENCE, [TOKEN_AUDIENCE]):
+            raise invalid()
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in (exp, iat)):
+            raise invalid()
         # Expiry is checked against the service's clock, so tests can drive it.
-        exp = claims.get("exp")
-        if not isinstance(exp, (int, float)) or isinstance(exp, bool):
-            raise AuthenticationFailed("Invalid or expired token", reason="invalid_token")
-        if exp <= self.clock.seconds():
+        now = self.clock.seconds()
+        if iat > now + TOKEN_CLOCK_SKEW_S:
+            raise invalid()
+        if exp <= now or iat + self.token_ttl <= now:
             raise ExpiredToken("Token has expired")
-        if not isinstance(claims["sub"], str):
-            raise AuthenticationFailed("Invalid or expired token", reason="invalid_token")
-        return claims["sub"]
+        username, player_id, version = claims["sub"], claims.get("pid"), claims.get("ver", 0)
+        if not isinstance(username, str):
+            raise invalid()
+        if player_id is not None and (not isinstance(player_id, int) or isinstance(player_id, bool)):
+            raise invalid()
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise invalid()
+        return TokenClaims(username, player_id, version)
+
+    async def account_for_token(self, token):
+        """
+        The account a token stands for, checked against the database: the
+        same player, a token version the account still accepts.
+
+        @return: the L{rpg.models.Account}.
+        @raise ExpiredToken: when it has expired.
+        @raise AuthenticationFailed: an invalid or revoked token, an unknown
+            player (the reason says which).
+        """
+        claims = self.check_token(token)
+        account = await self.store.get_account(claims.username)
+        if account is None or (claims.player_id is not None
+                               and claims.player_id != account.player_id):
+            raise AuthenticationFailed("Invalid or expired token", reason="unknown_player")
+        if claims.version != account.token_version:
+            raise AuthenticationFailed("Invalid or expired token", reason="revoked_token")
+        return account
 
     # -- accounts
     @defer.inlineCallbacks
@@ -233,8 +315,8 @@ class AuthService(Service):
     def login(self, username, password, address):
         """
         @return: Deferred firing with C{(token, expires_in)}; fails with
-            L{LoginThrottled}, L{HashingBusy} or L{BadCredentials}.  A banned account gets its
-            token too: the ban is enforced where the token is used.
+            L{LoginThrottled}, L{HashingBusy}, L{BadCredentials} or, for the
+            right password of a banned account, L{AccountBanned}.
         """
         address = address_key(address)
         user_key = (username_key(username), address)
@@ -253,7 +335,63 @@ class AuthService(Service):
         if not ok:
             self._failed(user_key, address)
         self.failures_by_user.forget(user_key)
-        return self.issue_token(account.username), self.token_ttl
+        if account.banned:
+            raise AccountBanned()
+        return self.issue_token(account), self.token_ttl
+
+    def check_new_password(self, password):
+        """@raise PasswordRefused: C{password} breaks the length rule."""
+        if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+            raise PasswordRefused(f"Password must be {PASSWORD_MIN}-{PASSWORD_MAX} characters")
+
+    def hash_password(self, password):
+        """@return: Deferred firing with the hash of C{password} (in a thread)."""
+        return self.hashing.submit(REGISTRATION, self.hasher.hash, password)
+
+    async def change_password(self, token, old_password, new_password, address="unknown"):
+        """
+        A logged-in player's password change: the token and the old
+        password are checked, the new hash stored and the token version
+        bumped in one transaction (every token issued before is refused),
+        and the player's game connections are closed.
+
+        @return: a fresh token for the new version, and its lifetime.
+        @raise ExpiredToken, AuthenticationFailed: a bad token.
+        @raise BadCredentials: a wrong old password (counted as a failed
+            login, for the login throttle).
+        @raise LoginThrottled: too many failures for the account or address.
+        @raise PasswordRefused: a new password of the wrong length.
+        """
+        account = await self.account_for_token(token)
+        address = address_key(address)
+        user_key = (username_key(account.username), address)
+        wait = max(self.failures_by_user.retry_after(user_key),
+                   self.failures_by_address.retry_after(address))
+        if wait:
+            raise LoginThrottled(wait)
+        self.check_new_password(new_password)
+        if not isinstance(old_password, str) or len(old_password) > PASSWORD_MAX \
+                or not await self._verify(account.password_hash, old_password):
+            self._failed(user_key, address)
+        new_hash = await self.hash_password(new_password)
+        account, _ = await self.store.change_account(
+            account.username, password_hash=new_hash, bump_token=True,
+            action="kick", reason="password changed")
+        self.log.info("{username} changed their password", username=account.username)
+        return self.issue_token(account), self.token_ttl
+
+    async def logout(self, token):
+        """
+        Revoke the token: the account's token version is bumped, so every
+        token of the account (every device) is refused from now on, and its
+        game connections are closed.
+
+        @raise ExpiredToken, AuthenticationFailed: a bad token.
+        """
+        account = await self.account_for_token(token)
+        await self.store.change_account(account.username, bump_token=True,
+                                        action="kick", reason="logged out")
+        self.log.info("{username} logged out", username=account.username)
 
     def _failed(self, user_key, address):
         """Count a failed login against the username (from this address) and the address."""

@@ -21,6 +21,7 @@ from rpg.services.commands import COMMANDS
 from rpg.world.errors import AuthenticationFailed, GameError
 
 CLOSE_LOGGED_IN_ELSEWHERE = 4001
+CLOSE_KICKED = 4003
 # How long a login waits for another process to save a player it kicked.
 HANDOVER_TIMEOUT_S = 5.0
 HANDOVER_POLL_S = 0.05
@@ -58,6 +59,8 @@ class Hub(Service):
         self._presence_loop.clock = clock
         # The client message types served (L{rpg.protocol.messages}).
         self.commands = commands
+        # player_id -> reason of an operator's kick that came during a login
+        self._kick_after_login = {}
 
     def server_channel(self, server_id):
         return f"server.{server_id}"
@@ -101,19 +104,17 @@ class Hub(Service):
             player already playing here is always let in again: its new
             login replaces the old connection and takes no new place.
         """
-        username = self.auth.check_token(token)
+        username = self.auth.check_token(token).username
         if self.admission is not None and username not in self._playing_names:
             self.admission.check(len(self.sessions) + self.admitting)
         self.admitting += 1
         try:
-            await self._login(session, username, request_id)
+            await self._login(session, token, request_id)
         finally:
             self.admitting -= 1
 
-    async def _login(self, session, username, request_id):
-        account = await self.store.get_account(username)
-        if account is None:
-            raise AuthenticationFailed("Invalid or expired token", reason="unknown_player")
+    async def _login(self, session, token, request_id):
+        account = await self.auth.account_for_token(token)
         if account.banned:
             raise AuthenticationFailed("This account is banned", reason="banned")
         if session.state == "closed":
@@ -129,6 +130,12 @@ class Hub(Service):
                 # Online first, then load: an offline change (rpg-admin)
                 # either commits before the load or is refused.
                 await self.world.persistence.mark_online([account.player_id])
+                # An operator's ban or revocation either committed before the
+                # online record (and shows here) or after it (and queued a
+                # kick for this process: see admin_action).
+                account = await self.auth.account_for_token(token)
+                if account.banned:
+                    raise AuthenticationFailed("This account is banned", reason="banned")
                 character = (self.world.unsaved_state(account.player_id)
                              or await self.store.load_character(account.player_id))
                 if character is None:
@@ -146,11 +153,15 @@ class Hub(Service):
                 await self._kick_local(overtaken)
         except BaseException:
             self._login_ended(player_id)
+            if player_id not in self._logging_in:
+                self._kick_after_login.pop(player_id, None)
             await self.presence.release(entry)
             await self._forget_online(player_id)
             raise
         self._login_ended(player_id)
         if session.state == "closed":
+            if player_id not in self._logging_in:
+                self._kick_after_login.pop(player_id, None)
             await self.presence.release(entry)
             await self._forget_online(player_id)
             return
@@ -160,6 +171,7 @@ class Hub(Service):
         session.role = account.role
         self.sessions[account.player_id] = session
         self._playing_names[account.username] = account.player_id
+        kicked = self._kick_after_login.pop(account.player_id, None)
         messages = self.world.enter(session, character)
         session.send_frame(encode("event_welcome", self.world.welcome_payload(account.player_id),
                                   request_id))
@@ -168,6 +180,8 @@ class Hub(Service):
             session.send_event(message_type, payload)
         self.log.info("{username} (player {player_id}) logged in from {peer}",
                       username=account.username, player_id=account.player_id, peer=session.peer)
+        if kicked is not None:
+            await self._kick_by_operator(session, kicked)
 
     def _login_ended(self, player_id):
         left = self._logging_in.pop(player_id) - 1
@@ -237,6 +251,46 @@ class Hub(Service):
             if session is not None and session.connection_id == message.get("connection_id"):
                 defer.ensureDeferred(self._kick_local(session)).addErrback(
                     lambda f: self.log.failure("Kick failed", f))
+
+    # -- operators
+    def admin_action(self, action):
+        """
+        Carry out an L{rpg.models.AdminAction} if this process holds the
+        player: C{"kick"} saves it and closes its connection with 4003 and
+        the action's reason; C{"refresh"} re-reads the account, so that a new
+        role counts at once.
+
+        @return: Deferred firing once done (at once when the player is not here).
+        """
+        session = self.sessions.get(action.player_id)
+        if session is None:
+            if action.action == "kick" and action.player_id in self._logging_in:
+                # The login under way kicks the player as soon as it is in.
+                self._kick_after_login[action.player_id] = action.reason
+            return defer.succeed(None)
+        if action.action == "kick":
+            return defer.ensureDeferred(self._kick_by_operator(session, action.reason))
+        if action.action == "refresh":
+            return defer.ensureDeferred(self._refresh_account(session))
+        self.log.warn("Unknown operator action {action!r} ignored", action=action.action)
+        return defer.succeed(None)
+
+    async def _kick_by_operator(self, session, reason):
+        self.log.info("{username} kicked by an operator: {reason}",
+                      username=session.username, reason=reason)
+        save = self._leave(session)
+        session.kick(CLOSE_KICKED, reason)
+        session.state = "closed"
+        await save
+
+    async def _refresh_account(self, session):
+        account = await self.store.get_account(session.username)
+        if account is None or self.sessions.get(session.player_id) is not session:
+            return
+        if account.role != session.role:
+            self.log.info("{username} is now {role}", username=account.username,
+                          role=account.role)
+        session.role = account.role
 
     # -- play
     def dispatch(self, session, request):

@@ -9,8 +9,8 @@ import copy
 from twisted.internet.defer import fail, succeed
 from zope.interface import implementer
 
-from rpg.interfaces import IPlayerStore, PlayerOnline, UnknownAccount, UsernameTaken
-from rpg.models import Account
+from rpg.interfaces import IAccountAdmin, IPlayerStore, PlayerOnline, UnknownAccount, UsernameTaken
+from rpg.models import Account, AdminAction
 from rpg.store.migrations import LATEST_VERSION
 
 
@@ -28,7 +28,7 @@ def _deferred(function):
     return wrapper
 
 
-@implementer(IPlayerStore)
+@implementer(IPlayerStore, IAccountAdmin)
 class MemoryPlayerStore:
     """
     Accounts, characters, ground items and online records in dicts.
@@ -46,6 +46,7 @@ class MemoryPlayerStore:
         self._ground_items = []
         self._online = {}  # player_id -> (server_id, expires_at)
         self._next_player_id = 1
+        self._admin_actions = []
 
     def _account_by_id(self, player_id):
         for account in self._accounts.values():
@@ -146,6 +147,35 @@ class MemoryPlayerStore:
         character.player_id = account.player_id
         self._store_character(character)
         return copy.deepcopy(character)
+
+    @_deferred
+    def change_account(self, username, role=None, banned=None, password_hash=None,
+                       bump_token=False, action=None, reason=""):
+        account = self._account(username)
+        if role is not None:
+            account.role = role
+        if banned is not None:
+            account.banned = bool(banned)
+        if password_hash is not None:
+            account.password_hash = password_hash
+        if bump_token:
+            account.token_version += 1
+        server_id = None
+        if action is not None:
+            server_id = self._online_server(account.player_id)
+            if server_id is not None:
+                last = self._admin_actions[-1].action_id if self._admin_actions else 0
+                self._admin_actions.append(
+                    AdminAction(last + 1, account.player_id, action, reason))
+        return copy.copy(account), server_id
+
+    @_deferred
+    def admin_actions(self, after_id):
+        return [a for a in self._admin_actions if a.action_id > after_id]
+
+    @_deferred
+    def last_admin_action(self):
+        return self._admin_actions[-1].action_id if self._admin_actions else 0
 
     @_deferred
     def close(self):

@@ -136,12 +136,30 @@ MIGRATIONS = (
             )""",
         ),
     ),
+    Migration(
+        2,
+        "token versions on accounts; the queue of operator actions for running servers",
+        (
+            "ALTER TABLE accounts ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0",
+            # Written by rpg-admin, read by every server process (polled):
+            # a kick or a role change reaches whichever process holds the
+            # player, with or without Valkey.
+            """CREATE TABLE admin_actions (
+                action_id {serial_primary_key},
+                player_id INTEGER NOT NULL,
+                action TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL
+            )""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
 
 # Every table the steps create, schema_version last: what a reset drops.
 TABLES = (
+    "admin_actions",
     "online_players",
     "ground_items",
     "equipment",

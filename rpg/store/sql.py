@@ -7,12 +7,14 @@ Every method runs one C{runInteraction}, that is one transaction.  Times
 reactor thread and handed to the database thread.
 """
 
+import os
+
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred, succeed
 from zope.interface import implementer
 
-from rpg.interfaces import IPlayerStore, PlayerOnline, UnknownAccount, UsernameTaken
-from rpg.models import Account, CharacterState, GroundItemState, ItemStack
+from rpg.interfaces import IAccountAdmin, IPlayerStore, PlayerOnline, UnknownAccount, UsernameTaken
+from rpg.models import Account, AdminAction, CharacterState, GroundItemState, ItemStack
 from rpg.store import migrations
 from rpg.store.migrations import POSTGRESQL, SQLITE
 
@@ -31,13 +33,36 @@ def _configure_sqlite(connection):
     connection.execute("PRAGMA foreign_keys = ON")
 
 
+def private_sqlite_files(path):
+    """
+    Make the database file (created empty if missing) and its WAL and
+    shared-memory files readable by their owner only: they hold password
+    hashes.  SQLite gives the files it creates later the database's mode.
+    A file owned by someone else is left as it is.
+    """
+    if path == ":memory:" or str(path).startswith("file:"):
+        return
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except OSError:
+            pass
+
+
 def _default_clock(clock):
     if clock is None:
         from twisted.internet import reactor as clock
     return clock
 
 
-@implementer(IPlayerStore)
+# Queued operator actions older than this are deleted (every server has long
+# polled them).
+ADMIN_ACTION_KEEP_S = 3600.0
+
+
+@implementer(IPlayerStore, IAccountAdmin)
 class SQLPlayerStore:
     """
     Accounts and characters in an SQL database.
@@ -56,6 +81,7 @@ class SQLPlayerStore:
     @classmethod
     def for_sqlite(cls, path, clock=None):
         """A store on the SQLite file C{path} (or C{":memory:"}), one writer."""
+        private_sqlite_files(path)
         pool = adbapi.ConnectionPool(
             "sqlite3",
             path,
@@ -111,15 +137,15 @@ class SQLPlayerStore:
     def _account_row(self, txn, username):
         self._execute(
             txn,
-            "SELECT player_id, username, password_hash, role, banned"
+            "SELECT player_id, username, password_hash, role, banned, token_version"
             " FROM accounts WHERE username_lower = ?",
             (username.lower(),),
         )
         row = txn.fetchone()
         if row is None:
             return None
-        player_id, name, password_hash, role, banned = row
-        return Account(player_id, name, password_hash, role, bool(banned))
+        player_id, name, password_hash, role, banned, token_version = row
+        return Account(player_id, name, password_hash, role, bool(banned), token_version)
 
     def _write_characters(self, txn, characters):
         self._execute_many(
@@ -333,6 +359,72 @@ class SQLPlayerStore:
         character.player_id = account.player_id
         self._write_characters(txn, [character])
         return character
+
+    # -- IAccountAdmin
+
+    def change_account(self, username, role=None, banned=None, password_hash=None,
+                       bump_token=False, action=None, reason=""):
+        changes = {}
+        if role is not None:
+            changes["role"] = role
+        if banned is not None:
+            changes["banned"] = bool(banned)
+        if password_hash is not None:
+            changes["password_hash"] = password_hash
+        return self._pool.runInteraction(
+            self._change_account, username, changes, bump_token, action, reason,
+            self._clock.seconds())
+
+    def _change_account(self, txn, username, changes, bump_token, action, reason, now):
+        self._dialect.begin_write(txn)
+        account = self._account_row(txn, username)
+        if account is None:
+            raise UnknownAccount(username)
+        self._lock_accounts(txn, [account.player_id])
+        assignments = [f"{column} = ?" for column in changes]
+        if bump_token:
+            assignments.append("token_version = token_version + 1")
+        if assignments:
+            self._execute(
+                txn,
+                f"UPDATE accounts SET {', '.join(assignments)} WHERE player_id = ?",
+                (*changes.values(), account.player_id),
+            )
+            account = self._account_row(txn, username)
+        server_id = None
+        if action is not None:
+            server_id = self._online_server(txn, account.player_id, now)
+            if server_id is not None:
+                self._execute(
+                    txn, "DELETE FROM admin_actions WHERE created_at < ?",
+                    (now - ADMIN_ACTION_KEEP_S,))
+                self._execute(
+                    txn,
+                    "INSERT INTO admin_actions (player_id, action, reason, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (account.player_id, action, reason, now),
+                )
+        return account, server_id
+
+    def admin_actions(self, after_id):
+        return self._pool.runInteraction(self._admin_actions, after_id)
+
+    def _admin_actions(self, txn, after_id):
+        self._execute(
+            txn,
+            "SELECT action_id, player_id, action, reason FROM admin_actions"
+            " WHERE action_id > ? ORDER BY action_id",
+            (after_id,),
+        )
+        return [AdminAction(*row) for row in txn.fetchall()]
+
+    def last_admin_action(self):
+        return self._pool.runInteraction(self._last_admin_action)
+
+    def _last_admin_action(self, txn):
+        txn.execute("SELECT MAX(action_id) FROM admin_actions")
+        (last,) = txn.fetchone()
+        return last or 0
 
     def close(self):
         self._pool.close()

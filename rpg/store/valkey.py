@@ -11,7 +11,7 @@ described in C{docs/valkey.md}.
 """
 
 from twisted.internet.defer import gatherResults
-from twisted.internet.endpoints import HostnameEndpoint
+from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
 
 from rpg.store.valkey_bus import ValkeyBus
 from rpg.store.valkey_leases import ValkeyMapLeases
@@ -27,13 +27,14 @@ class ValkeyConnection:
     for plain commands, and C{close()}.
     """
 
-    def __init__(self, address, namespace, commands, subscriber, presence_ttl_s):
+    def __init__(self, address, namespace, commands, subscriber, presence_ttl_s,
+                 bus_secret=None):
         self.address = address
         self.namespace = namespace
         self._commands = commands
         self._subscriber = subscriber
         self.presence = ValkeyPresence(commands, namespace, presence_ttl_s)
-        self.bus = ValkeyBus(commands, subscriber, namespace)
+        self.bus = ValkeyBus(commands, subscriber, namespace, secret=bus_secret)
         self.leases = ValkeyMapLeases(commands, namespace)
 
     def execute(self, *args):
@@ -48,9 +49,15 @@ class ValkeyConnection:
 
 
 def connect_valkey(url, namespace="rpg", clock=None, presence_ttl_s=30.0,
-                   connect_timeout_s=5.0, endpoint=None):
+                   connect_timeout_s=5.0, endpoint=None, bus_secret=None):
     """
-    Connect to Valkey at C{url} (C{redis://host:port/db} or C{valkey://...}).
+    Connect to Valkey at C{url} (C{redis://[user:password@]host:port/db} or
+    C{valkey://...}; C{rediss://} or C{valkeys://} over TLS, checked against
+    the system's trusted certificates).
+
+    @param bus_secret: the server secret; when given, bus messages are
+        signed with a key derived from it and unsigned or forged ones are
+        dropped (L{rpg.store.valkey_bus.ValkeyBus}).
 
     @param clock: times reconnection backoff and reply timeouts (the reactor
         by default).
@@ -69,11 +76,15 @@ def connect_valkey(url, namespace="rpg", clock=None, presence_ttl_s=30.0,
     if endpoint is None:
         endpoint = HostnameEndpoint(reactor, address.host, address.port,
                                     timeout=connect_timeout_s)
+        if address.tls:
+            from twisted.internet.ssl import optionsForClientTLS
+            endpoint = wrapClientTLS(optionsForClientTLS(address.host), endpoint)
     commands = ValkeyLink(address, endpoint, "command", CommandProtocol, clock,
                           name=f"{namespace}:command")
     subscriber = ValkeyLink(address, endpoint, "subscriber", SubscriberProtocol, clock,
                             name=f"{namespace}:subscriber", select_db=False)
-    conn = ValkeyConnection(address, namespace, commands, subscriber, presence_ttl_s)
+    conn = ValkeyConnection(address, namespace, commands, subscriber, presence_ttl_s,
+                            bus_secret)
     d = gatherResults([commands.start(), subscriber.start()], consumeErrors=True)
 
     def failed(failure):

@@ -6,7 +6,7 @@ L{ValkeyUnavailable} instead of queueing.  Failure behaviour is described in
 C{docs/valkey.md}.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 from urllib.parse import unquote, urlsplit
 
@@ -17,7 +17,8 @@ from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 
-SCHEMES = ("redis", "valkey")
+SCHEMES = ("redis", "valkey", "rediss", "valkeys")
+TLS_SCHEMES = ("rediss", "valkeys")
 DEFAULT_PORT = 6379
 RECONNECT_INITIAL_S = 0.2
 RECONNECT_MAX_S = 3.0
@@ -34,36 +35,59 @@ class ValkeyAddress:
     port: int = DEFAULT_PORT
     db: int = 0
     username: Optional[str] = None
-    password: Optional[str] = None
+    password: Optional[str] = field(default=None, repr=False)
+    tls: bool = False
 
     def __str__(self):
-        return f"{self.host}:{self.port}/{self.db}"
+        # Never the password: this is what logs and error messages show.
+        scheme = "rediss" if self.tls else "redis"
+        return f"{scheme}://{self.host}:{self.port}/{self.db}"
+
+
+def redact_url(url):
+    """C{url} with any password replaced by C{***}, for messages and logs."""
+    if not isinstance(url, str):
+        return repr(url)
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    credentials, at, host = authority.rpartition("@")
+    if not at:
+        return url
+    user, colon, _ = credentials.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{host}{slash}{tail}"
 
 
 def parse_valkey_url(url):
     """
-    Read C{redis://[user:password@]host[:port][/db]} (or C{valkey://...}).
+    Read C{redis://[user:password@]host[:port][/db]} (or C{valkey://...};
+    C{rediss://} and C{valkeys://} for TLS).
 
-    @raise ValueError: with a one-line message, for anything else.
+    @raise ValueError: with a one-line message, for anything else; the
+        message never holds the password.
     """
+    shown = redact_url(url)
     try:
         parts = urlsplit(url)
         port = parts.port or DEFAULT_PORT
     except (TypeError, ValueError, AttributeError):
-        raise ValueError(f"bad Valkey URL {url!r}: expected redis://host:port/db") from None
+        raise ValueError(f"bad Valkey URL {shown}: expected redis://host:port/db") from None
     if parts.scheme not in SCHEMES:
-        raise ValueError(f"bad Valkey URL {url!r}: scheme must be redis:// or valkey://")
+        raise ValueError(f"bad Valkey URL {shown}: scheme must be redis://, valkey://, "
+                         "rediss:// or valkeys:// (TLS)")
     if not parts.hostname:
-        raise ValueError(f"bad Valkey URL {url!r}: no host")
+        raise ValueError(f"bad Valkey URL {shown}: no host")
     path = parts.path.strip("/")
     if path and not path.isdigit():
-        raise ValueError(f"bad Valkey URL {url!r}: database must be a number, not {path!r}")
+        raise ValueError(f"bad Valkey URL {shown}: database must be a number, not {path!r}")
     if parts.query or parts.fragment:
-        raise ValueError(f"bad Valkey URL {url!r}: query strings are not supported")
+        raise ValueError(f"bad Valkey URL {shown}: query strings are not supported")
     return ValkeyAddress(
         host=parts.hostname, port=port, db=int(path or 0),
         username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None)
+        password=unquote(parts.password) if parts.password else None,
+        tls=parts.scheme in TLS_SCHEMES)
 
 
 class CommandProtocol(txredisapi.RedisProtocol):

@@ -254,7 +254,10 @@ class GameHarness:
 
     def token(self, username):
         """A valid token for C{username}, as C{POST /auth/login} would issue."""
-        return self.auth.issue_token(username)
+        account = _result(self.store.get_account(username))
+        if account is None:
+            raise KeyError(f"no account {username!r}: connect() makes one")
+        return self.auth.issue_token(account)
 
     # -- time
     def step(self):

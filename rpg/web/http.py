@@ -9,7 +9,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.web import resource, server
 
-from rpg.services.auth import (BadCredentials, LoginThrottled, RegistrationError,
+from rpg.services.auth import (AccountBanned, BadCredentials, LoginThrottled, RegistrationError,
                                RegistrationThrottled)
 from rpg.services.throttles import HashingBusy
 
@@ -156,6 +156,8 @@ class LoginResource(_AsyncJSONResource):
             raise busy(e) from None
         except BadCredentials:
             raise JSONError(401, "AUTHENTICATION_FAILED", "Invalid username or password") from None
+        except AccountBanned:
+            raise JSONError(403, "AUTHENTICATION_FAILED", "This account is banned") from None
         write_json(request, 200, {"access_token": token, "token_type": "bearer",
                                   "expires_in": expires_in})
 

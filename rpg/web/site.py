@@ -7,7 +7,9 @@ from pathlib import Path
 
 from autobahn.twisted.resource import WebSocketResource
 from twisted.web import resource, static
+from twisted.web.server import Site
 
+from .account import LogoutResource, PasswordResource
 from .http import HealthResource, JSONNotFound, JSONTree, LoginResource, RegisterResource
 from .limits import GuardedSite
 
@@ -81,8 +83,20 @@ class NoClientPage(resource.Resource):
                 b"on a machine with npm). The server is up: WebSocket at <code>/ws</code>.</p>")
 
 
-def build_site(factory, auth, metrics, health, maps_dir, tunables, client_dir=None,
-               reactor=None):
+def build_operations_site(metrics, health):
+    """
+    What C{--metrics-listen} serves: C{/metrics} (Prometheus) and
+    C{/health} with C{health()}'s details (server id, players, maps).
+    """
+    root = JSONTree()
+    root.putChild(b"health", HealthResource(health))
+    root.putChild(b"metrics", MetricsResource(metrics))
+    site = Site(root)
+    site.displayTracebacks = False
+    return site
+
+
+def build_site(factory, auth, health, maps_dir, tunables, client_dir=None, reactor=None):
     client_dir = client_dir or default_client_dir()
     if (Path(client_dir) / "index.html").is_file():
         root = StaticFile(str(client_dir))
@@ -93,9 +107,12 @@ def build_site(factory, auth, metrics, health, maps_dir, tunables, client_dir=No
     auth_tree = JSONTree()
     auth_tree.putChild(b"register", RegisterResource(auth))
     auth_tree.putChild(b"login", LoginResource(auth))
+    auth_tree.putChild(b"password", PasswordResource(auth))
+    auth_tree.putChild(b"logout", LogoutResource(auth))
     root.putChild(b"auth", auth_tree)
-    root.putChild(b"health", HealthResource(health))
-    root.putChild(b"metrics", MetricsResource(metrics))
+    # The public port tells nothing about the host: the detailed /health
+    # and /metrics are on the operators' endpoint (build_operations_site).
+    root.putChild(b"health", HealthResource(dict))
     root.putChild(b"maps", MapFiles(maps_dir))
     root.putChild(b"ws", WebSocketResource(factory))
     site = GuardedSite(root, tunables, reactor=reactor)

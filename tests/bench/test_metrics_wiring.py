@@ -29,7 +29,7 @@ async def test_metrics_count_players_messages_bytes_and_errors(tmp_path):
         ok = await client.request("cmd_move", {"direction": "UP"})
         bad = await client.request("cmd_move", {"direction": "SIDEWAYS"})
         assert ok["type"] == "resp_success" and bad["type"] == "resp_error"
-        _, text, _ = await http("GET", server.base_url + "/metrics")
+        _, text, _ = await http("GET", server.metrics_url + "/metrics")
         samples = report.parse_metrics(text.decode() if isinstance(text, bytes) else str(text))
         assert report.metric(samples, "rpg_players_online") == 1
         assert report.metric(samples, "rpg_messages_in_total", type="cmd_move") == 2

@@ -14,7 +14,7 @@ from pathlib import Path
 import jwt
 
 from tests.e2e.client import GameClient, http
-from tests.e2e.proc import TwistdServer, environment
+from tests.e2e.proc import TwistdServer, environment, free_port
 from tests.e2e.tmx import write_map
 
 SECRET = "blackbox-secret-0123456789abcdef"
@@ -119,8 +119,10 @@ class BlackBoxServer(_CharacterWrites):
             if isinstance(picture, tuple):
                 picture, pvp = picture
             write_map(self.maps_dir, map_id, picture, pvp=pvp)
+        metrics_port = free_port()
         options = ["--data-dir", str(self.data_dir), "--maps", str(self.maps_dir),
-                   "--start-map", start_map, "--jwt-secret", SECRET]
+                   "--start-map", start_map, "--jwt-secret", SECRET,
+                   "--metrics-listen", f"tcp:{metrics_port}:interface=127.0.0.1"]
         # Every test logs in from 127.0.0.1: keep the per-address login throttle out of the way.
         config = {"login_attempts_per_minute": 1000,
                   "login_failures_per_address_per_minute": 1000, **(config or {})}
@@ -134,6 +136,7 @@ class BlackBoxServer(_CharacterWrites):
         self.process = TwistdServer(self.root, *options).wait_ready()
         self.base_url = self.process.base_url
         self.ws_url = self.process.ws_url
+        self.metrics_url = f"http://127.0.0.1:{metrics_port}"
         self.clients = []
 
     # -- HTTP

@@ -13,7 +13,7 @@ SERVER = dict(maps={"field": field()}, start_map="field",
 
 
 def players_online(server):
-    with urllib.request.urlopen(server.base_url + "/health", timeout=5) as response:
+    with urllib.request.urlopen(server.metrics_url + "/health", timeout=5) as response:
         return json.load(response)["players_online"]
 
 

@@ -135,7 +135,7 @@ def stored_ground_items(server):
 
 async def metrics(server):
     """C{{sample: value}} from one scrape of /metrics."""
-    status, text, _ = await http("GET", server.base_url + "/metrics")
+    status, text, _ = await http("GET", server.metrics_url + "/metrics")
     assert status == 200
     text = text.decode() if isinstance(text, bytes) else text
     return {name: float(value) for name, value in

@@ -141,7 +141,8 @@ async def test_health(server):
     ("POST", "/health", 405, "METHOD_NOT_ALLOWED"),
     ("GET", "/auth", 404, "NOT_FOUND"),
     ("GET", "/auth/", 404, "NOT_FOUND"),
-    ("POST", "/auth/logout", 404, "NOT_FOUND"),
+    ("POST", "/auth/no-such-thing", 404, "NOT_FOUND"),
+    ("GET", "/auth/logout", 405, "METHOD_NOT_ALLOWED"),
     ("GET", "/no/such/path", 404, "NOT_FOUND"),
 ])
 @pytest_twisted.ensureDeferred

@@ -113,17 +113,17 @@ async def base_url(external_url, tmp_path):
     from tests.e2e.server import REPO_MAPS, running_server
     async with running_server(tmp_path, maps_dir=REPO_MAPS) as server:
         yield server.base_url
-        await players_gone(server.base_url)
+        await players_gone(server.metrics_url)
 
 
-async def players_gone(base_url, timeout_s=5.0):
+async def players_gone(metrics_url, timeout_s=5.0):
     """
     Wait until the server has seen every closed page disconnect, so that the
     server stops with no session open (and a test ends as it started).
     """
     from tests.e2e.client import http
     for _ in range(int(timeout_s / 0.05)):
-        status, body, _ = await http("GET", base_url + "/health")
+        status, body, _ = await http("GET", metrics_url + "/health")
         if status == 200 and body.get("players_online") == 0:
             return
         await task.deferLater(reactor, 0.05, lambda: None)

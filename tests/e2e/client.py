@@ -35,12 +35,21 @@ class _Body:
         pass
 
 
-async def http(method, url, body=None, content_type=b"application/json", raw=None):
-    """@return: C{(status, parsed JSON or text, headers)}."""
+async def http(method, url, body=None, content_type=b"application/json", raw=None,
+               headers=None):
+    """
+    @param headers: more request headers, C{{name: value}} (bytes).
+    @return: C{(status, parsed JSON or text, headers)}.
+    """
     agent = Agent(reactor)
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    extra = headers or {}
     headers = (Headers({b"content-type": [content_type]})
                if data is not None and content_type is not None else None)
+    if extra:
+        headers = headers or Headers()
+        for name, value in extra.items():
+            headers.addRawHeader(name, value)
     response = await agent.request(method.encode(), url.encode(), headers,
                                    _Body(data) if data is not None else None)
     try:

@@ -45,6 +45,9 @@ class TwistdServer:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.workdir / f"twistd-{self.port}.log"
+        if "--metrics-listen" not in options:
+            # Several servers run side by side: no fight over the default port.
+            options = ("--metrics-listen", "tcp:0:interface=127.0.0.1", *options)
         args = ["-n", "--pidfile=", "--logfile", str(self.log_path), "rpg",
                 "--listen", f"tcp:{self.port}:interface=127.0.0.1", *options]
         self.process = subprocess.Popen(

@@ -33,6 +33,9 @@ class RunningServer:
         port = service.port.getHost().port
         self.base_url = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}/ws"
+        self.metrics_url = None
+        if service.metrics_port is not None:
+            self.metrics_url = f"http://127.0.0.1:{service.metrics_port.getHost().port}"
 
     async def register(self, username, password="password123"):
         status, body, _ = await http("POST", self.base_url + "/auth/register",
@@ -74,7 +77,8 @@ def default_test_maps(tmp_path):
 
 
 def make_service(tmp_path, database_url=None, valkey_url=None, maps_dir=None,
-                 start_map=None, server_id=None, **tunables):
+                 start_map=None, server_id=None, metrics_listen="tcp:0:interface=127.0.0.1",
+                 **tunables):
     maps_dir = Path(maps_dir or default_test_maps(tmp_path))
     content = load_content(maps_dir, REPO_MAPS)
     if start_map is None:
@@ -87,11 +91,12 @@ def make_service(tmp_path, database_url=None, valkey_url=None, maps_dir=None,
         valkey_url=valkey_url,
         content=content,
         start_map=start_map,
-        secret="test-secret-" + secrets.token_hex(8),
+        secret="test-secret-" + secrets.token_hex(16),
         tunables=dataclasses.replace(Tunables(), **{**defaults, **tunables}),
         maps_dir=maps_dir,
         server_id=server_id or "test-" + secrets.token_hex(3),
         gc_tuning=False,  # a process-wide setting: leave the test process alone
+        metrics_listen=metrics_listen,
     )
 
 

@@ -8,6 +8,8 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor, task
 
+from rpg.models import Account
+
 from .client import GameClient, http
 from .server import database_urls, running_server
 
@@ -122,20 +124,24 @@ async def test_token_errors_and_close_after_five_failures(tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_unknown_and_banned_players_fail(tmp_path):
-    """A valid token for an unknown or banned player is AUTHENTICATION_FAILED."""
+    """A valid token for an unknown or banned player is AUTHENTICATION_FAILED;
+    a banned account's login is 403, with no token."""
     async with running_server(tmp_path) as server:
         await server.register("carol_3")
         token = await server.login("carol_3")
         await server.service.store.set_banned("carol_3", True)
-        token_after_ban = await server.login("carol_3")
-        ghost = server.service.auth.issue_token("nobody_here")
+        status, body, _ = await http("POST", server.base_url + "/auth/login",
+                                     {"username": "carol_3", "password": "password123"})
+        assert status == 403 and "access_token" not in body, (status, body)
+        assert body["error_code"] == "AUTHENTICATION_FAILED"
+        ghost = server.service.auth.issue_token(Account(999, "nobody_here", ""))
         client = await server.connect()
         reasons = []
-        for t in (token, token_after_ban, ghost):
+        for t in (token, ghost):
             reply = await client.request("cmd_authenticate", {"token": t})
             assert reply["payload"]["error_code"] == "AUTHENTICATION_FAILED"
             reasons.append(reply["payload"]["details"]["reason"])
-        assert reasons == ["banned", "banned", "unknown_player"]
+        assert reasons == ["banned", "unknown_player"]
         await client.close()
 
 

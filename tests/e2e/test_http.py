@@ -74,12 +74,48 @@ async def test_login_is_throttled_per_address(tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_health_and_metrics(tmp_path):
-    """GET /health is 200 {"status": "ok"}; /metrics speaks Prometheus text."""
+    """The public /health is {"status": "ok"} only and there is no public /metrics; the
+    operators' endpoint has /metrics and the detailed /health."""
     async with running_server(tmp_path) as server:
+        client = await server.player("healthy_1")
         status, reply, _ = await http("GET", server.base_url + "/health")
-        assert status == 200 and reply["status"] == "ok"
-        status, text, _ = await http("GET", server.base_url + "/metrics")
+        assert (status, reply) == (200, {"status": "ok"})
+        status, reply, _ = await http("GET", server.base_url + "/metrics")
+        assert (status, reply["error_code"]) == (404, "NOT_FOUND")
+        assert server.metrics_url != server.base_url
+        status, text, _ = await http("GET", server.metrics_url + "/metrics")
         assert status == 200 and b"rpg_tick_seconds_bucket" in text
+        status, reply, _ = await http("GET", server.metrics_url + "/health")
+        assert status == 200 and reply == {"status": "ok", "players_online": 1, "maps": ["field"],
+                                           "server_id": server.service.server_id}
+        await client.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_metrics_port_in_use_does_not_stop_the_game(tmp_path):
+    """With the metrics port taken, one error is logged and the game is served anyway."""
+    from twisted.internet import reactor
+    from twisted.logger import globalLogPublisher
+    from twisted.web.resource import Resource
+    from twisted.web.server import Site
+    taken = reactor.listenTCP(0, Site(Resource()), interface="127.0.0.1")
+    port = taken.getHost().port
+    errors = []
+
+    def observe(event):
+        if event.get("log_level") is not None and event["log_level"].name == "error":
+            errors.append(event)
+    globalLogPublisher.addObserver(observe)
+    try:
+        async with running_server(tmp_path, metrics_listen=f"tcp:{port}:interface=127.0.0.1") \
+                as server:
+            assert server.metrics_url is None
+            client = await server.player("unmetered_1")
+            await client.close()
+    finally:
+        globalLogPublisher.removeObserver(observe)
+        await taken.stopListening()
+    assert len(errors) == 1 and "--metrics-listen" in errors[0]["log_format"]
 
 
 @pytest_twisted.ensureDeferred

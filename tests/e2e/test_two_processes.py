@@ -154,3 +154,37 @@ async def test_presence_outlives_its_ttl_while_the_player_plays(short_ttl_cluste
     code, reason = await on_b.wait_closed(timeout=10)
     assert (code, reason) == (4001, "logged in elsewhere")
     await sender.close()
+
+
+async def rpg_admin(*args, stdin=b""):
+    """C{rpg-admin ARGS} as a separate process, the reactor running meanwhile."""
+    import sys
+
+    from twisted.internet import reactor
+    from twisted.internet.utils import getProcessOutputAndValue
+
+    from .proc import REPO, environment
+    out, err, code = await getProcessOutputAndValue(
+        sys.executable, ["-m", "rpg.admin", "--database", postgres_url(), *args],
+        env=environment(), path=str(REPO), reactor=reactor)
+    return code, out.decode(), err.decode()
+
+
+@pytest_twisted.ensureDeferred
+async def test_kick_and_ban_reach_the_process_holding_the_player(cluster):
+    """rpg-admin kick and ban close a player on either process with 4003 and the reason."""
+    a, b = cluster
+    on_b = await player(b, "kickee")
+    on_a = await player(a, "watcher")
+    code, out, err = await rpg_admin("kick", "kickee", "--reason", "behave")
+    assert code == 0, err
+    assert await on_b.wait_closed(timeout=10) == (4003, "behave")
+    on_b = await player(b, "kickee")
+    code, out, err = await rpg_admin("ban", "kickee")
+    assert code == 0 and "saved and disconnected" in out, err
+    assert await on_b.wait_closed(timeout=10) == (4003, "banned")
+    status, _, _ = await http("POST", a.base_url + "/auth/login",
+                              {"username": "kickee", "password": "password123"})
+    assert status == 403
+    assert not on_a.closed.called  # the other player stays
+    await on_a.close()

@@ -86,4 +86,83 @@ async def test_the_pool_bounds_concurrent_hashes_and_logins_still_verify():
     finally:
         auth.stopService()
     assert 1 <= hasher.most <= 2
-    assert auth.check_token(token) == "pair_3"
+    assert auth.check_token(token).username == "pair_3"
+
+
+# -- tokens: claims, the server's lifetime cap, versions
+
+
+SECRET = "a-secret-of-thirty-two-bytes-long"
+
+
+def token_service(ttl=3600):
+    from twisted.internet.task import Clock
+    clock = Clock()
+    clock.advance(1_000_000)
+    store = MemoryPlayerStore(clock=clock)
+    auth = AuthService(store, SECRET, Tunables(token_ttl_s=ttl), character, clock=clock,
+                       run_in_thread=lambda f, *a: defer.succeed(f(*a)))
+    return auth, store, clock
+
+
+def mint(clock, **claims):
+    import jwt
+    now = int(clock.seconds())
+    return jwt.encode({"sub": "Alice", "iat": now, "exp": now + 60, **claims}, SECRET,
+                      algorithm="HS256")
+
+
+def test_issued_tokens_carry_player_id_version_and_issuer():
+    """A token names the username (sub), the player id (pid), the version (ver) and iss."""
+    from rpg.models import Account
+    auth, _, _ = token_service()
+    claims = auth.check_token(auth.issue_token(Account(7, "Alice", "h", token_version=3)))
+    assert (claims.username, claims.player_id, claims.version) == ("Alice", 7, 3)
+
+
+def test_lifetime_is_capped_at_token_ttl_after_iat():
+    """Whatever exp says, a token is expired token_ttl_s after its iat."""
+    import pytest
+
+    from rpg.world.errors import ExpiredToken
+    auth, _, clock = token_service(ttl=100)
+    token = mint(clock, exp=253402300799)
+    auth.check_token(token)
+    clock.advance(99)
+    auth.check_token(token)
+    clock.advance(1)
+    with pytest.raises(ExpiredToken):
+        auth.check_token(token)
+
+
+def test_foreign_or_malformed_claims_are_refused():
+    """Another issuer or audience, an iat in the future, or a pid/ver of the wrong type is refused."""
+    import pytest
+
+    from rpg.world.errors import AuthenticationFailed
+    auth, _, clock = token_service()
+    for claims in ({"iss": "someone-else"}, {"aud": "another-service"},
+                   {"iat": int(clock.seconds()) + 3600}, {"pid": "7"}, {"ver": 1.5},
+                   {"ver": True}):
+        with pytest.raises(AuthenticationFailed):
+            auth.check_token(mint(clock, **claims))
+    assert auth.check_token(mint(clock, iss="rpg", aud="rpg-game")).version == 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_bumped_version_revokes_earlier_tokens():
+    """After the account's token version is bumped, older tokens are refused (revoked_token)."""
+    import pytest
+
+    from rpg.world.errors import AuthenticationFailed
+    auth, store, clock = token_service()
+    await store.create_account("Alice", "h", character())
+    token = mint(clock)
+    assert (await auth.account_for_token(token)).username == "Alice"
+    await store.change_account("alice", bump_token=True)
+    with pytest.raises(AuthenticationFailed) as refused:
+        await auth.account_for_token(token)
+    assert refused.value.details == {"reason": "revoked_token"}
+    assert (await auth.account_for_token(mint(clock, ver=1))).token_version == 1
+    with pytest.raises(AuthenticationFailed):
+        await auth.account_for_token(mint(clock, ver=1, pid=99))

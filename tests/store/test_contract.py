@@ -6,7 +6,7 @@ import pytest
 import pytest_twisted
 from zope.interface.verify import verifyObject
 
-from rpg.interfaces import IPlayerStore, PlayerOnline, UnknownAccount, UsernameTaken
+from rpg.interfaces import IAccountAdmin, IPlayerStore, PlayerOnline, UnknownAccount, UsernameTaken
 from rpg.models import CharacterState, GroundItemState, ItemStack, WorldSnapshot
 from rpg.store.migrations import LATEST_VERSION
 
@@ -338,3 +338,53 @@ async def test_migrate_is_idempotent(any_store):
     assert await any_store.migrate() == LATEST_VERSION
     assert await any_store.migrate() == LATEST_VERSION
     assert (await any_store.get_account("alice")).username == "Alice"
+
+
+# -- IAccountAdmin: operators' changes and the queue of actions
+
+
+def test_provides_account_admin(any_store):
+    """The store fully implements IAccountAdmin."""
+    assert verifyObject(IAccountAdmin, any_store)
+
+
+@pytest_twisted.ensureDeferred
+async def test_change_account_applies_changes_and_bumps_token_version(any_store):
+    """Given columns change, others stay; bump_token adds one to the token version."""
+    await register(any_store, "Alice")
+    account, server_id = await any_store.change_account(
+        "alice", role="moderator", password_hash="new-hash", bump_token=True)
+    assert (account.role, account.password_hash, account.banned) == ("moderator", "new-hash", False)
+    assert account.token_version == 1 and server_id is None
+    stored = await any_store.get_account("Alice")
+    assert stored == account
+    account, _ = await any_store.change_account("Alice", banned=True, bump_token=True)
+    assert (account.banned, account.role, account.token_version) == (True, "moderator", 2)
+
+
+@pytest_twisted.ensureDeferred
+async def test_change_account_queues_action_only_for_online_player(any_store):
+    """An action is queued, with the holding server returned, only while the player is online."""
+    alice = await register(any_store, "Alice")
+    assert await any_store.last_admin_action() == 0
+    _, server_id = await any_store.change_account("Alice", action="kick", reason="bye")
+    assert server_id is None
+    assert await any_store.admin_actions(0) == []
+    await any_store.mark_online([alice.player_id], "server-a", 30)
+    _, server_id = await any_store.change_account("Alice", banned=True, action="kick",
+                                                  reason="spam")
+    assert server_id == "server-a"
+    _, _ = await any_store.change_account("Alice", role="admin", action="refresh")
+    actions = await any_store.admin_actions(0)
+    assert [(a.player_id, a.action, a.reason) for a in actions] == [
+        (alice.player_id, "kick", "spam"), (alice.player_id, "refresh", "")]
+    assert await any_store.last_admin_action() == actions[1].action_id
+    assert await any_store.admin_actions(actions[0].action_id) == [actions[1]]
+
+
+@pytest_twisted.ensureDeferred
+async def test_change_account_unknown_user(any_store):
+    """An unknown username fails with UnknownAccount and queues nothing."""
+    with pytest.raises(UnknownAccount):
+        await any_store.change_account("nobody", banned=True, action="kick")
+    assert await any_store.admin_actions(0) == []

@@ -323,3 +323,33 @@ def test_url_forms_parse():
     address = parse_valkey_url("redis://user:p%40ss@h/2")
     assert (address.host, address.port, address.db) == ("h", 6379, 2)
     assert (address.username, address.password) == ("user", "p@ss")
+
+
+@pytest.mark.parametrize("url", [
+    "redis://alice:hunter2secret@host:notaport/0", "http://alice:hunter2secret@host/0",
+    "redis://:hunter2secret@host:6379/zero", "redis://alice:hunter2secret@host/0?tls=1",
+])
+def test_bad_url_never_echoes_the_password(url):
+    """A malformed URL's error names the URL with its password replaced by ***."""
+    with pytest.raises(ValueError, match="bad Valkey URL") as info:
+        parse_valkey_url(url)
+    assert "hunter2secret" not in str(info.value) and "***" in str(info.value)
+
+
+def test_tls_urls_and_addresses_without_password():
+    """rediss:// and valkeys:// ask for TLS; an address is shown without its password."""
+    assert parse_valkey_url("rediss://h:6380/1").tls is True
+    assert parse_valkey_url("valkeys://h/1").tls is True
+    assert parse_valkey_url("redis://h/1").tls is False
+    address = parse_valkey_url("rediss://user:hunter2secret@h:6380/1")
+    assert "hunter2secret" not in str(address) + repr(address)
+    assert str(address) == "rediss://h:6380/1"
+
+
+@pytest_twisted.ensureDeferred
+async def test_rediss_speaks_tls():
+    """rediss:// to a Valkey that speaks plain TCP fails at the TLS handshake: TLS is used."""
+    address = parse_valkey_url(valkey_url())
+    url = f"rediss://{address.host}:{address.port}/{address.db}"
+    with pytest.raises(ValkeyUnavailable, match="cannot connect"):
+        await connect_valkey(url, connect_timeout_s=5.0)
