@@ -174,10 +174,9 @@ class GameFactory(WebSocketServerFactory):
             failByDrop=False,
             webStatus=False,
             perMessageCompressionAccept=lambda offers: None,
-            # A text frame is INVALID_MESSAGE_FORMAT and the connection stays
-            # open, whatever its bytes: Autobahn must not close on bad UTF-8
-            # (1007) before the session sees the frame.
-            utf8validateIncoming=False,
+            # RFC 6455 first: a text frame that is not valid UTF-8 fails the
+            # connection with 1007 (Autobahn checks it as the frame arrives).
+            utf8validateIncoming=True,
         )
 
     def fanout(self, clients, frame):

@@ -109,6 +109,10 @@ def verdict(data, is_binary, authenticated, max_bytes=16384):
     if len(data) > max_bytes:
         return Verdict(close=1009)
     if not is_binary:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return Verdict(close=1007)   # RFC 6455 first
         return Verdict(None, frozenset({IMF}))
     try:
         message = unpack(data)

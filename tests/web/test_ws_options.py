@@ -29,6 +29,12 @@ def test_protocol_options_are_set_deliberately():
     assert factory.perMessageCompressionAccept([object()]) is None
 
 
+def test_incoming_text_frames_are_checked_for_utf8():
+    """RFC 6455 first: Autobahn validates incoming UTF-8, so a bad text frame closes 1007."""
+    factory = GameFactory(hub=None, tunables=Tunables(), clock=None)
+    assert factory.utf8validateIncoming is True
+
+
 def test_missing_nvx_is_warned_about(monkeypatch):
     """Without Autobahn's NVX acceleration the start-up check warns loudly."""
     monkeypatch.setattr(autobahn.websocket, "USES_NVX", False)
