@@ -98,8 +98,9 @@ class ChatService(Service):
     async def send(self, sender, channel, message, recipient=None):
         """
         Validate and deliver one message.  Checks run in this order: channel,
-        message, permission, rate, recipient; only a delivered message starts
-        the cooldown.
+        message, permission, rate, recipient.  A message that passes the
+        rate check starts the cooldown, delivered or not: a DM to nobody
+        costs a presence lookup too.
         """
         if not isinstance(channel, str) or channel not in CHANNELS:
             raise ChatInvalidChannel("Channel must be local, global or dm")
@@ -120,6 +121,7 @@ class ChatService(Service):
         if last is not None and now - last < cooldown:
             retry = max(1, int(round((last + cooldown - now) * 1000)))
             raise ChatRateLimited("Sending messages too fast", retry_after_ms=retry)
+        self.last_sent[sender.player_id] = now
         text = self.filter(message)
         event = {"username": sender.username, "message": text, "channel": channel,
                  "timestamp": now}
@@ -129,7 +131,6 @@ class ChatService(Service):
             recipients = await self._deliver_global(event)
         else:
             recipients = await self._deliver_dm(sender, recipient, event)
-        self.last_sent[sender.player_id] = now
         return {"message_id": self._message_id(sender.player_id, now), "channel": channel,
                 "recipients": recipients}
 

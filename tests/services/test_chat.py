@@ -108,6 +108,17 @@ def test_refused_message_does_not_start_the_cooldown():
     assert send(chat, alice, "local", "ok")["recipients"] == ["alice"]
 
 
+def test_a_dm_to_nobody_starts_the_cooldown():
+    """A DM whose recipient is not online is refused and still starts the cooldown."""
+    clock = task.Clock()
+    alice = FakeClient(1, "alice")
+    chat = make_chat(clock, [alice], near=[1])
+    assert code_of(send(chat, alice, "dm", "hi", "nobody")) == "CHAT_DM_RECIPIENT_NOT_FOUND"
+    assert code_of(send(chat, alice, "dm", "hi", "nobody")) == "CHAT_RATE_LIMITED"
+    clock.advance(1.0)
+    assert send(chat, alice, "local", "ok")["recipients"] == ["alice"]
+
+
 @pytest.mark.parametrize("channel,message,code", [
     (None, "hi", "CHAT_INVALID_CHANNEL"),
     ("LOCAL", "hi", "CHAT_INVALID_CHANNEL"),
