@@ -47,6 +47,28 @@ class Tunables:
     # combat and death
     respawn_delay_s: float = 5.0
     hp_regen_interval_s: float = 10.0
+    # hostile clients on the WebSocket: the message budget (token buckets per
+    # kind of message, rate a second and burst; a burst holds the 64
+    # messages that may wait for a login), its close on sustained excess,
+    # and the cap on a connection's unsent output
+    rate_general_per_s: float = 50.0
+    rate_general_burst: int = 200
+    rate_move_per_s: float = 10.0
+    rate_move_burst: int = 100
+    rate_chat_per_s: float = 5.0
+    rate_chat_burst: int = 100
+    rate_item_per_s: float = 20.0
+    rate_item_burst: int = 100
+    rate_combat_per_s: float = 10.0
+    rate_combat_burst: int = 100
+    rate_query_per_s: float = 10.0
+    rate_query_burst: int = 100
+    rate_chunks_per_s: float = 300.0
+    rate_chunks_burst: int = 1500
+    rate_limit_close_strikes: int = 100
+    rate_limit_forgive_per_s: float = 10.0
+    output_buffer_max_bytes: int = 1048576
+    output_buffer_grace_s: float = 5.0
 
 
 class ConfigError(ValueError):
@@ -97,6 +119,9 @@ def apply_overrides(base, data, source="config"):
     tunables = dataclasses.replace(base, **changes)
     if tunables.tick_rate < 1 or tunables.tick_rate > 1000:
         raise ConfigError(f"{source}: tick_rate must be between 1 and 1000")
+    for name in ("general", "move", "chat", "item", "combat", "query", "chunks"):
+        if getattr(tunables, f"rate_{name}_burst") < 1:
+            raise ConfigError(f"{source}: rate_{name}_burst must be at least 1")
     if tunables.max_message_bytes < 256:
         raise ConfigError(f"{source}: max_message_bytes must be at least 256")
     return tunables

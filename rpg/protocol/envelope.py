@@ -98,6 +98,28 @@ def encode_success(request_id, payload):
     return encode("resp_success", payload, request_id)
 
 
+def encode_value(value):
+    """One value as MessagePack, to be placed in a frame by L{encode_success_list}."""
+    return msgpack.packb(value, use_bin_type=True)
+
+
+def encode_success_list(request_id, key, encoded_items):
+    """
+    The C{resp_success} frame of payload C{{key: [items]}}, from items
+    already encoded by L{encode_value}: the same bytes as L{encode_success}
+    would make, without encoding the items again (chunk replies reuse each
+    chunk's bytes).
+    """
+    packer = msgpack.Packer(use_bin_type=True)
+    return b"".join((
+        b"\x84", packer.pack("id"), packer.pack(request_id),
+        packer.pack("type"), packer.pack("resp_success"),
+        packer.pack("payload"), b"\x81", packer.pack(key),
+        packer.pack_array_header(len(encoded_items)), *encoded_items,
+        packer.pack("version"), packer.pack(VERSION),
+    ))
+
+
 def encode_error(request_id, error):
     """A C{resp_error} frame for a L{rpg.world.errors.GameError}."""
     return encode("resp_error", {

@@ -15,7 +15,8 @@ from twisted.logger import Logger
 
 from rpg.models import PresenceEntry
 from rpg.protocol.envelope import (
-    encode, encode_error, encode_event, encode_internal_error, encode_success)
+    encode, encode_error, encode_event, encode_internal_error, encode_success,
+    encode_success_list, encode_value)
 from rpg.protocol.errors import error_code
 from rpg.world import chunks
 from rpg.world.errors import AuthenticationFailed, GameError
@@ -44,6 +45,9 @@ class Hub(Service):
         self.sessions = {}  # player_id -> playing Session on this process
         self._logging_in = {}  # player_id -> logins of this process under way
         self.handlers = {"query_chunks": self._query_chunks, "cmd_chat_send": self._chat}
+        # (map id, chunk x, chunk y) -> the chunk's MessagePack: maps never
+        # change once loaded, so each chunk is encoded once, for every reply.
+        self.chunk_bytes = {}
 
     def server_channel(self, server_id):
         return f"server.{server_id}"
@@ -190,7 +194,8 @@ class Hub(Service):
             return
         d = defer.maybeDeferred(handler, session, request)
         d.addCallbacks(
-            lambda payload: session.send_frame(encode_success(request.id, payload)),
+            lambda payload: session.send_frame(
+                payload if isinstance(payload, bytes) else encode_success(request.id, payload)),
             lambda failure: self._failed(session, request, failure))
 
     def _failed(self, session, request, failure):
@@ -208,7 +213,17 @@ class Hub(Service):
             metrics.errors.labels(code).inc()
 
     def _query_chunks(self, session, request):
-        return {"chunks": chunks.query_chunks(self.maps, request.payload)}
+        """The whole reply frame, made of each chunk's bytes encoded once."""
+        game_map, square = chunks.chunk_square(self.maps, request.payload)
+        cache = self.chunk_bytes
+        encoded = []
+        for chunk_x, chunk_y in square:
+            key = (game_map.map_id, chunk_x, chunk_y)
+            data = cache.get(key)
+            if data is None:
+                data = cache[key] = encode_value(chunks.get_chunk(game_map, chunk_x, chunk_y))
+            encoded.append(data)
+        return encode_success_list(request.id, "chunks", encoded)
 
     def _chat(self, session, request):
         return defer.ensureDeferred(self.chat.handle(session, request.payload))

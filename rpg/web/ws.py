@@ -65,6 +65,16 @@ def send_now(transport, data):
     transport.write(data)
 
 
+def unsent_bytes(transport):
+    """
+    What Twisted holds for C{transport} and has not yet handed to the socket
+    (its C{FileDescriptor} buffers; 0 for a transport without them).
+    """
+    pending = getattr(transport, "dataBuffer", b"")
+    return (len(pending) - getattr(transport, "offset", 0)
+            + getattr(transport, "_tempDataLen", 0))
+
+
 class GameProtocol(WebSocketServerProtocol):
     # No C{log} of our own: Autobahn logs every frame at debug level through
     # C{self.log}, and its txaio logger drops those cheaply; a Twisted
@@ -72,6 +82,8 @@ class GameProtocol(WebSocketServerProtocol):
     session = None
     # Frames waiting for this connection's next write, or None.
     _out = None
+    # The check that closes a connection whose unsent output stayed too big.
+    _backlog_call = None
 
     def onConnect(self, request):
         self.peer_address = request.peer
@@ -80,7 +92,8 @@ class GameProtocol(WebSocketServerProtocol):
     def onOpen(self):
         factory = self.factory
         self.session = Session(factory.hub, self._send, self._close, factory.clock,
-                               factory.tunables, peer=self.peer_address)
+                               factory.tunables, peer=self.peer_address,
+                               backlog=self.unsent_bytes)
         self.session.transport_protocol = self
         self.session.metrics = factory.metrics
         factory.connections.add(self)
@@ -92,6 +105,9 @@ class GameProtocol(WebSocketServerProtocol):
 
     def onClose(self, wasClean, code, reason):
         self._out = None
+        if self._backlog_call is not None and self._backlog_call.active():
+            self._backlog_call.cancel()
+        self._backlog_call = None
         self.factory.connections.discard(self)
         if self.session is not None:
             self.session.connection_lost()
@@ -132,6 +148,26 @@ class GameProtocol(WebSocketServerProtocol):
         self._out = None
         if self.state == WebSocketServerProtocol.STATE_OPEN:
             send_now(self.transport, out[0] if len(out) == 1 else b"".join(out))
+            if (self._backlog_call is None
+                    and self.unsent_bytes() > self.factory.tunables.output_buffer_max_bytes):
+                self._backlog_call = self.factory.clock.callLater(
+                    self.factory.tunables.output_buffer_grace_s, self._check_backlog)
+
+    def unsent_bytes(self):
+        """What this connection has been sent and not yet taken: ours and Twisted's."""
+        out = self._out
+        return (sum(map(len, out)) if out else 0) + unsent_bytes(self.transport)
+
+    def _check_backlog(self):
+        """
+        Close a connection whose unsent output is still over the cap a grace
+        time after it went over: a client that does not read.  (The close
+        frame waits behind that output; Autobahn's close handshake timeout
+        then drops the connection.)
+        """
+        self._backlog_call = None
+        if self.unsent_bytes() > self.factory.tunables.output_buffer_max_bytes:
+            self._close(1008, "not reading")
 
     def _send_message(self, payload):
         # Autobahn applies the incoming message cap to what we send too; it

@@ -3,6 +3,7 @@
 import msgpack
 import pytest
 
+from rpg.protocol import envelope
 from rpg.protocol.envelope import (
     EnvelopeError, decode_request, encode_error, encode_event, encode_success)
 from rpg.protocol.errors import error_code
@@ -92,3 +93,14 @@ def test_outgoing_frames_carry_version_and_id():
     assert err["payload"]["error_code"] == "MOVEMENT_BLOCKED"
     assert err["payload"]["details"] == {"reason": "collision"}
     assert (event["id"], event["version"]) == (None, "2.0")
+
+
+def test_a_list_reply_from_encoded_items_is_the_same_frame():
+    """encode_success_list, from items encoded once, gives encode_success's very bytes."""
+    chunks = [{"chunk_x": x, "chunk_y": 0, "tiles": ((1, 2), (3, 4)), "layers": ()}
+              for x in range(20)]
+    for request_id in ("q1", "i" * 64):
+        for items in ([], chunks[:1], chunks):
+            assert (envelope.encode_success_list(request_id, "chunks",
+                                                 [envelope.encode_value(c) for c in items])
+                    == envelope.encode_success(request_id, {"chunks": items}))
