@@ -12,6 +12,7 @@ import msgpack
 from twisted.application.service import Service
 from twisted.internet import defer, task
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from rpg.models import PresenceEntry
 from rpg.protocol.envelope import (
@@ -193,19 +194,25 @@ class Hub(Service):
             self.world.submit(session, request)
             return
         d = defer.maybeDeferred(handler, session, request)
-        d.addCallbacks(
-            lambda payload: session.send_frame(
-                payload if isinstance(payload, bytes) else encode_success(request.id, payload)),
-            lambda failure: self._failed(session, request, failure))
+        d.addCallback(
+            lambda payload: payload if isinstance(payload, bytes)
+            else encode_success(request.id, payload))
+        d.addErrback(self._failed, request)
+        d.addCallback(session.send_frame)
 
-    def _failed(self, session, request, failure):
+    def _failed(self, failure, request):
+        """The reply frame to a request that failed: its game error, else INTERNAL_SERVER_ERROR."""
         if failure.check(GameError):
-            self._count_error(error_code(failure.value))
-            session.send_frame(encode_error(request.id, failure.value))
-        else:
-            self._count_error("INTERNAL_SERVER_ERROR")
-            self.log.failure("{type} failed", failure, type=request.type)
-            session.send_frame(encode_internal_error(request.id))
+            try:
+                frame = encode_error(request.id, failure.value)
+            except Exception:
+                failure = Failure()
+            else:
+                self._count_error(error_code(failure.value))
+                return frame
+        self._count_error("INTERNAL_SERVER_ERROR")
+        self.log.failure("{type} failed", failure, type=request.type)
+        return encode_internal_error(request.id)
 
     def _count_error(self, code):
         metrics = getattr(self.world, "metrics", None)

@@ -173,21 +173,30 @@ class WorldService(Service):
         for client, request in queue:
             if self.clients.get(client.player_id) is not client:
                 continue  # left, or replaced by a newer login, since queuing
-            handler = commands.HANDLERS.get(request.type)
+            client.send_frame(self._run_command(client, request, now))
+
+    def _run_command(self, client, request, now):
+        """
+        Run one command and return its reply frame.  Nothing escapes: a
+        failure, in the handler or in encoding its reply, is logged and
+        answered INTERNAL_SERVER_ERROR for that command alone.
+        """
+        handler = commands.HANDLERS.get(request.type)
+        try:
+            if handler is None:
+                raise NotImplementedError(request.type)
             try:
-                if handler is None:
-                    raise NotImplementedError(request.type)
-                payload = handler(self, client, request.payload, now)
+                return encode_success(request.id, handler(self, client, request.payload, now))
             except GameError as e:
-                self._count_error(error_code(e))
-                client.send_frame(encode_error(request.id, e))
-            except Exception:
-                self.log.failure("{type} from {player} failed", type=request.type,
-                                 player=client.player_id)
-                self._count_error("INTERNAL_SERVER_ERROR")
-                client.send_frame(encode_internal_error(request.id))
-            else:
-                client.send_frame(encode_success(request.id, payload))
+                code = error_code(e)
+                frame = encode_error(request.id, e)
+                self._count_error(code)
+                return frame
+        except Exception:
+            self.log.failure("{type} from {player} failed", type=request.type,
+                             player=client.player_id)
+            self._count_error("INTERNAL_SERVER_ERROR")
+            return encode_internal_error(request.id)
 
     def _phase_world(self, now):
         for player_ids, message_type, payload in self.world.step(now):
