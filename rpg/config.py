@@ -69,6 +69,8 @@ class Tunables:
     rate_limit_forgive_per_s: float = 10.0
     output_buffer_max_bytes: int = 1048576
     output_buffer_grace_s: float = 5.0
+    # chat text: combining marks kept after one base character
+    chat_max_combining_marks: int = 4
 
 
 class ConfigError(ValueError):
