@@ -71,6 +71,9 @@ class Tunables:
     output_buffer_grace_s: float = 5.0
     # chat text: combining marks kept after one base character
     chat_max_combining_marks: int = 4
+    # /ws origins: browser origins accepted besides the server's own
+    # ("scheme://host[:port]", or "*" for any)
+    allowed_origins: tuple = ()
 
 
 class ConfigError(ValueError):
@@ -104,7 +107,10 @@ def apply_overrides(base, data, source="config"):
         if key not in fields:
             raise ConfigError(f"{source}: unknown key {key!r}")
         default = getattr(base, key)
-        if isinstance(default, bool) or isinstance(value, bool):
+        if isinstance(default, tuple):
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            value = tuple(value) if ok else value
+        elif isinstance(default, bool) or isinstance(value, bool):
             ok = isinstance(value, bool) and isinstance(default, bool)
         elif isinstance(default, int):
             ok = isinstance(value, int)
@@ -114,7 +120,8 @@ def apply_overrides(base, data, source="config"):
         else:
             ok = isinstance(value, str)
         if not ok:
-            raise ConfigError(f"{source}: {key} must be a {type(default).__name__}, not {value!r}")
+            kind = "list of strings" if isinstance(default, tuple) else type(default).__name__
+            raise ConfigError(f"{source}: {key} must be a {kind}, not {value!r}")
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             raise ConfigError(f"{source}: {key} must not be negative")
         changes[key] = value

@@ -136,3 +136,17 @@ def test_twistd_serves_and_stops(tmp_path, maps_dir):
     # twistd re-raises the SIGTERM it handled once it has shut down cleanly.
     assert code in (0, -15), server.log()
     assert "stopped" in server.log() and "Traceback" not in server.log()
+
+
+def test_allowed_origins_is_a_list_of_strings(tmp_path):
+    """allowed_origins takes a TOML list of strings; anything else is refused."""
+    from rpg.config import ConfigError, load_tunables
+    good = tmp_path / "good.toml"
+    good.write_text('allowed_origins = ["https://play.example", "http://localhost:5173"]\n')
+    assert load_tunables(good).allowed_origins == ("https://play.example",
+                                                   "http://localhost:5173")
+    for value in ('"https://play.example"', "[1]"):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(f"allowed_origins = {value}\n")
+        with pytest.raises(ConfigError, match="list of strings"):
+            load_tunables(bad)

@@ -19,7 +19,10 @@ nothing buffered for a plain TCP connection the bytes go straight to the
 socket, which saves those two syscalls too (L{send_now}).
 """
 
+from urllib.parse import urlsplit
+
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.websocket.types import ConnectionDeny
 from twisted.internet import tcp
 
 from rpg.session import Session
@@ -75,6 +78,36 @@ def unsent_bytes(transport):
             + getattr(transport, "_tempDataLen", 0))
 
 
+def _host_port(netloc, default_port):
+    """C{("host", port)} of a C{host[:port]} (IPv6 in brackets), lower-cased."""
+    parts = urlsplit("//" + netloc)
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return ((parts.hostname or "").lower(), port or default_port)
+
+
+def origin_allowed(origin, host, allowed):
+    """
+    Whether a browser from C{origin} may open /ws: no C{Origin} header at all
+    (not a browser), the server's own origin (its host and port are those of
+    the request's C{Host}), or one of C{allowed} (C{scheme://host[:port]},
+    or C{"*"}).
+    """
+    if origin is None:
+        return True
+    origin = origin.strip().lower().rstrip("/")
+    if "*" in allowed or origin in (entry.lower().rstrip("/") for entry in allowed):
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False   # "null" (a sandboxed page, a file), or nonsense
+    default_port = 443 if parts.scheme == "https" else 80
+    mine = _host_port(host or "", default_port)
+    return mine is not None and _host_port(parts.netloc, default_port) == mine
+
+
 class GameProtocol(WebSocketServerProtocol):
     # No C{log} of our own: Autobahn logs every frame at debug level through
     # C{self.log}, and its txaio logger drops those cheaply; a Twisted
@@ -87,6 +120,9 @@ class GameProtocol(WebSocketServerProtocol):
 
     def onConnect(self, request):
         self.peer_address = request.peer
+        if not origin_allowed(request.headers.get("origin"), request.headers.get("host"),
+                              self.factory.tunables.allowed_origins):
+            raise ConnectionDeny(ConnectionDeny.FORBIDDEN, "origin not allowed")
         return None
 
     def onOpen(self):

@@ -81,3 +81,45 @@ async def test_a_client_that_does_not_read_is_bounded_and_closed(tmp_path):
             await sleep(0.1)
         assert theirs not in server.service.factory.connections   # closed and dropped
         assert bystander.closed.called is False
+
+
+async def handshake_status(server, origin):
+    """The HTTP status of a /ws upgrade sent with C{origin} (None: no Origin header)."""
+    from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+    from twisted.internet.protocol import Protocol
+    from twisted.internet import defer
+
+    class Raw(Protocol):
+        def __init__(self):
+            self.data, self.done = b"", defer.Deferred()
+
+        def dataReceived(self, data):
+            self.data += data
+            if b"\r\n" in self.data and not self.done.called:
+                self.done.callback(self.data)
+
+    port = server.service.port.getHost().port
+    raw = Raw()
+    await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), raw)
+    headers = [f"GET /ws HTTP/1.1", f"Host: 127.0.0.1:{port}", "Upgrade: websocket",
+               "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+               "Sec-WebSocket-Version: 13"]
+    if origin is not None:
+        headers.append(f"Origin: {origin.format(port=port)}")
+    raw.transport.write(("\r\n".join(headers) + "\r\n\r\n").encode())
+    answer = await raw.done.addTimeout(5, reactor)
+    raw.transport.loseConnection()
+    return int(answer.split(b" ", 2)[1])
+
+
+@pytest_twisted.ensureDeferred
+async def test_ws_accepts_browsers_only_from_allowed_origins(tmp_path):
+    """/ws: no Origin or the server's own origin or a listed one opens (101); a foreign
+    origin gets 403 at the handshake."""
+    async with running_server(tmp_path, allowed_origins=("https://play.example",)) as server:
+        assert await handshake_status(server, None) == 101
+        assert await handshake_status(server, "http://127.0.0.1:{port}") == 101
+        assert await handshake_status(server, "https://play.example") == 101
+        assert await handshake_status(server, "http://evil.example") == 403
+        assert await handshake_status(server, "http://127.0.0.1:1") == 403
+        assert await handshake_status(server, "null") in (400, 403)   # Autobahn's own refusal
