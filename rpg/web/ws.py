@@ -24,8 +24,12 @@ from urllib.parse import urlsplit
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from autobahn.websocket.types import ConnectionDeny
 from twisted.internet import tcp
+from twisted.logger import Logger
 
 from rpg.session import Session
+
+
+_log = Logger()
 
 
 def binary_frame(payload):
@@ -117,6 +121,7 @@ class GameProtocol(WebSocketServerProtocol):
     _out = None
     # The check that closes a connection whose unsent output stayed too big.
     _backlog_call = None
+    peer_address = "unknown"   # until the handshake names it
 
     def onConnect(self, request):
         self.peer_address = request.peer
@@ -202,7 +207,10 @@ class GameProtocol(WebSocketServerProtocol):
         then drops the connection.)
         """
         self._backlog_call = None
-        if self.unsent_bytes() > self.factory.tunables.output_buffer_max_bytes:
+        unsent = self.unsent_bytes()
+        if unsent > self.factory.tunables.output_buffer_max_bytes:
+            _log.info("Closing {peer}: {unsent} bytes unsent, not reading",
+                      peer=self.peer_address, unsent=unsent)
             self._close(1008, "not reading")
 
     def _send_message(self, payload):
