@@ -73,6 +73,33 @@ class Tunables:
     login_throttle_max_keys: int = 100000
     # operators: how often each server reads rpg-admin's queue (kick, ban, revoke, role)
     admin_poll_s: float = 1.0
+    # hostile clients on the WebSocket: the message budget (token buckets per
+    # kind of message, rate a second and burst; a burst holds the 64
+    # messages that may wait for a login), its close on sustained excess,
+    # and the cap on a connection's unsent output
+    rate_general_per_s: float = 50.0
+    rate_general_burst: int = 200
+    rate_move_per_s: float = 10.0
+    rate_move_burst: int = 100
+    rate_chat_per_s: float = 5.0
+    rate_chat_burst: int = 100
+    rate_item_per_s: float = 20.0
+    rate_item_burst: int = 100
+    rate_combat_per_s: float = 10.0
+    rate_combat_burst: int = 100
+    rate_query_per_s: float = 10.0
+    rate_query_burst: int = 100
+    rate_chunks_per_s: float = 300.0
+    rate_chunks_burst: int = 1500
+    rate_limit_close_strikes: int = 100
+    rate_limit_forgive_per_s: float = 10.0
+    output_buffer_max_bytes: int = 1048576
+    output_buffer_grace_s: float = 5.0
+    # chat text: combining marks kept after one base character
+    chat_max_combining_marks: int = 4
+    # /ws origins: browser origins accepted besides the server's own
+    # ("scheme://host[:port]", or "*" for any)
+    allowed_origins: tuple = ()
 
 
 class ConfigError(ValueError):
@@ -89,7 +116,10 @@ def load_tunables(path=None, base=None):
     if path is None:
         return base
     data = read_toml(path)
-    data.pop("server", None)
+    server = data.pop("server", None)
+    if isinstance(server, dict):
+        # Settings of the server that are tunables may sit in [server] too.
+        data.update({k: v for k, v in server.items() if k in SERVER_TUNABLES})
     if isinstance(data.get("game"), dict):
         data = {**{k: v for k, v in data.items() if k != "game"}, **data["game"]}
     return apply_overrides(base, data, source=path)
@@ -110,6 +140,8 @@ def read_toml(path):
 # file's directory, so that the server and rpg-admin, started from anywhere
 # with the same file, find the same files.
 PATH_SETTINGS = ("maps", "data_dir", "jwt_secret_file")
+# Tunables that a [server] table may also hold (they are read as tunables).
+SERVER_TUNABLES = ("allowed_origins",)
 
 
 def load_server_settings(path, known):
@@ -133,6 +165,8 @@ def load_server_settings(path, known):
         raise ConfigError(f"{path}: server must be a table ([server])")
     settings = {}
     for key, value in table.items():
+        if key in SERVER_TUNABLES:
+            continue  # read by load_tunables
         if key == "jwt_secret":
             raise ConfigError(f"{path}: [server] jwt_secret is refused: put the secret in a "
                               "file only the server can read and name it in jwt_secret_file")
@@ -156,7 +190,10 @@ def apply_overrides(base, data, source="config"):
         if key not in fields:
             raise ConfigError(f"{source}: unknown key {key!r}")
         default = getattr(base, key)
-        if isinstance(default, bool) or isinstance(value, bool):
+        if isinstance(default, tuple):
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            value = tuple(value) if ok else value
+        elif isinstance(default, bool) or isinstance(value, bool):
             ok = isinstance(value, bool) and isinstance(default, bool)
         elif isinstance(default, int):
             ok = isinstance(value, int)
@@ -166,7 +203,8 @@ def apply_overrides(base, data, source="config"):
         else:
             ok = isinstance(value, str)
         if not ok:
-            raise ConfigError(f"{source}: {key} must be a {type(default).__name__}, not {value!r}")
+            kind = "list of strings" if isinstance(default, tuple) else type(default).__name__
+            raise ConfigError(f"{source}: {key} must be a {kind}, not {value!r}")
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             raise ConfigError(f"{source}: {key} must not be negative")
         changes[key] = value
@@ -186,6 +224,9 @@ def apply_overrides(base, data, source="config"):
                           " move_cooldown_ms")
     if tunables.admin_poll_s <= 0:
         raise ConfigError(f"{source}: admin_poll_s must be above 0")
+    for name in ("general", "move", "chat", "item", "combat", "query", "chunks"):
+        if getattr(tunables, f"rate_{name}_burst") < 1:
+            raise ConfigError(f"{source}: rate_{name}_burst must be at least 1")
     if tunables.max_message_bytes < 256:
         raise ConfigError(f"{source}: max_message_bytes must be at least 256")
     if tunables.http_max_body_bytes < 1024:

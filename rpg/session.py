@@ -7,17 +7,19 @@ it is given, so tests drive it without sockets.
 """
 
 import itertools
+import math
 
 from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from rpg.budget import MessageBudget, limits_from
 from rpg.interfaces import IClient
 from rpg.protocol.envelope import (
     EnvelopeError, decode_request, encode_error, encode_event, encode_internal_error)
 from rpg.protocol.errors import error_code
 from rpg.world.errors import (
-    AuthenticationFailed, GameError, InvalidAuthPayload, MissingToken, ServerFull)
+    AuthenticationFailed, GameError, InvalidAuthPayload, MissingToken, RateLimited, ServerFull)
 
 CLOSE_POLICY = 1008
 CLOSE_TRY_AGAIN_LATER = 1013
@@ -26,6 +28,11 @@ CLOSE_LOGGED_IN_ELSEWHERE = 4001
 # Frames that arrive while a login is being checked wait for its outcome;
 # more than this many is abuse.
 MAX_PENDING = 64
+
+# Requests refused (RATE_LIMITED) while a connection's unsent output is over
+# output_buffer_max_bytes: their replies are large and the client asks again.
+OPTIONAL_REPLIES = frozenset({"query_chunks"})
+BACKLOG_RETRY_MS = 1000
 
 _connection_numbers = itertools.count(1)
 
@@ -36,7 +43,7 @@ class Session:
     # The server's L{rpg.services.metrics.Metrics}, set by the edge.
     metrics = None
 
-    def __init__(self, hub, send, close, clock, tunables, peer="unknown"):
+    def __init__(self, hub, send, close, clock, tunables, peer="unknown", backlog=lambda: 0):
         self.hub = hub
         self._send = send
         self._close = close
@@ -54,6 +61,11 @@ class Session:
         self.auth_failures = 0
         self._pending = []
         self._auth_timer = None
+        # Bytes sent to this connection that it has not taken yet.
+        self._backlog = backlog
+        self.over_budget = False  # closed for sustained excess: nothing more is read
+        self.budget = MessageBudget(limits_from(tunables), tunables.rate_limit_close_strikes,
+                                    tunables.rate_limit_forgive_per_s, clock.seconds())
 
     # -- IClient
     def send_frame(self, frame):
@@ -80,7 +92,7 @@ class Session:
             self.hub.disconnected(self)
 
     def frame_received(self, data, is_binary):
-        if self.state == "closed":
+        if self.state == "closed" or self.over_budget:
             return
         if self.state == "authenticating":
             if len(self._pending) >= MAX_PENDING:
@@ -92,7 +104,15 @@ class Session:
             request = decode_request(data, is_binary, self.tunables.max_message_bytes,
                                      known_types=self.hub.commands)
         except EnvelopeError as e:
-            self.reply_error(e.request_id, e.error)
+            if self._within_budget(e.request_id, None, None):
+                self.reply_error(e.request_id, e.error)
+            return
+        if not self._within_budget(request.id, request.type, request.payload):
+            return
+        if (request.type in OPTIONAL_REPLIES
+                and self._backlog() > self.tunables.output_buffer_max_bytes):
+            # A client that does not read gets no more big replies to leave unread.
+            self.reply_error(request.id, RateLimited(retry_after_ms=BACKLOG_RETRY_MS))
             return
         if self.metrics is not None:
             self.metrics.messages_in.labels(request.type).inc()
@@ -107,6 +127,23 @@ class Session:
                 "Not authenticated", reason="not_authenticated"))
         else:
             self.hub.dispatch(self, request)
+
+    def _within_budget(self, request_id, message_type, payload):
+        """
+        Charge one message to the budget; when it is over, answer
+        RATE_LIMITED (closing the connection on sustained excess) and
+        return False.
+        """
+        verdict = self.budget.charge(message_type, payload, self.clock.seconds())
+        if verdict.admitted:
+            return True
+        retry_after_ms = max(1, math.ceil(min(verdict.retry_after_s, 3600.0) * 1000))
+        self.reply_error(request_id, RateLimited(retry_after_ms=retry_after_ms))
+        if verdict.close:
+            self.over_budget = True
+            self.log.info("Closing {peer}: message budget exceeded", peer=self.peer)
+            self._close(CLOSE_POLICY, "message budget exceeded")
+        return False
 
     # -- replies
     def reply_error(self, request_id, error):

@@ -253,3 +253,25 @@ def test_bad_server_table_is_a_usage_error(maps_dir, tmp_path, table, fragment):
     config.write_text(table)
     with pytest.raises(usage.UsageError, match=fragment):
         parse("--maps", str(maps_dir), "--config", str(config))
+
+
+def test_allowed_origins_is_a_list_of_strings(tmp_path):
+    """allowed_origins takes a TOML list of strings; anything else is refused."""
+    from rpg.config import ConfigError, load_tunables
+    good = tmp_path / "good.toml"
+    good.write_text('allowed_origins = ["https://play.example", "http://localhost:5173"]\n')
+    assert load_tunables(good).allowed_origins == ("https://play.example",
+                                                   "http://localhost:5173")
+    for value in ('"https://play.example"', "[1]"):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(f"allowed_origins = {value}\n")
+        with pytest.raises(ConfigError, match="list of strings"):
+            load_tunables(bad)
+
+
+def test_allowed_origins_may_sit_in_the_server_table(maps_dir, tmp_path):
+    """[server] allowed_origins = [...] sets the tunable, as a top-level key does."""
+    config = tmp_path / "rpg.toml"
+    config.write_text('[server]\nallowed_origins = ["https://play.example"]\n')
+    options = parse("--maps", str(maps_dir), "--config", str(config))
+    assert options["tunables"].allowed_origins == ("https://play.example",)

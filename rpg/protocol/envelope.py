@@ -92,12 +92,85 @@ def encode_success(request_id, payload):
     return encode("resp_success", payload, request_id)
 
 
+def encode_value(value):
+    """One value as MessagePack, to be placed in a frame by L{encode_success_list}."""
+    return msgpack.packb(value, use_bin_type=True)
+
+
+class EncodedList:
+    """
+    A success payload C{{key: [items]}} whose items are already encoded (by
+    L{encode_value}): a handler returns one to have its reply framed by
+    L{encode_success_list}.
+    """
+    __slots__ = ("key", "items")
+
+    def __init__(self, key, items):
+        self.key = key
+        self.items = items
+
+
+def encode_success_list(request_id, key, encoded_items):
+    """
+    The C{resp_success} frame of payload C{{key: [items]}}, from items
+    already encoded by L{encode_value}: the same bytes as L{encode_success}
+    would make, without encoding the items again (chunk replies reuse each
+    chunk's bytes).
+    """
+    packer = msgpack.Packer(use_bin_type=True)
+    return b"".join((
+        b"\x84", packer.pack("id"), packer.pack(request_id),
+        packer.pack("type"), packer.pack("resp_success"),
+        packer.pack("payload"), b"\x81", packer.pack(key),
+        packer.pack_array_header(len(encoded_items)), *encoded_items,
+        packer.pack("version"), packer.pack(VERSION),
+    ))
+
+
+# Error details echo a client's values at times (a recipient, a radius): they
+# carry only strings, numbers, booleans and null, and lists and maps of those
+# a level or two deep, all of them small.  Anything else is left out.
+DETAIL_MAX_STRING = 128
+DETAIL_MAX_ITEMS = 16
+DETAIL_MAX_DEPTH = 2
+_INT64 = range(-2 ** 63, 2 ** 64)
+_OMIT = object()
+
+
+def _small(value, depth):
+    if value is None or type(value) in (bool, float):
+        return value
+    if type(value) is int:
+        return value if value in _INT64 else _OMIT
+    if type(value) is str:
+        return value[:DETAIL_MAX_STRING]
+    if depth >= DETAIL_MAX_DEPTH:
+        return _OMIT
+    if type(value) in (list, tuple):   # not a namedtuple such as msgpack's ExtType
+        items = [_small(item, depth + 1) for item in value[:DETAIL_MAX_ITEMS]]
+        return [item for item in items if item is not _OMIT]
+    if type(value) is dict:
+        return safe_details(value, depth + 1)
+    return _OMIT
+
+
+def safe_details(details, depth=0):
+    """C{details} with only small, plain values (see L{DETAIL_MAX_STRING} and the rest)."""
+    safe = {}
+    for key, value in list(details.items())[:DETAIL_MAX_ITEMS]:
+        if isinstance(key, str) and len(key) <= DETAIL_MAX_STRING:
+            value = _small(value, depth)
+            if value is not _OMIT:
+                safe[key] = value
+    return safe
+
+
 def encode_error(request_id, error):
-    """A C{resp_error} frame for a L{rpg.world.errors.GameError}."""
+    """A C{resp_error} frame for a L{rpg.world.errors.GameError}; its details made safe."""
     return encode("resp_error", {
         "error_code": error_code(error),
-        "message": error.message,
-        "details": dict(error.details),
+        "message": str(error.message)[:256],
+        "details": safe_details(error.details),
     }, request_id)
 
 

@@ -12,6 +12,7 @@ ERROR_CODES = {
     e.MissingToken: "AUTHENTICATION_MISSING_TOKEN",
     e.InvalidAuthPayload: "AUTHENTICATION_INVALID_PAYLOAD",
     e.ExpiredToken: "AUTHENTICATION_EXPIRED_TOKEN",
+    e.RateLimited: "RATE_LIMITED",
     e.InvalidDirection: "MOVEMENT_INVALID_DIRECTION",
     e.MoveRateLimited: "MOVEMENT_RATE_LIMITED",
     e.MoveBlocked: "MOVEMENT_BLOCKED",

@@ -8,6 +8,7 @@ the process goes on.
 """
 
 import re
+import unicodedata
 from importlib import resources
 
 import msgpack
@@ -46,6 +47,49 @@ def load_word_list(path=None):
             if line.strip() and not line.lstrip().startswith("#")]
 
 
+class TextCleaner:
+    """
+    Chat text as it is delivered: NFC, with control characters and line
+    and paragraph separators turned into spaces (no fake second line, no
+    terminal escapes), format characters (bidi overrides, zero-width
+    characters) removed, and at most C{max_marks} combining marks kept in a
+    row after a character.  Tables and patterns are built once, so cleaning
+    runs at C speed (str.translate, re).
+    """
+
+    _tables = None
+
+    def __init__(self, max_marks):
+        if TextCleaner._tables is None:
+            TextCleaner._tables = self._build()
+        self.translation, marks = TextCleaner._tables
+        self.too_many_marks = re.compile(f"({marks}{{{max_marks}}}){marks}+")
+
+    @staticmethod
+    def _build():
+        translation, marks = {}, []
+        for code in range(0x110000):
+            category = unicodedata.category(chr(code))
+            if category == "Cf":
+                translation[code] = None
+            elif category in ("Cc", "Zl", "Zp"):
+                translation[code] = " "
+            elif category.startswith("M"):
+                marks.append(code)
+        ranges, first = [], None
+        for code, following in zip(marks, marks[1:] + [None]):
+            first = code if first is None else first
+            if following != code + 1:
+                ranges.append(f"\\U{first:08x}-\\U{code:08x}" if first != code
+                              else f"\\U{code:08x}")
+                first = None
+        return translation, "[" + "".join(ranges) + "]"
+
+    def __call__(self, text):
+        text = unicodedata.normalize("NFC", text).translate(self.translation)
+        return self.too_many_marks.sub(r"\1", text)
+
+
 class ProfanityFilter:
     """Masks whole words of a list with '*', case-insensitively."""
 
@@ -74,6 +118,7 @@ class ChatService(Service):
         self.tunables = tunables
         self.clock = clock
         self.filter = profanity or ProfanityFilter(load_word_list(tunables.profanity_words_file))
+        self.clean = TextCleaner(tunables.chat_max_combining_marks)
         self.last_sent = {}  # player_id -> time of the last accepted message
         self.last_ids = {}   # player_id -> (second, count) of its last message_id
         self.hub = None
@@ -98,8 +143,9 @@ class ChatService(Service):
     async def send(self, sender, channel, message, recipient=None):
         """
         Validate and deliver one message.  Checks run in this order: channel,
-        message, permission, rate, recipient; only a delivered message starts
-        the cooldown.
+        message, permission, rate, recipient.  A message that passes the
+        rate check starts the cooldown, delivered or not: a DM to nobody
+        costs a presence lookup too.
         """
         if not isinstance(channel, str) or channel not in CHANNELS:
             raise ChatInvalidChannel("Channel must be local, global or dm")
@@ -107,6 +153,7 @@ class ChatService(Service):
             raise ChatEmpty("Message is empty")
         if not isinstance(message, str):
             raise InvalidMessageFormat("message must be a string", field="message")
+        message = self.clean(message)
         if not message.strip():
             raise ChatEmpty("Message is empty")
         if len(message) > self.tunables.chat_max_length:
@@ -120,6 +167,7 @@ class ChatService(Service):
         if last is not None and now - last < cooldown:
             retry = max(1, int(round((last + cooldown - now) * 1000)))
             raise ChatRateLimited("Sending messages too fast", retry_after_ms=retry)
+        self.last_sent[sender.player_id] = now
         text = self.filter(message)
         event = {"username": sender.username, "message": text, "channel": channel,
                  "timestamp": now}
@@ -129,7 +177,6 @@ class ChatService(Service):
             recipients = await self._deliver_global(event)
         else:
             recipients = await self._deliver_dm(sender, recipient, event)
-        self.last_sent[sender.player_id] = now
         return {"message_id": self._message_id(sender.player_id, now), "channel": channel,
                 "recipients": recipients}
 

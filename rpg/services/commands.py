@@ -13,7 +13,6 @@ C{received_at}, the time the server received the command.
 from twisted.internet import defer
 
 from rpg.protocol.messages import MessageTypes
-from rpg.world import chunks
 
 COMMANDS = MessageTypes()
 command = COMMANDS.command
@@ -25,7 +24,7 @@ COMMANDS.register("cmd_authenticate", None, on_tick=False)
 # -- answered at once, outside the tick
 @command("query_chunks", on_tick=False)
 def query_chunks(hub, client, payload):
-    return {"chunks": chunks.query_chunks(hub.maps, payload)}
+    return hub.encoded_chunks(payload)
 
 
 @command("cmd_chat_send", on_tick=False)

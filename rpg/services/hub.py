@@ -12,12 +12,15 @@ import msgpack
 from twisted.application.service import Service
 from twisted.internet import defer, task
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from rpg.models import PresenceEntry
 from rpg.protocol.envelope import (
-    encode, encode_error, encode_event, encode_internal_error, encode_success)
+    EncodedList, encode, encode_error, encode_event, encode_internal_error, encode_success,
+    encode_success_list, encode_value)
 from rpg.protocol.errors import error_code
 from rpg.services.commands import COMMANDS
+from rpg.world import chunks
 from rpg.world.errors import AuthenticationFailed, GameError
 
 CLOSE_LOGGED_IN_ELSEWHERE = 4001
@@ -61,6 +64,9 @@ class Hub(Service):
         self.commands = commands
         # player_id -> reason of an operator's kick that came during a login
         self._kick_after_login = {}
+        # (map id, chunk x, chunk y) -> the chunk's MessagePack: maps never
+        # change once loaded, so each chunk is encoded once, for every reply.
+        self.chunk_bytes = {}
 
     def server_channel(self, server_id):
         return f"server.{server_id}"
@@ -300,23 +306,53 @@ class Hub(Service):
             return
         d = defer.maybeDeferred(self.commands.handlers[request.type], self, session,
                                 request.payload)
-        d.addCallbacks(
-            lambda payload: session.send_frame(encode_success(request.id, payload)),
-            lambda failure: self._failed(session, request, failure))
+        d.addCallback(lambda payload: self._reply_frame(request, payload))
+        d.addErrback(self._failed, request)
+        d.addCallback(session.send_frame)
 
-    def _failed(self, session, request, failure):
+    @staticmethod
+    def _reply_frame(request, payload):
+        if isinstance(payload, EncodedList):
+            return encode_success_list(request.id, payload.key, payload.items)
+        return encode_success(request.id, payload)
+
+    def _failed(self, failure, request):
+        """The reply frame to a request that failed: its game error, else INTERNAL_SERVER_ERROR."""
         if failure.check(GameError):
-            self._count_error(error_code(failure.value))
-            session.send_frame(encode_error(request.id, failure.value))
-        else:
-            self._count_error("INTERNAL_SERVER_ERROR")
-            self.log.failure("{type} failed", failure, type=request.type)
-            session.send_frame(encode_internal_error(request.id))
+            try:
+                frame = encode_error(request.id, failure.value)
+            except Exception:
+                failure = Failure()
+            else:
+                self._count_error(error_code(failure.value))
+                return frame
+        self._count_error("INTERNAL_SERVER_ERROR")
+        self.log.failure("{type} failed", failure, type=request.type)
+        return encode_internal_error(request.id)
 
     def _count_error(self, code):
         metrics = getattr(self.world, "metrics", None)
         if metrics is not None:
             metrics.errors.labels(code).inc()
+
+    def encoded_chunks(self, payload):
+        """
+        The C{query_chunks} reply, made of each chunk's bytes encoded once
+        (maps never change once loaded).
+
+        @return: an L{EncodedList} of key C{"chunks"}.
+        @raise GameError: bad coordinates, radius or map.
+        """
+        game_map, square = chunks.chunk_square(self.maps, payload)
+        cache = self.chunk_bytes
+        encoded = []
+        for chunk_x, chunk_y in square:
+            key = (game_map.map_id, chunk_x, chunk_y)
+            data = cache.get(key)
+            if data is None:
+                data = cache[key] = encode_value(chunks.get_chunk(game_map, chunk_x, chunk_y))
+            encoded.append(data)
+        return EncodedList("chunks", encoded)
 
     # -- leaving
     def disconnected(self, session):

@@ -147,7 +147,7 @@ class WorldService(Service):
             # Applied and answered now (docs/benchmarks.md, "Answering a move
             # at once"), unless an earlier command of the same player waits.
             if self.clients.get(client.player_id) is client:
-                self._run_command(client, request, received_at, received_at)
+                client.send_frame(self._run_command(client, request, received_at, received_at))
             return
         self._queued_for.add(client.player_id)
         self.queue.append((client, request, received_at))
@@ -192,28 +192,35 @@ class WorldService(Service):
         for client, request, received_at in queue:
             if self.clients.get(client.player_id) is not client:
                 continue  # left, or replaced by a newer login, since queuing
-            self._run_command(client, request, now, received_at)
+            client.send_frame(self._run_command(client, request, now, received_at))
 
     def _run_command(self, client, request, now, received_at):
+        """
+        Run one command and return its reply frame.  Nothing escapes: a
+        failure, in the handler or in encoding its reply, is logged and
+        answered INTERNAL_SERVER_ERROR for that command alone.
+        """
         handler = self.commands.handlers.get(request.type)
         try:
             if handler is None:
                 raise NotImplementedError(request.type)
-            if request.type in self.commands.by_arrival:
-                payload = handler(self.world, client, request.payload, now,
-                                  received_at=received_at)
-            else:
-                payload = handler(self.world, client, request.payload, now)
-        except GameError as e:
-            self._count_error(error_code(e))
-            client.send_frame(encode_error(request.id, e))
+            try:
+                if request.type in self.commands.by_arrival:
+                    payload = handler(self.world, client, request.payload, now,
+                                      received_at=received_at)
+                else:
+                    payload = handler(self.world, client, request.payload, now)
+                return encode_success(request.id, payload)
+            except GameError as e:
+                code = error_code(e)
+                frame = encode_error(request.id, e)
+                self._count_error(code)
+                return frame
         except Exception:
             self.log.failure("{type} from {player} failed", type=request.type,
                              player=client.player_id)
             self._count_error("INTERNAL_SERVER_ERROR")
-            client.send_frame(encode_internal_error(request.id))
-        else:
-            client.send_frame(encode_success(request.id, payload))
+            return encode_internal_error(request.id)
 
     def _phase_world(self, now):
         for player_ids, message_type, payload in self.world.step(now):

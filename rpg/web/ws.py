@@ -19,10 +19,17 @@ nothing buffered for a plain TCP connection the bytes go straight to the
 socket, which saves those two syscalls too (L{send_now}).
 """
 
+from urllib.parse import urlsplit
+
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.websocket.types import ConnectionDeny
 from twisted.internet import tcp
+from twisted.logger import Logger
 
 from rpg.session import Session
+
+
+_log = Logger()
 
 
 def binary_frame(payload):
@@ -65,6 +72,46 @@ def send_now(transport, data):
     transport.write(data)
 
 
+def unsent_bytes(transport):
+    """
+    What Twisted holds for C{transport} and has not yet handed to the socket
+    (its C{FileDescriptor} buffers; 0 for a transport without them).
+    """
+    pending = getattr(transport, "dataBuffer", b"")
+    return (len(pending) - getattr(transport, "offset", 0)
+            + getattr(transport, "_tempDataLen", 0))
+
+
+def _host_port(netloc, default_port):
+    """C{("host", port)} of a C{host[:port]} (IPv6 in brackets), lower-cased."""
+    parts = urlsplit("//" + netloc)
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return ((parts.hostname or "").lower(), port or default_port)
+
+
+def origin_allowed(origin, host, allowed):
+    """
+    Whether a browser from C{origin} may open /ws: no C{Origin} header at all
+    (not a browser), the server's own origin (its host and port are those of
+    the request's C{Host}), or one of C{allowed} (C{scheme://host[:port]},
+    or C{"*"}).
+    """
+    if origin is None:
+        return True
+    origin = origin.strip().lower().rstrip("/")
+    if "*" in allowed or origin in (entry.lower().rstrip("/") for entry in allowed):
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False   # "null" (a sandboxed page, a file), or nonsense
+    default_port = 443 if parts.scheme == "https" else 80
+    mine = _host_port(host or "", default_port)
+    return mine is not None and _host_port(parts.netloc, default_port) == mine
+
+
 class GameProtocol(WebSocketServerProtocol):
     # No C{log} of our own: Autobahn logs every frame at debug level through
     # C{self.log}, and its txaio logger drops those cheaply; a Twisted
@@ -72,15 +119,22 @@ class GameProtocol(WebSocketServerProtocol):
     session = None
     # Frames waiting for this connection's next write, or None.
     _out = None
+    # The check that closes a connection whose unsent output stayed too big.
+    _backlog_call = None
+    peer_address = "unknown"   # until the handshake names it
 
     def onConnect(self, request):
         self.peer_address = request.peer
+        if not origin_allowed(request.headers.get("origin"), request.headers.get("host"),
+                              self.factory.tunables.allowed_origins):
+            raise ConnectionDeny(ConnectionDeny.FORBIDDEN, "origin not allowed")
         return None
 
     def onOpen(self):
         factory = self.factory
         self.session = Session(factory.hub, self._send, self._close, factory.clock,
-                               factory.tunables, peer=self.peer_address)
+                               factory.tunables, peer=self.peer_address,
+                               backlog=self.unsent_bytes)
         self.session.transport_protocol = self
         self.session.metrics = factory.metrics
         factory.connections.add(self)
@@ -92,6 +146,9 @@ class GameProtocol(WebSocketServerProtocol):
 
     def onClose(self, wasClean, code, reason):
         self._out = None
+        if self._backlog_call is not None and self._backlog_call.active():
+            self._backlog_call.cancel()
+        self._backlog_call = None
         self.factory.connections.discard(self)
         if self.session is not None:
             self.session.connection_lost()
@@ -132,6 +189,29 @@ class GameProtocol(WebSocketServerProtocol):
         self._out = None
         if self.state == WebSocketServerProtocol.STATE_OPEN:
             send_now(self.transport, out[0] if len(out) == 1 else b"".join(out))
+            if (self._backlog_call is None
+                    and self.unsent_bytes() > self.factory.tunables.output_buffer_max_bytes):
+                self._backlog_call = self.factory.clock.callLater(
+                    self.factory.tunables.output_buffer_grace_s, self._check_backlog)
+
+    def unsent_bytes(self):
+        """What this connection has been sent and not yet taken: ours and Twisted's."""
+        out = self._out
+        return (sum(map(len, out)) if out else 0) + unsent_bytes(self.transport)
+
+    def _check_backlog(self):
+        """
+        Close a connection whose unsent output is still over the cap a grace
+        time after it went over: a client that does not read.  (The close
+        frame waits behind that output; Autobahn's close handshake timeout
+        then drops the connection.)
+        """
+        self._backlog_call = None
+        unsent = self.unsent_bytes()
+        if unsent > self.factory.tunables.output_buffer_max_bytes:
+            _log.info("Closing {peer}: {unsent} bytes unsent, not reading",
+                      peer=self.peer_address, unsent=unsent)
+            self._close(1008, "not reading")
 
     def _send_message(self, payload):
         # Autobahn applies the incoming message cap to what we send too; it
@@ -174,10 +254,9 @@ class GameFactory(WebSocketServerFactory):
             failByDrop=False,
             webStatus=False,
             perMessageCompressionAccept=lambda offers: None,
-            # A text frame is INVALID_MESSAGE_FORMAT and the connection stays
-            # open, whatever its bytes: Autobahn must not close on bad UTF-8
-            # (1007) before the session sees the frame.
-            utf8validateIncoming=False,
+            # RFC 6455 first: a text frame that is not valid UTF-8 fails the
+            # connection with 1007 (Autobahn checks it as the frame arrives).
+            utf8validateIncoming=True,
         )
 
     def fanout(self, clients, frame):

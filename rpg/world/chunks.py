@@ -30,7 +30,17 @@ def _is_int(value):
 
 def query_chunks(maps, payload):
     """
-    Answer a C{query_chunks} payload C{{map_id, chunk_x, chunk_y, radius}}.
+    Answer a C{query_chunks} payload C{{map_id, chunk_x, chunk_y, radius}}:
+    a list of chunk dicts C{{chunk_x, chunk_y, tiles, collision, layers}},
+    as L{chunk_square} names them.
+    """
+    game_map, square = chunk_square(maps, payload)
+    return [dict(get_chunk(game_map, chunk_x, chunk_y)) for chunk_x, chunk_y in square]
+
+
+def chunk_square(maps, payload):
+    """
+    Check a C{query_chunks} payload C{{map_id, chunk_x, chunk_y, radius}}.
 
     Checks, in this order: a radius over L{MAX_RADIUS} raises
     L{RadiusTooLarge}; an unknown (or non-string) C{map_id} raises
@@ -40,9 +50,8 @@ def query_chunks(maps, payload):
     and C{False} are not integers.
 
     @param maps: map id -> L{rpg.world.maps.GameMap}.
-    @return: a list of chunk dicts C{{chunk_x, chunk_y, tiles, collision,
-        layers}}, one for each chunk of the square that overlaps the map,
-        row by row from the top left.
+    @return: C{(game_map, [(chunk_x, chunk_y), ...])}: the map, and each
+        chunk of the square that overlaps it, row by row from the top left.
     @raise InvalidMessageFormat: when C{payload} is not a dict.
     """
     if not isinstance(payload, dict):
@@ -62,8 +71,8 @@ def query_chunks(maps, payload):
     wide, high = game_map.chunks_wide, game_map.chunks_high
     if not (0 <= centre_x < wide and 0 <= centre_y < high):
         raise InvalidCoordinates("the centre chunk is outside the map")
-    return [
-        dict(get_chunk(game_map, chunk_x, chunk_y))
+    return game_map, [
+        (chunk_x, chunk_y)
         for chunk_y in range(max(0, centre_y - radius), min(high, centre_y + radius + 1))
         for chunk_x in range(max(0, centre_x - radius), min(wide, centre_x + radius + 1))
     ]

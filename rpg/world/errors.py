@@ -46,6 +46,11 @@ class ExpiredToken(GameError):
     message = "Token has expired"
 
 
+class RateLimited(GameError):
+    """Over the connection's message budget; C{retry_after_ms} says when it has room."""
+    message = "Too many messages"
+
+
 # -- movement
 class InvalidDirection(GameError):
     message = "Invalid direction"

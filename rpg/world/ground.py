@@ -91,6 +91,7 @@ class GroundItems:
         self.items = {}  # number -> GroundItem
         self._by_chunk = {}  # chunk key -> set of numbers
         self._timers = []  # heap of (time, number, _PUBLIC | _DESPAWN)
+        self._stale_timers = 0  # entries in it of items picked up before their time
         self._next_number = 1
         self._known = {}  # player id -> set of numbers its client holds
         self._view_key = {}  # player id -> chunk key that set was computed from
@@ -161,6 +162,7 @@ class GroundItems:
         defn = inv.definition(self.catalog, item.item_id)
         changes = inv.add_item(player.inventory, defn, item.quantity)
         self._remove(item)
+        self._forget_timers(item)
         self._inventory_changed(player_id, changes)
         return {"item": {"item_id": defn.item_id, "quantity": item.quantity, "name": defn.name},
                 "inventory_slot": min(changes)}
@@ -200,6 +202,19 @@ class GroundItems:
             del self._by_chunk[key]
         self._touched[item.number] = item
         self._changed = True
+
+    def _forget_timers(self, item):
+        """
+        The timers of an item taken before its time go with it: once the
+        stale entries are half the heap, it is rebuilt without them, so a
+        player dropping and picking up in a loop leaves nothing behind.
+        """
+        self._stale_timers += 1 if item.public else 2
+        if self._stale_timers * 2 > len(self._timers):
+            items = self.items
+            self._timers = [timer for timer in self._timers if timer[1] in items]
+            heapq.heapify(self._timers)
+            self._stale_timers = 0
 
     def _chunk(self, item):
         return chunk_key(item.map_id, item.x, item.y)

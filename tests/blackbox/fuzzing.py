@@ -109,6 +109,10 @@ def verdict(data, is_binary, authenticated, max_bytes=16384):
     if len(data) > max_bytes:
         return Verdict(close=1009)
     if not is_binary:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return Verdict(close=1007)   # RFC 6455 first
         return Verdict(None, frozenset({IMF}))
     try:
         message = unpack(data)
@@ -425,6 +429,43 @@ class Fuzzer:
         message = self.envelope()
         message["type"] = "\ud800"
         return msgpack.packb(message, use_bin_type=True, unicode_errors="surrogatepass"), True
+
+    # -- hostile values
+    def hostile_value(self):
+        """A value no client needs: deep, long, huge, or of an extension type."""
+        rng = self.rng
+        kind = rng.choice(("deep", "deep_map", "long", "huge_str", "huge_bytes", "ext", "int"))
+        if kind == "deep":
+            value = rng.choice(([], 1, "x"))
+            for _ in range(rng.randint(3, 500)):
+                value = [value]
+            return value
+        if kind == "deep_map":
+            value = {}
+            for _ in range(rng.randint(3, 300)):
+                value = {"k": value}
+            return value
+        if kind == "long":
+            return [rng.randint(0, 9) for _ in range(rng.choice((17, 500, 5000)))]
+        if kind == "huge_str":
+            return rng.choice(("é", "x", "​", "̶")) * rng.randint(129, 7000)
+        if kind == "huge_bytes":
+            return rng.randbytes(rng.randint(1000, 14000))
+        if kind == "ext":
+            return rng.choice((msgpack.ExtType(rng.randint(0, 127), rng.randbytes(rng.randint(0, 64))),
+                               msgpack.Timestamp(rng.randint(0, 2 ** 34), rng.randint(0, 999))))
+        return rng.choice((2 ** 64 - 1, -2 ** 63, 2 ** 63))
+
+    def hostile_envelope(self):
+        """A well-formed envelope with a hostile value in one of its payload's fields."""
+        rng = self.rng
+        message = self.envelope()
+        message.setdefault("payload", {})
+        if not isinstance(message["payload"], dict):
+            message["payload"] = {}
+        fields = list(self.plausible_fields(message["type"])) or ["extra"]
+        message["payload"][rng.choice(fields + ["extra"])] = self.hostile_value()
+        return message
 
     def frame(self):
         """C{(data, is_binary)}: mostly well-formed envelopes, then broken ones, then raw."""

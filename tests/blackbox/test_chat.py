@@ -196,3 +196,18 @@ async def test_profanity_masks_whole_words(server):
     event = await sender.wait_for_event("event_chat_message", include_past=True,
                                         predicate=lambda p: p["channel"] == "local")
     assert event["payload"]["message"] == "********** this, frobnicated **********!"
+
+
+@pytest_twisted.ensureDeferred
+async def test_chat_text_is_cleaned_for_everyone(server):
+    """Bidi overrides and zero-width characters are removed, a newline becomes a space, the text
+    is NFC with at most 4 combining marks in a row; a zero-width-only message is empty."""
+    sender = await server.placed(2, 2)
+    listener = await server.placed(3, 2)
+    text = "hi\u202e\u200b\n[System] cafe\u0301 Z" + "\u0336" * 40
+    await reply_ok(sender, "cmd_chat_send", {"channel": "local", "message": text})
+    await said(listener, "hi [System] caf\u00e9 Z" + "\u0336" * 4)
+    await sleep(0.35)
+    error = await reply_error(sender, "cmd_chat_send",
+                              {"channel": "local", "message": "\u200b\u2060\ufeff"})
+    assert error["error_code"] == "CHAT_EMPTY_MESSAGE"

@@ -21,7 +21,6 @@ async def next_error(client):
 
 @pytest.mark.parametrize("frame, is_binary", [
     (b"hello", False),                                        # a text frame
-    (b"\xff\xfe not UTF-8", False),                            # a text frame, bad UTF-8
     (b"\xc1", True),                                          # not MessagePack
     (msgpack.packb([1, 2, 3]), True),                         # not a map
     (msgpack.packb("just a string"), True),                   # not a map
@@ -36,6 +35,22 @@ async def test_unreadable_frames_are_invalid_message_format_with_null_id(server,
     assert reply["id"] is None
     assert reply["payload"]["error_code"] == "INVALID_MESSAGE_FORMAT"
     assert not client.closed.called
+
+
+@pytest.mark.parametrize("frame", [
+    b"\xff\xfe not UTF-8",                   # bytes never valid in UTF-8
+    b"caf\xc3",                               # a truncated sequence at the end
+    b"\xed\xa0\x80 a surrogate",              # an encoded UTF-16 surrogate
+    msgpack.packb({"id": "x\udc80"}, unicode_errors="surrogateescape"),
+])
+@pytest_twisted.ensureDeferred
+async def test_text_frame_with_invalid_utf8_closes_1007(server, frame):
+    """RFC 6455 first: a text frame whose payload is not valid UTF-8 closes the connection with 1007."""
+    client = await server.connect()
+    client.send_raw(frame, is_binary=False)
+    code, _ = await client.wait_closed()
+    assert code == 1007
+    assert not any(m["type"] == "resp_error" for m in client.frames)
 
 
 @pytest.mark.parametrize("message", [

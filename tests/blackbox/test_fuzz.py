@@ -61,6 +61,7 @@ PEN_WALLS = [(PEN, y) for y in range(PEN + 1)] + [(x, PEN) for x in range(PEN)]
 BYSTANDER = (14, 14)
 BYSTANDER_WALLS = [(BYSTANDER[0] + dx, BYSTANDER[1] + dy)
                    for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
+FUZZ_BUCKETS = ("general", "move", "chat", "item", "combat", "query", "chunks")
 SERVER = dict(
     maps={"field": (field(width=40, height=40, spawn=(2, 3), walls=PEN_WALLS + BYSTANDER_WALLS,
                           water=[(3, 5)], npcs=[("G", 0, 0), *[("g", x, y) for x, y in GOBLINS]]),
@@ -68,7 +69,11 @@ SERVER = dict(
     start_map="field", files={"maps/npcs.toml": NPCS, "maps/items.toml": ITEMS_TOML},
     config={"move_cooldown_ms": 100, "chat_cooldown_ms": 200, "ground_item_private_s": 2.0,
             "respawn_delay_s": 1.0, "despawn_common_s": 3600.0, "despawn_uncommon_s": 3600.0,
-            "despawn_rare_s": 3600.0})
+            "despawn_rare_s": 3600.0,
+            # The game fuzz sends far faster than any player: its budget is
+            # wide open here, and the flood tests meet the default one.
+            **{f"rate_{kind}_per_s": 100000.0 for kind in FUZZ_BUCKETS},
+            **{f"rate_{kind}_burst": 100000 for kind in FUZZ_BUCKETS}})
 
 # 26 of 28 slots used: drops free slots, pickups and unequips fill them, and
 # a full inventory is within reach.  Bread is the only food, so every

@@ -1,6 +1,7 @@
 """End to end: chat over the WebSocket, every rule of clarifications.md."""
 
 import pytest_twisted
+from twisted.internet import reactor, task
 
 from .server import running_server
 from .tmx import open_field, write_map
@@ -78,7 +79,8 @@ async def test_dm_reaches_only_recipient_and_sender(tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_chat_errors(tmp_path):
-    """Empty, too long, bad channel, offline recipient and the rate limit each have their code."""
+    """Empty, too long, bad channel, offline recipient and the rate limit each have their code;
+    a DM to nobody starts the cooldown."""
     async with running_server(tmp_path) as server:
         await server.register("offline_1")
         client = await server.player("dan_1")
@@ -93,8 +95,13 @@ async def test_chat_errors(tmp_path):
         assert await code({"channel": "", "message": "hi"}) == "CHAT_INVALID_CHANNEL"
         assert await code({"channel": "dm", "message": "hi", "recipient": "offline_1"}) == \
             "CHAT_DM_RECIPIENT_NOT_FOUND"
+        # A DM to nobody starts the cooldown like a delivered message.
+        assert await code({"channel": "dm", "message": "hi", "recipient": "ghost"}) == \
+            "CHAT_RATE_LIMITED"
+        await task.deferLater(reactor, 1.05, lambda: None)
         assert await code({"channel": "dm", "message": "hi", "recipient": "ghost"}) == \
             "CHAT_DM_RECIPIENT_NOT_FOUND"
+        await task.deferLater(reactor, 1.05, lambda: None)
         assert await code({"channel": "local", "message": "x" * 256}) is None
         reply = await client.request("cmd_chat_send", {"channel": "local", "message": "again"})
         assert reply["payload"]["error_code"] == "CHAT_RATE_LIMITED"

@@ -3,6 +3,7 @@
 import msgpack
 import pytest
 
+from rpg.protocol import envelope
 from rpg.protocol.envelope import (
     EnvelopeError, decode_request, encode_error, encode_event, encode_success)
 from rpg.protocol.errors import error_code
@@ -123,3 +124,36 @@ def test_a_game_registers_its_own_error_code_once():
             register_error(type("Other", (GameError,), {}), "not-a-code")
     finally:
         del ERROR_CODES[Sulking]
+
+
+def test_a_list_reply_from_encoded_items_is_the_same_frame():
+    """encode_success_list, from items encoded once, gives encode_success's very bytes."""
+    chunks = [{"chunk_x": x, "chunk_y": 0, "tiles": ((1, 2), (3, 4)), "layers": ()}
+              for x in range(20)]
+    for request_id in ("q1", "i" * 64):
+        for items in ([], chunks[:1], chunks):
+            assert (envelope.encode_success_list(request_id, "chunks",
+                                                 [envelope.encode_value(c) for c in items])
+                    == envelope.encode_success(request_id, {"chunks": items}))
+
+
+def test_error_details_carry_only_small_plain_values():
+    """Details keep strings (cut), numbers, booleans, null and small shallow lists and maps;
+    extension types, bytes, deep or long arrays, huge integers and odd keys are left out."""
+    deep = []
+    for _ in range(1000):
+        deep = [deep]
+    error = MoveBlocked(reason="collision", x=3, ratio=0.5, ok=True, none=None,
+                        position={"x": 1, "y": 2}, supported=["2.0"], name="n" * 5000,
+                        ext=msgpack.ExtType(5, b"x"), raw=b"bytes", deep=deep,
+                        long=list(range(100)), huge=2 ** 70, obj=object(),
+                        nested={"a": {"b": {"c": 1}}})
+    details = msgpack.unpackb(encode_error("e", error), raw=False)["payload"]["details"]
+    assert details["reason"] == "collision" and details["x"] == 3 and details["ratio"] == 0.5
+    assert details["ok"] is True and details["none"] is None
+    assert details["position"] == {"x": 1, "y": 2} and details["supported"] == ["2.0"]
+    assert details["name"] == "n" * 128
+    assert details["long"] == list(range(16))
+    assert details["deep"] == [[]] and details["nested"] == {"a": {}}
+    for key in ("ext", "raw", "huge", "obj"):
+        assert key not in details

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import msgpack
 import pytest
 from twisted.internet import defer, task
 
@@ -108,6 +109,17 @@ def test_refused_message_does_not_start_the_cooldown():
     assert send(chat, alice, "local", "ok")["recipients"] == ["alice"]
 
 
+def test_a_dm_to_nobody_starts_the_cooldown():
+    """A DM whose recipient is not online is refused and still starts the cooldown."""
+    clock = task.Clock()
+    alice = FakeClient(1, "alice")
+    chat = make_chat(clock, [alice], near=[1])
+    assert code_of(send(chat, alice, "dm", "hi", "nobody")) == "CHAT_DM_RECIPIENT_NOT_FOUND"
+    assert code_of(send(chat, alice, "dm", "hi", "nobody")) == "CHAT_RATE_LIMITED"
+    clock.advance(1.0)
+    assert send(chat, alice, "local", "ok")["recipients"] == ["alice"]
+
+
 @pytest.mark.parametrize("channel,message,code", [
     (None, "hi", "CHAT_INVALID_CHANNEL"),
     ("LOCAL", "hi", "CHAT_INVALID_CHANNEL"),
@@ -166,3 +178,43 @@ def test_chat_in_this_process_works_while_shared_presence_is_away():
     chat.clock.advance(2)
     assert send(chat, mod, "dm", "psst", "other")["recipients"] == ["mod", "Other"]
     assert len(other.frames) == 2
+
+
+@pytest.mark.parametrize("sent, delivered", [
+    ("hello \u202egnp.exe", "hello gnp.exe"),                  # a bidi override is removed
+    ("a\u200bb\ufeffc\u2066d", "abcd"),                         # zero-width and isolates too
+    ("hi\n[System] you are banned", "hi [System] you are banned"),   # no second line
+    ("x\x00y\x1b[31mred", "x y [31mred"),                       # NUL and escapes: spaces
+    ("para\u2029graph\u2028line", "para graph line"),
+    ("cafe\u0301", "caf\u00e9"),                                # NFC
+    ("Z" + "\u0336" * 50 + "!", "Z" + "\u0336" * 4 + "!"),      # combining marks capped
+    ("ti\u1ebfng Vi\u1ec7t", "ti\u1ebfng Vi\u1ec7t"),            # ordinary text untouched
+])
+def test_chat_text_is_cleaned(sent, delivered):
+    """Control, format and separator characters never reach anyone; text is NFC with at most
+    chat_max_combining_marks combining marks in a row."""
+    alice = FakeClient(1, "alice")
+    chat = make_chat(task.Clock(), [alice], near=[1])
+    assert send(chat, alice, "local", sent)["recipients"] == ["alice"]
+    event = msgpack.unpackb(alice.frames[-1], raw=False)["payload"]
+    assert event["message"] == delivered
+
+
+@pytest.mark.parametrize("sent", ["\u200b\u200b\u200b", "\u202e", "\u200d \u2060\n"])
+def test_a_message_of_only_invisible_characters_is_empty(sent):
+    """A message that is empty or blank once format characters are removed is CHAT_EMPTY_MESSAGE."""
+    alice = FakeClient(1, "alice")
+    chat = make_chat(task.Clock(), [alice], near=[1])
+    assert code_of(send(chat, alice, "local", sent)) == "CHAT_EMPTY_MESSAGE"
+
+
+def test_length_is_counted_after_cleaning():
+    """The cleaned text is measured: 256 characters padded with zero-width ones pass, and
+    60 times e plus six marks is 60 x 5 = 300 (NFC makes e and one mark an é, four marks
+    are kept after it)."""
+    alice = FakeClient(1, "alice")
+    chat = make_chat(task.Clock(), [alice], near=[1], chat_cooldown_ms=0)
+    assert send(chat, alice, "local", "a\u200b" * 256)["recipients"] == ["alice"]
+    result = send(chat, alice, "local", ("e" + "\u0301\u0302" * 3) * 60)   # NFC é + 5 marks
+    assert code_of(result) == "CHAT_MESSAGE_TOO_LONG"
+    assert result.value.details["length"] == 60 * 5   # é and 4 marks kept after it

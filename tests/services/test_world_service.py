@@ -259,3 +259,19 @@ def test_a_player_back_before_the_retry_gets_its_unsaved_state(tmp_path):
     harness.advance(harness.tunables.snapshot_interval_s)
     assert _result(harness.store.load_character(client.player_id)).y == spawn_y - 1
     harness.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_reply_that_cannot_be_encoded_fails_alone(tmp_path, monkeypatch):
+    """A success payload msgpack cannot encode is INTERNAL_SERVER_ERROR for that command alone:
+    the later commands of the same tick are still run and answered."""
+    service, store, clock, _ = build(tmp_path)
+    client = await join(service, store, "cat")
+    monkeypatch.setitem(service.commands.handlers, "query_equipment",
+                        lambda *args: {"x": object()})
+    service.submit(client, Request("a", "query_equipment", {}))
+    service.submit(client, Request("b", "query_inventory", {}))
+    service.tick(1)
+    replies = {m["id"]: m for m in client.messages if m["id"]}
+    assert replies["a"]["payload"]["error_code"] == "INTERNAL_SERVER_ERROR"
+    assert replies["b"]["type"] == "resp_success"

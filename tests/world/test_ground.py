@@ -357,3 +357,18 @@ def test_restore_drops_expired_and_continues_ids():
         game.pickup_item(2, "ground_item_4", 1051.0)
     tick(game, 1051.0)
     assert sorted(s.ground_item_id for s in game.ground_items_snapshot(1051.0)) == [4, 10]
+
+
+def test_picked_up_items_leave_no_timers_behind(game):
+    """Drop and pick up 500 times: the timer heap does not grow with the picked-up items,
+    and the item still on the ground keeps its timers (it turns public and despawns on time)."""
+    game.drop_item(1, 2, None, 1.0)                     # the rune sword stays on the ground
+    for n in range(500):
+        reply = game.drop_item(1, 1, None, 1.0 + n / 1000)
+        game.pickup_item(1, reply["ground_item_id"], 1.0 + n / 1000)
+    timers = game.ground._timers
+    assert len(timers) <= 4 and {number for _, number, _ in timers} <= set(game.ground.items)
+    assert len(game.ground.items) == 1
+    assert added_ids(tick(game, 62.0)[2]) == ["ground_item_1"]   # public after 60 s
+    tick(game, 302.0)
+    assert game.ground.items == {} and game.ground._timers == []
