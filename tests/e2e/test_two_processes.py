@@ -16,14 +16,13 @@ from .tmx import open_field, write_map
 SECRET = "two-process-test-secret-0123456789abcdef"
 
 
-@pytest.fixture
-def cluster(tmp_path):
+def two_servers(tmp_path, *extra):
+    """Two twistd processes on the test PostgreSQL and Valkey, sharing maps and a secret."""
     database = postgres_url()
-    valkey = valkey_url()
     reset_postgres(database)
     maps = write_map(tmp_path / "maps", "shared", open_field(width=32, height=32))
-    options = ["--database", database, "--valkey", valkey, "--maps", str(maps),
-               "--jwt-secret", SECRET, "--data-dir", str(tmp_path / "data")]
+    options = ["--database", database, "--valkey", valkey_url(), "--maps", str(maps),
+               "--jwt-secret", SECRET, "--data-dir", str(tmp_path / "data"), *extra]
     first = TwistdServer(tmp_path / "a", *options)
     try:
         first.wait_ready()  # the first one migrates the schema
@@ -34,6 +33,11 @@ def cluster(tmp_path):
     yield first, second
     for server in (first, second):
         server.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    yield from two_servers(tmp_path)
 
 
 async def player(server, username, role=None):
@@ -117,22 +121,7 @@ def valkey_pttl(key):
 def short_ttl_cluster(tmp_path):
     config = tmp_path / "short-ttl.toml"
     config.write_text("online_ttl_s = 3.0\n")
-    database = postgres_url()
-    reset_postgres(database)
-    maps = write_map(tmp_path / "maps", "shared", open_field(width=32, height=32))
-    options = ["--database", database, "--valkey", valkey_url(), "--maps", str(maps),
-               "--jwt-secret", SECRET, "--data-dir", str(tmp_path / "data"),
-               "--config", str(config)]
-    first = TwistdServer(tmp_path / "a", *options)
-    try:
-        first.wait_ready()
-        second = TwistdServer(tmp_path / "b", *options).wait_ready()
-    except Exception:
-        first.kill()
-        raise
-    yield first, second
-    for server in (first, second):
-        server.stop()
+    yield from two_servers(tmp_path, "--config", str(config))
 
 
 @pytest_twisted.ensureDeferred
