@@ -78,16 +78,27 @@ class IPlayerStore(Interface):
         """
         Write one consistent cut of the world in one transaction: every
         character in C{snapshot.characters}, and, when
-        C{snapshot.ground_items} is not C{None}, the whole set of ground items
-        (replacing what was stored).  Online records listed in
+        C{snapshot.ground_items} is not C{None}, the ground items of the maps
+        C{snapshot.ground_item_maps} names (replacing what was stored for
+        those maps only; C{None}: of every map).  Online records listed in
         C{snapshot.released} are removed in the same transaction.
 
-        @return: Deferred firing with C{None} once committed.
+        When C{snapshot.epochs} names maps, the write is fenced (see
+        L{IMapStore}): each named epoch must be the one installed for its
+        map, each character must be stored on (or, when new, saved on) a
+        named map, and C{ground_item_maps} must name only named maps.
+
+        @return: Deferred firing with C{None} once committed; fails with
+            L{Fenced} (nothing written) when a check fails, and with
+            C{ValueError} (nothing written) for a ground item outside
+            C{ground_item_maps}, or whose number another map's item holds.
         """
 
-    def load_ground_items():
+    def load_ground_items(map_ids=None):
         """
-        @return: Deferred firing with a list of L{rpg.models.GroundItemState}.
+        @param map_ids: the maps whose items to load; C{None}: every map.
+        @return: Deferred firing with a list of L{rpg.models.GroundItemState},
+            by ground item number.
         """
 
     def mark_online(player_ids, server_id, ttl_seconds):
@@ -329,4 +340,69 @@ class IMapLeases(Interface):
         """
         @return: Deferred firing with a dict, map id to live
             L{rpg.models.MapLease}, of every owned map.
+        """
+
+
+class Fenced(Exception):
+    """
+    A write carried an epoch for a map that is not the map's current epoch
+    in the database (or did not carry one for a map it writes): the writer
+    has lost the map to a newer owner, and nothing of the write was committed.
+
+    @ivar map_id: the map whose check failed.
+    @ivar epoch: the writer's epoch for it (C{None}: it named none).
+    @ivar current: the epoch installed in the database (C{None}: none).
+    """
+
+    def __init__(self, map_id, epoch, current):
+        super().__init__(
+            f"map {map_id!r}: the write holds epoch {epoch}, the database {current}")
+        self.map_id = map_id
+        self.epoch = epoch
+        self.current = current
+
+
+class StaleEpoch(Fenced):
+    """
+    C{install_epoch} was refused: the database already holds this map's
+    epoch or a larger one (a newer owner took the map first).
+    """
+
+
+class IMapStore(Interface):
+    """
+    What the database keeps for the owners of maps, beside L{IPlayerStore}:
+    the fencing epoch of each map, and the numbers of new ground items.
+
+    Epochs come from the lease store (L{IMapLeases}); the database is the
+    final judge: a snapshot (L{IPlayerStore.save_snapshot}) that names epochs
+    commits only while each of them is the one installed here, and fails
+    with L{Fenced} otherwise.  A character is fenced by the map it is stored
+    on: only the holder of that map's epoch may write it, and the write that
+    moves it to another map (a portal) hands it to that map's owner.
+    """
+
+    def install_epoch(map_id, epoch):
+        """
+        Record that a new owner holds C{map_id} with C{epoch}; every later
+        write stamped with an older epoch of the map is fenced out.
+
+        @return: Deferred firing with C{None}; fails with L{StaleEpoch} when
+            this epoch or a larger one is installed already.
+        """
+
+    def map_epochs(map_ids):
+        """
+        @return: Deferred firing with a dict, map id to its installed epoch,
+            of those of C{map_ids} that have one.
+        """
+
+    def reserve_ground_item_ids(count):
+        """
+        Reserve C{count} (at least 1) consecutive ground item numbers for
+        the caller alone: no other call, in any process sharing the
+        database, gets any of them, and each is above every number stored
+        when the call ran.
+
+        @return: Deferred firing with the C{range} of the numbers.
         """

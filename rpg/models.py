@@ -85,6 +85,10 @@ class WorldSnapshot:
     characters: list = field(default_factory=list)
     ground_items: Optional[list] = None
     released: list = field(default_factory=list)  # (player_id, server_id) pairs
+    # The maps whose ground items C{ground_items} replaces; None: every map.
+    ground_item_maps: Optional[tuple] = None
+    # Map id -> the writer's epoch (fencing token); empty: an unfenced write.
+    epochs: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

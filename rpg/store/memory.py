@@ -9,8 +9,11 @@ import copy
 from twisted.internet.defer import fail, succeed
 from zope.interface import implementer
 
-from rpg.interfaces import IAccountAdmin, IPlayerStore, PlayerOnline, UnknownAccount, UsernameTaken
+from rpg.interfaces import (
+    IAccountAdmin, IMapStore, IPlayerStore, PlayerOnline, StaleEpoch, UnknownAccount,
+    UsernameTaken)
 from rpg.models import Account, AdminAction
+from rpg.store import fencing
 from rpg.store.migrations import LATEST_VERSION
 
 
@@ -28,10 +31,11 @@ def _deferred(function):
     return wrapper
 
 
-@implementer(IPlayerStore, IAccountAdmin)
+@implementer(IPlayerStore, IAccountAdmin, IMapStore)
 class MemoryPlayerStore:
     """
-    Accounts, characters, ground items and online records in dicts.
+    Accounts, characters, ground items, online records and map epochs in
+    dicts.
 
     @param clock: an C{IReactorTime} for online-record expiry; the reactor
         by default.
@@ -43,7 +47,9 @@ class MemoryPlayerStore:
         self._clock = clock
         self._accounts = {}  # username_lower -> Account
         self._characters = {}  # player_id -> CharacterState
-        self._ground_items = []
+        self._ground_items = {}  # ground_item_id -> GroundItemState
+        self._next_ground_item = 1
+        self._epochs = {}  # map_id -> installed epoch
         self._online = {}  # player_id -> (server_id, expires_at)
         self._next_player_id = 1
         self._admin_actions = []
@@ -110,19 +116,66 @@ class MemoryPlayerStore:
 
     @_deferred
     def save_snapshot(self, snapshot):
+        # Every check comes before the first change: a refused snapshot
+        # writes nothing, as the SQL store's rolled-back transaction.
+        fencing.check_ground_items(snapshot)
+        if snapshot.epochs:
+            stored_maps = {c.player_id: self._characters[c.player_id].map_id
+                           for c in snapshot.characters if c.player_id in self._characters}
+            fencing.check_epochs(snapshot, stored_maps, self._epochs)
+        if snapshot.ground_items is not None:
+            items = self._replaced_ground_items(snapshot)
         for character in snapshot.characters:
             self._store_character(character)
         if snapshot.ground_items is not None:
-            self._ground_items = copy.deepcopy(list(snapshot.ground_items))
+            self._ground_items = items
+            if items:
+                self._next_ground_item = max(self._next_ground_item, max(items) + 1)
         for player_id, server_id in snapshot.released:
             record = self._online.get(player_id)
             if record is not None and record[0] == server_id:
                 del self._online[player_id]
 
+    def _replaced_ground_items(self, snapshot):
+        """The whole set once C{snapshot}'s maps are replaced."""
+        maps = snapshot.ground_item_maps
+        items = {} if maps is None else {
+            number: item for number, item in self._ground_items.items()
+            if item.map_id not in maps}
+        for item in snapshot.ground_items:
+            if item.ground_item_id in items:
+                raise ValueError(
+                    f"ground item number {item.ground_item_id} is held by another item")
+            items[item.ground_item_id] = copy.deepcopy(item)
+        return items
+
     @_deferred
-    def load_ground_items(self):
-        items = sorted(self._ground_items, key=lambda g: g.ground_item_id)
+    def load_ground_items(self, map_ids=None):
+        items = [self._ground_items[number] for number in sorted(self._ground_items)]
+        if map_ids is not None:
+            items = [item for item in items if item.map_id in map_ids]
         return copy.deepcopy(items)
+
+    # -- IMapStore
+
+    @_deferred
+    def install_epoch(self, map_id, epoch):
+        current = self._epochs.get(map_id)
+        if current is not None and current >= epoch:
+            raise StaleEpoch(map_id, epoch, current)
+        self._epochs[map_id] = epoch
+
+    @_deferred
+    def map_epochs(self, map_ids):
+        return {m: self._epochs[m] for m in map_ids if m in self._epochs}
+
+    @_deferred
+    def reserve_ground_item_ids(self, count):
+        if count < 1:
+            raise ValueError(f"cannot reserve {count} ground item numbers")
+        first = self._next_ground_item
+        self._next_ground_item += count
+        return range(first, first + count)
 
     @_deferred
     def mark_online(self, player_ids, server_id, ttl_seconds):

@@ -153,12 +153,38 @@ MIGRATIONS = (
             )""",
         ),
     ),
+    Migration(
+        3,
+        "fencing epochs of maps; ground items loaded and replaced per map;"
+        " ground item numbers reserved from the database",
+        (
+            # The epoch of each map's current owner (its lease's fencing
+            # token): a fenced write commits only while it holds this epoch.
+            """CREATE TABLE map_epochs (
+                map_id TEXT PRIMARY KEY,
+                epoch BIGINT NOT NULL,
+                installed_at DOUBLE PRECISION NOT NULL
+            )""",
+            "CREATE INDEX ground_items_by_map ON ground_items (map_id)",
+            # Named counters; "ground_item" is the next ground item number no
+            # process has been handed yet, above every stored one.
+            """CREATE TABLE counters (
+                name TEXT PRIMARY KEY,
+                next_value BIGINT NOT NULL
+            )""",
+            """INSERT INTO counters (name, next_value)
+                SELECT 'ground_item', COALESCE(MAX(ground_item_id), 0) + 1
+                FROM ground_items""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
 
 # Every table the steps create, schema_version last: what a reset drops.
 TABLES = (
+    "counters",
+    "map_epochs",
     "admin_actions",
     "online_players",
     "ground_items",

@@ -10,12 +10,14 @@ reactor thread and handed to the database thread.
 import os
 
 from twisted.enterprise import adbapi
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, fail, succeed
 from zope.interface import implementer
 
-from rpg.interfaces import IAccountAdmin, IPlayerStore, PlayerOnline, UnknownAccount, UsernameTaken
+from rpg.interfaces import (
+    IAccountAdmin, IMapStore, IPlayerStore, PlayerOnline, StaleEpoch, UnknownAccount,
+    UsernameTaken)
 from rpg.models import Account, AdminAction, CharacterState, GroundItemState, ItemStack
-from rpg.store import migrations
+from rpg.store import fencing, migrations
 from rpg.store.migrations import POSTGRESQL, SQLITE
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -23,6 +25,12 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 _GROUND_ITEM_COLUMNS = (
     "ground_item_id, item_id, quantity, map_id, x, y, owner_id, public_at, despawn_at"
 )
+
+# The row of the C{counters} table that holds the next ground item number.
+_GROUND_ITEM_COUNTER = "ground_item"
+
+# Values bound into one C{IN (...)} list (SQLite allows 32,766 since 3.32).
+_IN_CHUNK = 500
 
 
 def _configure_sqlite(connection):
@@ -62,7 +70,7 @@ def _default_clock(clock):
 ADMIN_ACTION_KEEP_S = 3600.0
 
 
-@implementer(IPlayerStore, IAccountAdmin)
+@implementer(IPlayerStore, IAccountAdmin, IMapStore)
 class SQLPlayerStore:
     """
     Accounts and characters in an SQL database.
@@ -120,6 +128,20 @@ class SQLPlayerStore:
             execute_batch(txn, statement, rows)
         else:
             txn.executemany(statement, rows)
+
+    def _select_in(self, txn, statement, values, suffix=""):
+        """
+        Run C{statement} (ending in C{"IN"}) once per chunk of C{values}, as
+        C{... IN (?, ?...)} followed by C{suffix}, and return every row.
+        """
+        rows = []
+        values = list(values)
+        for start in range(0, len(values), _IN_CHUNK):
+            chunk = values[start:start + _IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            self._execute(txn, f"{statement} ({marks}){suffix}", chunk)
+            rows.extend(txn.fetchall())
+        return rows
 
     def _lock_accounts(self, txn, player_ids):
         """
@@ -282,10 +304,47 @@ class SQLPlayerStore:
         return self._pool.runInteraction(self._save_snapshot, snapshot)
 
     def _save_snapshot(self, txn, snapshot):
+        fencing.check_ground_items(snapshot)
         self._dialect.begin_write(txn)
+        if snapshot.epochs:
+            self._check_fencing(txn, snapshot)
         self._write_characters(txn, snapshot.characters)
         if snapshot.ground_items is not None:
+            self._replace_ground_items(txn, snapshot.ground_item_maps, snapshot.ground_items)
+        self._execute_many(
+            txn,
+            "DELETE FROM online_players WHERE player_id = ? AND server_id = ?",
+            [(player_id, server_id) for player_id, server_id in snapshot.released],
+        )
+
+    def _check_fencing(self, txn, snapshot):
+        """
+        Judge a fenced snapshot inside its write transaction.  In PostgreSQL
+        the characters' rows are locked (a handoff of one of them waits, or
+        has committed and is seen) and the maps' epoch rows are share-locked,
+        so that an C{install_epoch} waits until this transaction ends, or
+        has committed and fences it out; SQLite's C{BEGIN IMMEDIATE} already
+        holds the whole database.
+        """
+        postgresql = self._dialect.name == "postgresql"
+        stored_maps = dict(self._select_in(
+            txn, "SELECT player_id, map_id FROM characters WHERE player_id IN",
+            sorted({c.player_id for c in snapshot.characters}),
+            " ORDER BY player_id FOR UPDATE" if postgresql else ""))
+        installed = dict(self._select_in(
+            txn, "SELECT map_id, epoch FROM map_epochs WHERE map_id IN",
+            fencing.maps_to_check(snapshot, stored_maps),
+            " ORDER BY map_id FOR SHARE" if postgresql else ""))
+        fencing.check_epochs(snapshot, stored_maps, installed)
+
+    def _replace_ground_items(self, txn, map_ids, items):
+        if map_ids is None:
             self._execute(txn, "DELETE FROM ground_items")
+        else:
+            self._execute_many(
+                txn, "DELETE FROM ground_items WHERE map_id = ?",
+                [(map_id,) for map_id in sorted(map_ids)])
+        try:
             self._execute_many(
                 txn,
                 f"INSERT INTO ground_items ({_GROUND_ITEM_COLUMNS})"
@@ -293,23 +352,79 @@ class SQLPlayerStore:
                 [
                     (g.ground_item_id, g.item_id, g.quantity, g.map_id, g.x, g.y,
                      g.owner_id, g.public_at, g.despawn_at)
-                    for g in snapshot.ground_items
+                    for g in items
                 ],
             )
-        self._execute_many(
+        except self._dbapi.IntegrityError as e:
+            raise ValueError(
+                f"a ground item number is held by another item: {e}".strip()) from None
+        if items:
+            # Numbers reserved later stay above every stored one, also when
+            # the numbers saved were not reserved (one process, as before).
+            after = max(g.ground_item_id for g in items) + 1
+            self._execute(
+                txn,
+                "UPDATE counters SET next_value = ? WHERE name = ? AND next_value < ?",
+                (after, _GROUND_ITEM_COUNTER, after))
+
+    def load_ground_items(self, map_ids=None):
+        return self._pool.runInteraction(self._load_ground_items, map_ids)
+
+    def _load_ground_items(self, txn, map_ids):
+        if map_ids is None:
+            txn.execute(f"SELECT {_GROUND_ITEM_COLUMNS} FROM ground_items")
+            rows = txn.fetchall()
+        else:
+            rows = self._select_in(
+                txn, f"SELECT {_GROUND_ITEM_COLUMNS} FROM ground_items WHERE map_id IN",
+                sorted(set(map_ids)))
+        return sorted((GroundItemState(*row) for row in rows),
+                      key=lambda g: g.ground_item_id)
+
+    # -- IMapStore
+
+    def install_epoch(self, map_id, epoch):
+        return self._pool.runInteraction(
+            self._install_epoch, map_id, epoch, self._clock.seconds())
+
+    def _install_epoch(self, txn, map_id, epoch, now):
+        self._dialect.begin_write(txn)
+        # The row (new or not) stays locked to the end of the transaction, so
+        # two owners installing at once are ordered, and the loser sees the
+        # winner's epoch.
+        self._execute(
             txn,
-            "DELETE FROM online_players WHERE player_id = ? AND server_id = ?",
-            [(player_id, server_id) for player_id, server_id in snapshot.released],
-        )
+            "INSERT INTO map_epochs (map_id, epoch, installed_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (map_id) DO UPDATE SET epoch = excluded.epoch,"
+            " installed_at = excluded.installed_at"
+            " WHERE map_epochs.epoch < excluded.epoch RETURNING epoch",
+            (map_id, epoch, now))
+        if txn.fetchone() is None:
+            self._execute(txn, "SELECT epoch FROM map_epochs WHERE map_id = ?", (map_id,))
+            (current,) = txn.fetchone()
+            raise StaleEpoch(map_id, epoch, current)
 
-    def load_ground_items(self):
-        return self._pool.runInteraction(self._load_ground_items)
+    def map_epochs(self, map_ids):
+        return self._pool.runInteraction(self._map_epochs, list(map_ids))
 
-    def _load_ground_items(self, txn):
-        txn.execute(
-            f"SELECT {_GROUND_ITEM_COLUMNS} FROM ground_items ORDER BY ground_item_id"
-        )
-        return [GroundItemState(*row) for row in txn.fetchall()]
+    def _map_epochs(self, txn, map_ids):
+        return dict(self._select_in(
+            txn, "SELECT map_id, epoch FROM map_epochs WHERE map_id IN", sorted(set(map_ids))))
+
+    def reserve_ground_item_ids(self, count):
+        if count < 1:
+            return fail(ValueError(f"cannot reserve {count} ground item numbers"))
+        return self._pool.runInteraction(self._reserve_ground_item_ids, count)
+
+    def _reserve_ground_item_ids(self, txn, count):
+        self._dialect.begin_write(txn)
+        self._execute(
+            txn,
+            "UPDATE counters SET next_value = next_value + ? WHERE name = ?"
+            " RETURNING next_value",
+            (count, _GROUND_ITEM_COUNTER))
+        (after,) = txn.fetchone()
+        return range(after - count, after)
 
     def mark_online(self, player_ids, server_id, ttl_seconds):
         expires_at = self._clock.seconds() + ttl_seconds
