@@ -110,9 +110,13 @@ class RpgService(MultiService):
         else:
             presence, bus = MemoryPresence(), MemoryBus()
         self.world = GameWorld(self.content, self.start_map, self.tunables)
-        self.world.restore_ground_items(await self.store.load_ground_items(), self.reactor.seconds())
+        # One process serves every map: it restores and saves the ground
+        # items of all of them (docs/scaling.md, "Ground items").
+        maps = sorted(self.content.maps)
+        self.world.restore_ground_items(await self.store.load_ground_items(maps),
+                                        self.reactor.seconds())
         self.persistence = Persistence(self.store, self.server_id, self.tunables.online_ttl_s,
-                                       self.metrics)
+                                       self.metrics, ground_item_maps=maps)
         self.admission = Admission(self.tunables, self.reactor)
         self.world_service = WorldService(self.world, self.persistence, self.tunables,
                                           clock=self.reactor, metrics=self.metrics,

@@ -17,11 +17,13 @@ from rpg.models import WorldSnapshot
 class Persistence:
     log = Logger()
 
-    def __init__(self, store, server_id, online_ttl_s, metrics=None):
+    def __init__(self, store, server_id, online_ttl_s, metrics=None, ground_item_maps=None):
         self.store = store
         self.server_id = server_id
         self.online_ttl_s = online_ttl_s
         self.metrics = metrics
+        # The maps whose ground items a save replaces (None: every map).
+        self.ground_item_maps = None if ground_item_maps is None else tuple(ground_item_maps)
         self._lock = defer.DeferredLock()
 
     def _run(self, what, f, *args):
@@ -42,7 +44,8 @@ class Persistence:
         """
         snapshot = WorldSnapshot(
             characters=list(characters), ground_items=ground_items,
-            released=[(player_id, self.server_id) for player_id in released])
+            released=[(player_id, self.server_id) for player_id in released],
+            ground_item_maps=self.ground_item_maps)
         return self._run("snapshot", self.store.save_snapshot, snapshot)
 
     def mark_online(self, player_ids):
