@@ -110,13 +110,17 @@ class RpgService(MultiService):
         else:
             presence, bus = MemoryPresence(), MemoryBus()
         self.world = GameWorld(self.content, self.start_map, self.tunables)
-        # One process serves every map: it restores and saves the ground
-        # items of all of them (docs/scaling.md, "Ground items").
+        # One process serves every map: it restores the ground items of all
+        # of them, and its saves replace only theirs.  Without Valkey it is
+        # the database's only process: its saves replace the whole table, so
+        # an item left on a map no longer served cannot keep a number the
+        # world hands out again (docs/scaling.md, "Fencing and ground items").
         maps = sorted(self.content.maps)
         self.world.restore_ground_items(await self.store.load_ground_items(maps),
                                         self.reactor.seconds())
         self.persistence = Persistence(self.store, self.server_id, self.tunables.online_ttl_s,
-                                       self.metrics, ground_item_maps=maps)
+                                       self.metrics,
+                                       ground_item_maps=maps if self.valkey_url else None)
         self.admission = Admission(self.tunables, self.reactor)
         self.world_service = WorldService(self.world, self.persistence, self.tunables,
                                           clock=self.reactor, metrics=self.metrics,
