@@ -140,6 +140,34 @@ async def test_postgresql_save_waits_for_a_new_owner_and_is_fenced():
 
 
 @pytest_twisted.ensureDeferred
+async def test_postgresql_new_owner_waits_for_a_save_in_flight():
+    """install_epoch waits for a fenced save that holds the map's epoch, then wins."""
+    import psycopg2
+
+    url = postgres_url()
+    reset_postgres(url)
+    store = SQLPlayerStore.for_postgresql(url, clock=Clock())
+    await store.migrate()
+    await store.install_epoch("town", 1)
+    old_owner = psycopg2.connect(url)
+    try:
+        with old_owner.cursor() as cursor:
+            # What a fenced save holds until it commits.
+            cursor.execute(
+                "SELECT epoch FROM map_epochs WHERE map_id = 'town' FOR SHARE")
+        installing = store.install_epoch("town", 2)
+        from twisted.internet import reactor
+        await task.deferLater(reactor, 0.3, lambda: None)
+        assert not installing.called  # the old owner's save is still in flight
+        old_owner.commit()
+        await installing
+        assert await store.map_epochs(["town"]) == {"town": 2}
+    finally:
+        old_owner.close()
+        await store.close()
+
+
+@pytest_twisted.ensureDeferred
 async def test_upgrade_reserves_above_existing_ground_items(tmp_path):
     """A database upgraded from step 2 hands out numbers above the items it already holds."""
     path = str(tmp_path / "rpg.sqlite3")
