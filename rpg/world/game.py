@@ -46,7 +46,8 @@ class GameWorld:
                            rng=self.rng, visual_for=self.visual_for)
         self.events = []  # (player_ids, message_type, payload)
         self.ground = GroundItems(self.world, self.catalog, tunables, self.emit)
-        self.fights = Fights(self)
+        self.fights = Fights(self.world, content.npcs, self.catalog, tunables, self.rng,
+                             self.behaviours, drop_stacks=self.ground.drop_stacks)
 
     # -- players
     def new_character(self):

@@ -14,13 +14,13 @@ each changed item and recomputes the whole view only of players whose chunk
 changed.  Each player gets at most one C{event_ground_items_update} a tick.
 """
 
-import heapq
 import re
 
 from rpg.models import GroundItemState
 from rpg.world import inventory as inv
 from rpg.world.errors import ItemNotFound, PickupOutOfRange
 from rpg.world.items import item_payload
+from rpg.world.schedule import Schedule
 from rpg.world.spatial import chunk_key
 
 _WIRE_ID = re.compile(r"ground_item_([1-9][0-9]{0,17})\Z")
@@ -90,8 +90,7 @@ class GroundItems:
         self.emit = emit
         self.items = {}  # number -> GroundItem
         self._by_chunk = {}  # chunk key -> set of numbers
-        self._timers = []  # heap of (time, number, _PUBLIC | _DESPAWN)
-        self._stale_timers = 0  # entries in it of items picked up before their time
+        self._timers = Schedule(ties="key")  # (number, _PUBLIC | _DESPAWN)
         self._next_number = 1
         self._known = {}  # player id -> set of numbers its client holds
         self._view_key = {}  # player id -> chunk key that set was computed from
@@ -162,7 +161,6 @@ class GroundItems:
         defn = inv.definition(self.catalog, item.item_id)
         changes = inv.add_item(player.inventory, defn, item.quantity)
         self._remove(item)
-        self._forget_timers(item)
         self._inventory_changed(player_id, changes)
         return {"item": {"item_id": defn.item_id, "quantity": item.quantity, "name": defn.name},
                 "inventory_slot": min(changes)}
@@ -190,11 +188,14 @@ class GroundItems:
         self.items[item.number] = item
         self._by_chunk.setdefault(self._chunk(item), set()).add(item.number)
         if not item.public:
-            heapq.heappush(self._timers, (item.public_at, item.number, _PUBLIC))
-        heapq.heappush(self._timers, (item.despawn_at, item.number, _DESPAWN))
+            self._timers.set((item.number, _PUBLIC), item.public_at)
+        self._timers.set((item.number, _DESPAWN), item.despawn_at)
 
     def _remove(self, item):
+        """Take an item off the ground; its timers go with it."""
         del self.items[item.number]
+        self._timers.cancel((item.number, _PUBLIC))
+        self._timers.cancel((item.number, _DESPAWN))
         key = self._chunk(item)
         numbers = self._by_chunk[key]
         numbers.discard(item.number)
@@ -203,19 +204,6 @@ class GroundItems:
         self._touched[item.number] = item
         self._changed = True
 
-    def _forget_timers(self, item):
-        """
-        The timers of an item taken before its time go with it: once the
-        stale entries are half the heap, it is rebuilt without them, so a
-        player dropping and picking up in a loop leaves nothing behind.
-        """
-        self._stale_timers += 1 if item.public else 2
-        if self._stale_timers * 2 > len(self._timers):
-            items = self.items
-            self._timers = [timer for timer in self._timers if timer[1] in items]
-            heapq.heapify(self._timers)
-            self._stale_timers = 0
-
     def _chunk(self, item):
         return chunk_key(item.map_id, item.x, item.y)
 
@@ -223,12 +211,10 @@ class GroundItems:
     def step(self, now):
         """Make items public and despawn them as their times come."""
         self._now = now
-        timers = self._timers
-        while timers and timers[0][0] <= now:
-            _, number, kind = heapq.heappop(timers)
+        for number, kind in self._timers.pop_due(now):
             item = self.items.get(number)
             if item is None:
-                continue  # taken before its time
+                continue  # despawned earlier in this step, before its public time
             if kind == _DESPAWN:
                 self._remove(item)
             elif not item.public:

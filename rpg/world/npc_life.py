@@ -4,14 +4,14 @@ on a schedule, mirrored into their L{NpcEntity} for observers.
 
 The rules of one step are in L{rpg.world.npcs}; this module decides which
 NPCs step when.  Work per tick is proportional to the NPCs that are due: a
-heap orders them by their next action time (a wander step, a chase step, a
-respawn, an aggression check), and an NPC with nothing to do is not in it.
+L{Schedule} orders them by their next action time (a wander step, a chase
+step, a respawn, an aggression check), and an NPC with nothing to do is not
+in it.
 An idle aggressive NPC is checked for targets only while a living player
 stands within one chunk of it; otherwise it sleeps until a player moves
 near (L{NpcPopulation.wake_near}).
 """
 
-import heapq
 import itertools
 
 from rpg.world import npcs as rules
@@ -19,6 +19,7 @@ from rpg.world.combat import TIME_EPSILON
 from rpg.world.entities import NpcEntity
 from rpg.world.maps import CHUNK_SIZE
 from rpg.world.plugins import NPC_BEHAVIOURS
+from rpg.world.schedule import Schedule
 
 # How often an idle aggressive NPC with players near looks for a target.
 AGGRO_CHECK_S = 0.6
@@ -42,9 +43,7 @@ class NpcPopulation:
         self.states = {}
         self.entities = {}
         self.map_of = {}
-        self._due = {}
-        self._heap = []
-        self._seq = itertools.count()
+        self._due = Schedule()  # npc id, ties in the order scheduled
         number = itertools.count(1)
         for map_id in sorted(world.maps):
             for spawn in world.maps[map_id].npc_spawns:
@@ -63,30 +62,18 @@ class NpcPopulation:
     # -- the schedule
     def schedule(self, npc_id, at):
         """Step this NPC at C{at} (C{None}: only when woken)."""
-        self._due[npc_id] = at
-        if at is not None:
-            heapq.heappush(self._heap, (at, next(self._seq), npc_id))
+        self._due.set(npc_id, at)
 
     def wake(self, npc_id, now):
         """Step this NPC at C{now} unless it is due sooner already."""
-        due = self._due.get(npc_id)
-        if due is None or due > now:
-            self.schedule(npc_id, now)
+        self._due.wake(npc_id, now)
 
     def scheduled_at(self, npc_id):
-        return self._due.get(npc_id)
+        return self._due.when(npc_id)
 
     def pop_due(self, now):
         """The ids of the NPCs due at C{now}, each once, in time order."""
-        heap, due_at = self._heap, self._due
-        found = []
-        limit = now + TIME_EPSILON
-        while heap and heap[0][0] <= limit:
-            at, _, npc_id = heapq.heappop(heap)
-            if due_at.get(npc_id) == at:
-                due_at[npc_id] = None
-                found.append(npc_id)
-        return found
+        return self._due.pop_due(now + TIME_EPSILON)
 
     def _schedule_after_step(self, npc, now):
         """Put the NPC back on the schedule for its next action."""

@@ -244,14 +244,14 @@ def test_cooldown_is_configurable():
 
 
 def test_move_clears_attack_target_and_calls_listeners():
-    """Moving sets combat_target to None and calls each move listener."""
+    """Moving sets combat_target to None and calls each move listener with the move's time."""
     world = world_with(2, 1)
     seen = []
-    world.add_move_listener(lambda w, p: seen.append((p.player_id, p.x)))
+    world.add_move_listener(lambda w, p, now: seen.append((p.player_id, p.x, now)))
     world.player(1).combat_target = "npc_1"
     world.move(1, "RIGHT", now=1.0)
     assert world.player(1).combat_target is None
-    assert seen == [(1, 3)]
+    assert seen == [(1, 3, 1.0)]
 
 
 def test_walking_then_idle_after_a_cooldown():

@@ -507,4 +507,4 @@ def test_hp_regenerates_out_of_combat():
     assert player.current_hp == 8
     clock.run(30.0)
     assert player.current_hp == 10
-    assert game.fights._regen == []
+    assert game.fights.recovery.due_at(1) is None

@@ -367,8 +367,8 @@ def test_picked_up_items_leave_no_timers_behind(game):
         reply = game.drop_item(1, 1, None, 1.0 + n / 1000)
         game.pickup_item(1, reply["ground_item_id"], 1.0 + n / 1000)
     timers = game.ground._timers
-    assert len(timers) <= 4 and {number for _, number, _ in timers} <= set(game.ground.items)
+    assert len(timers._heap) <= 8 and {number for number, _ in timers._at} <= set(game.ground.items)
     assert len(game.ground.items) == 1
     assert added_ids(tick(game, 62.0)[2]) == ["ground_item_1"]   # public after 60 s
     tick(game, 302.0)
-    assert game.ground.items == {} and game.ground._timers == []
+    assert game.ground.items == {} and game.ground._timers._heap == []

@@ -247,7 +247,7 @@ def test_a_crossing_is_saved_with_the_map():
 # -- respawns
 def kill(game, player_id, now):
     player = game.player(player_id)
-    game.fights._player_died(player, None, now)
+    game.fights.deaths.player_died(player, None, now)
 
 
 def test_a_player_respawns_at_its_own_maps_spawn():
