@@ -12,12 +12,11 @@ import pytest
 
 from rpg.config import Tunables
 from rpg.content import Content
+from rpg.content.tables import load_items, load_npcs
 from rpg.models import ItemStack
 from rpg.world.errors import MoveRateLimited
 from rpg.world.game import GameWorld
-from rpg.world.items import load_items
 from rpg.world.maps import NpcSpawn, Portal
-from rpg.world.npc_definitions import load_npcs
 from rpg.world.skills import new_skills, xp_for_level
 
 from .worldmaps import ascii_map, character
