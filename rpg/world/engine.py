@@ -1,11 +1,11 @@
 """
-The game world: players and NPCs on maps, movement, and what each player
-sees, as data plus step functions.
+The engine of the game world: players and NPCs on maps, movement, and what
+each player sees, as data plus step functions.  L{rpg.world.game.GameWorld}
+builds one and drives it, once per tick: the commands (C{move}...), then
+C{step(now)}, then C{compute_updates()}.
 
 No Twisted, no I/O, no clock: time enters as C{now} (float seconds), chance
-as the injected C{random.Random}.  The world service calls, once per tick:
-the commands (C{move}...), then C{step(now)}, then C{compute_updates()} and
-sends what it returns.  The visibility algorithm is described in
+as the injected C{random.Random}.  The visibility algorithm is described in
 ``docs/world.md``.
 """
 
@@ -21,7 +21,7 @@ from rpg.world.spatial import SpatialIndex, chunk_key
 _NOTHING = frozenset()
 
 
-class World:
+class Engine:
     """
     @param maps: map id -> L{rpg.world.maps.GameMap}.
     @param start_map: the map whose C{player_spawn} takes players whose saved
@@ -252,12 +252,12 @@ class World:
 
     # -- movement
     def add_move_listener(self, listener):
-        """Call C{listener(world, player, now)} after every successful move,
+        """Call C{listener(engine, player, now)} after every successful move,
         with the C{now} the move was applied at."""
         self._move_listeners.append(listener)
 
     def add_map_listener(self, listener):
-        """Call C{listener(world, player, old_map_id, now)} whenever a player
+        """Call C{listener(engine, player, old_map_id, now)} whenever a player
         in the world changes map (a portal, a respawn, a teleport), once it
         stands on the new one; C{now} is the time the caller gave, or
         C{None}."""
@@ -458,4 +458,4 @@ class World:
         return [entities[i].player_id for i in self.spatial.viewers_within(key, radius)]
 
 
-__all__ = ["World", "Entity", "PlayerEntity"]
+__all__ = ["Engine", "Entity", "PlayerEntity"]

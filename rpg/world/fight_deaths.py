@@ -10,7 +10,7 @@ from rpg.world.schedule import Schedule
 
 class Deaths:
     """
-    @param world: the L{rpg.world.engine.World}.
+    @param engine: the L{rpg.world.engine.Engine}.
     @param npcs: the L{rpg.world.npc_life.NpcPopulation}.
     @param fighters: the L{rpg.world.fighters.Fighters} (records, who is active).
     @param catalog: the L{rpg.world.items.ItemCatalog} (loot keys to items).
@@ -22,9 +22,9 @@ class Deaths:
         C{None}: nothing is dropped and a dead player keeps its inventory.
     """
 
-    def __init__(self, world, npcs, fighters, catalog, rng, emit, respawn_delay_s,
+    def __init__(self, engine, npcs, fighters, catalog, rng, emit, respawn_delay_s,
                  drop_stacks=None):
-        self.world = world
+        self.engine = engine
         self.npcs = npcs
         self.fighters = fighters
         self.catalog = catalog
@@ -67,8 +67,8 @@ class Deaths:
         self.fighters.active.pop(player.id, None)
         player.combat_target = None
         self.fighters.stop_attackers_of(player.id, now)
-        self.world.set_field(player, "current_hp", 0)
-        self.world.set_field(player, "animation_state", "dead")
+        self.engine.set_field(player, "current_hp", 0)
+        self.engine.set_field(player, "animation_state", "dead")
         map_id, x, y = player.map_id, player.x, player.y
         if killer is None:
             killer_view = None
@@ -76,7 +76,7 @@ class Deaths:
             killer_view = {"id": killer.id, "name": killer.username, "type": "player"}
         else:
             killer_view = {"id": killer.id, "name": killer.name, "type": "npc"}
-        watchers = set(self.world.observers_of_tile(map_id, x, y)) | {player.player_id}
+        watchers = set(self.engine.observers_of_tile(map_id, x, y)) | {player.player_id}
         self.emit(sorted(watchers), "event_player_died", {
             "player_id": player.player_id, "username": player.username,
             "death_position": {"x": x, "y": y, "map_id": map_id}, "killer": killer_view})
@@ -85,7 +85,7 @@ class Deaths:
             emptied = {str(slot): None for slot in sorted(player.inventory)}
             player.inventory.clear()
             self.emit([player.player_id], "event_inventory_update", {"inventory": emptied})
-        self.world.mark_unsaved([player.player_id])
+        self.engine.mark_unsaved([player.player_id])
 
     def respawn_at(self, player_id):
         """When a dead player comes back, or C{None}."""
@@ -94,7 +94,7 @@ class Deaths:
     def step(self, now):
         """Respawn the dead players whose time came."""
         for player_id in self._respawns.pop_due(now):
-            player = self.world.players.get(player_id)
+            player = self.engine.players.get(player_id)
             if player is not None and self.fighters.is_dead(player_id):
                 self.respawn(player, now)
 
@@ -107,14 +107,14 @@ class Deaths:
         rec.dead = False
         rec.last_swing_at = None
         self._respawns.cancel(player.player_id)
-        map_id, x, y = self.world.respawn_point(player.map_id)
-        self.world.teleport(player.player_id, map_id, x, y, now)
-        self.world.set_field(player, "current_hp", player.max_hp)
-        self.world.set_field(player, "animation_state", "idle")
-        self.world.mark_unsaved([player.player_id])
+        map_id, x, y = self.engine.respawn_point(player.map_id)
+        self.engine.teleport(player.player_id, map_id, x, y, now)
+        self.engine.set_field(player, "current_hp", player.max_hp)
+        self.engine.set_field(player, "animation_state", "idle")
+        self.engine.mark_unsaved([player.player_id])
         if not announce:
             return
-        watchers = set(self.world.observers_of_tile(map_id, x, y)) | {player.player_id}
+        watchers = set(self.engine.observers_of_tile(map_id, x, y)) | {player.player_id}
         self.emit(sorted(watchers), "event_player_respawned", {
             "player_id": player.player_id, "username": player.username,
             "spawn_position": {"x": x, "y": y, "map_id": map_id},

@@ -14,7 +14,7 @@ from rpg.world.skills import level_of, skills_payload
 
 class Swings:
     """
-    @param world: the L{rpg.world.engine.World}.
+    @param engine: the L{rpg.world.engine.Engine}.
     @param npcs: the L{rpg.world.npc_life.NpcPopulation}.
     @param fighters: the L{rpg.world.fighters.Fighters} (records, who is active).
     @param catalog: the L{rpg.world.items.ItemCatalog} (weapons, bonuses).
@@ -22,8 +22,8 @@ class Swings:
     @param emit: C{emit(player_ids, message_type, payload)} queues an event.
     """
 
-    def __init__(self, world, npcs, fighters, catalog, rng, emit):
-        self.world = world
+    def __init__(self, engine, npcs, fighters, catalog, rng, emit):
+        self.engine = engine
         self.npcs = npcs
         self.fighters = fighters
         self.records = fighters.records
@@ -85,7 +85,7 @@ class Swings:
             target_id, map_id = npc.target, self.npcs.map_of[fighter_id]
             last_swing_at, speed = npc.last_swing_at, npc.definition.attack_speed
         else:
-            player = self.world.entities.get(fighter_id)
+            player = self.engine.entities.get(fighter_id)
             if player is None or player.type != "player" or player.current_hp <= 0:
                 return False
             rec = self.records.get(player.player_id)
@@ -101,7 +101,7 @@ class Swings:
 
     def _living_combatant_on(self, entity_id, map_id):
         """Whether L{_combatant} would give a fighter with HP left on C{map_id}."""
-        entity = self.world.entities.get(entity_id)
+        entity = self.engine.entities.get(entity_id)
         if entity is None or entity.map_id != map_id:
             return False
         npc = self.npcs.states.get(entity_id)
@@ -113,7 +113,7 @@ class Swings:
         return rec is None or not rec.dead
 
     def _map_of(self, entity_id):
-        entity = self.world.entities.get(entity_id)
+        entity = self.engine.entities.get(entity_id)
         return None if entity is None else entity.map_id
 
     def _combatant(self, entity_id):
@@ -123,7 +123,7 @@ class Swings:
             if npc.state == "dead":
                 return None
             return npc_rules.npc_combatant(npc)
-        player = self.world.entities.get(entity_id)
+        player = self.engine.entities.get(entity_id)
         if player is None or player.type != "player":
             return None
         rec = self.fighters.record(player.player_id)
@@ -164,14 +164,14 @@ class Swings:
             if fighter.hp > 0:
                 self.npcs.sync(npc)
             return
-        player = self.world.entities[entity_id]
+        player = self.engine.entities[entity_id]
         self.fighters.record(player.player_id).last_swing_at = fighter.last_swing_at
-        self.world.set_field(player, "current_hp", fighter.hp)
+        self.engine.set_field(player, "current_hp", fighter.hp)
         player.combat_target = fighter.target_id
         if fighter.target_id is not None:
             self.active[entity_id] = None
             if player.animation_state == "idle":
-                self.world.set_field(player, "animation_state", "attacking")
+                self.engine.set_field(player, "animation_state", "attacking")
         else:
             self.fighters.stopped(entity_id)
 
@@ -188,8 +188,8 @@ class Swings:
         new_hp_level = level_of(skills, "hitpoints")
         if new_hp_level > hp_level:
             # as in OSRS, a hitpoints level also heals the point it adds
-            self.world.set_field(player, "max_hp", new_hp_level)
-            self.world.set_field(player, "current_hp",
+            self.engine.set_field(player, "max_hp", new_hp_level)
+            self.engine.set_field(player, "current_hp",
                                  player.current_hp + new_hp_level - hp_level)
-        self.world.mark_unsaved([player.player_id])
+        self.engine.mark_unsaved([player.player_id])
         self.emit([player.player_id], "event_skills", skills_payload(skills))

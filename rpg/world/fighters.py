@@ -22,15 +22,15 @@ class PlayerCombat:
 
 class Fighters:
     """
-    @param world: the L{rpg.world.engine.World}.
+    @param engine: the L{rpg.world.engine.Engine}.
     @param npcs: the L{rpg.world.npc_life.NpcPopulation}.
     @ivar records: player id -> L{PlayerCombat}.
     @ivar active: entity id -> C{None}: the fighters with a target, in the
         order they took one.
     """
 
-    def __init__(self, world, npcs):
-        self.world = world
+    def __init__(self, engine, npcs):
+        self.engine = engine
         self.npcs = npcs
         self.records = {}
         self.active = {}
@@ -48,11 +48,11 @@ class Fighters:
     def stopped(self, entity_id):
         """A fighter without a target leaves the active set."""
         self.active.pop(entity_id, None)
-        player = self.world.entities.get(entity_id)
+        player = self.engine.entities.get(entity_id)
         if player is not None and player.type == "player":
             player.combat_target = None
             if player.animation_state == "attacking":
-                self.world.set_field(player, "animation_state", "idle")
+                self.engine.set_field(player, "animation_state", "idle")
 
     def stop_attackers_of(self, entity_id, now):
         """Whoever fights C{entity_id} stops: players drop the target, NPCs walk home."""
@@ -65,6 +65,6 @@ class Fighters:
                     self.npcs.wake(fighter_id, now)
                     del self.active[fighter_id]
                 continue
-            fighter = self.world.entities.get(fighter_id)
+            fighter = self.engine.entities.get(fighter_id)
             if fighter is not None and fighter.combat_target == entity_id:
                 fighter.combat_target = None

@@ -33,7 +33,7 @@ class Fights:
     """
     The combat part of a L{rpg.world.game.GameWorld}.
 
-    @param world: the L{rpg.world.engine.World}.
+    @param engine: the L{rpg.world.engine.Engine}.
     @param npc_definitions: NPC key -> L{rpg.world.npc_definitions.NpcDef}.
     @param catalog: the L{rpg.world.items.ItemCatalog}.
     @param tunables: L{rpg.config.Tunables} (C{respawn_delay_s},
@@ -44,25 +44,25 @@ class Fights:
         (L{rpg.world.ground.GroundItems.drop_stacks}), or C{None}.
     """
 
-    def __init__(self, world, npc_definitions, catalog, tunables, rng,
+    def __init__(self, engine, npc_definitions, catalog, tunables, rng,
                  behaviours=NPC_BEHAVIOURS, drop_stacks=None, now=0.0):
-        self.world = world
+        self.engine = engine
         self.catalog = catalog
         self.rng = rng
-        self.npcs = NpcPopulation(world, npc_definitions, now, behaviours)
-        self.fighters = Fighters(world, self.npcs)
+        self.npcs = NpcPopulation(engine, npc_definitions, now, behaviours)
+        self.fighters = Fighters(engine, self.npcs)
         self.records = self.fighters.records  # player id -> PlayerCombat
         self.active = self.fighters.active  # entity id -> None: fighters with a target
         self._events = []
-        self.swings = Swings(world, self.npcs, self.fighters, catalog, rng, self._emit)
-        self.deaths = Deaths(world, self.npcs, self.fighters, catalog, rng, self._emit,
+        self.swings = Swings(engine, self.npcs, self.fighters, catalog, rng, self._emit)
+        self.deaths = Deaths(engine, self.npcs, self.fighters, catalog, rng, self._emit,
                              tunables.respawn_delay_s, drop_stacks)
-        self.recovery = Recovery(world, self.fighters, tunables.hp_regen_interval_s)
+        self.recovery = Recovery(engine, self.fighters, tunables.hp_regen_interval_s)
         # The time of the latest tick: what a change that comes without a
         # time (a player leaving between ticks) is counted at.
         self.latest = now
-        world.add_move_listener(self._player_moved)
-        world.add_map_listener(self._player_changed_map)
+        engine.add_move_listener(self._player_moved)
+        engine.add_map_listener(self._player_changed_map)
 
     def record(self, player_id):
         return self.fighters.record(player_id)
@@ -76,19 +76,19 @@ class Fights:
         @return: C{{combat_started: True, target: {id, name, current_hp, max_hp}}}.
         @raise InvalidTarget, TargetNotFound, TargetOutOfRange, AlreadyInCombat.
         """
-        player = self.world.players[player_id]
+        player = self.engine.players[player_id]
         if self.is_dead(player_id):
             raise InvalidTarget("You are dead", reason="dead")
-        game_map = self.world.maps[player.map_id]
+        game_map = self.engine.maps[player.map_id]
         entity_id = validate_attack(player.id, (player.x, player.y), player.combat_target,
                                     target_type, target_id,
                                     lambda eid: self._target_view(eid, player.map_id),
                                     game_map.pvp)
-        target = self.world.entities[entity_id]
+        target = self.engine.entities[entity_id]
         player.combat_target = entity_id
         self.active[player.id] = None
         if player.animation_state != "dead":
-            self.world.set_field(player, "animation_state", "attacking")
+            self.engine.set_field(player, "animation_state", "attacking")
         name = target.username if target.type == "player" else target.name
         return {"combat_started": True,
                 "target": {"id": entity_id, "name": name, "current_hp": target.current_hp,
@@ -103,14 +103,14 @@ class Fights:
         """
         if not isinstance(enabled, bool):
             raise InvalidMessageFormat("enabled must be true or false", field="enabled")
-        self.world.players[player_id]  # KeyError for a player not in the world
+        self.engine.players[player_id]  # KeyError for a player not in the world
         self.record(player_id).auto_retaliate = enabled
         return {"auto_retaliate": enabled}
 
     def check_can_move(self, player_id):
         """@raise MoveBlocked: with reason C{dead} while the player is dead."""
         if self.is_dead(player_id):
-            player = self.world.players[player_id]
+            player = self.engine.players[player_id]
             raise MoveBlocked("You are dead", reason="dead", collision=False,
                               current_position={"x": player.x, "y": player.y,
                                                 "map_id": player.map_id})
@@ -119,7 +119,7 @@ class Fights:
         return self.fighters.is_dead(player_id)
 
     def _target_view(self, entity_id, map_id):
-        entity = self.world.entities.get(entity_id)
+        entity = self.engine.entities.get(entity_id)
         if entity is None or entity.map_id != map_id:
             return None
         if entity.type == "npc":
@@ -130,25 +130,25 @@ class Fights:
         return TargetView(entity_id, entity.x, entity.y, alive=alive)
 
     # -- players coming and going
-    def _player_moved(self, world, player, now):
+    def _player_moved(self, engine, player, now):
         # The engine cleared the mover's own target; the next combat step
         # takes it out of the fighters.
         self.npcs.wake_near(player.map_id, player.x, player.y, now)
 
-    def _player_changed_map(self, world, player, old_map_id, now):
+    def _player_changed_map(self, engine, player, old_map_id, now):
         # A fight ends when either side leaves the map: the traveller's own
         # target, and every player or NPC attacking it (NPCs walk home).
         self.fighters.stop_attackers_of(player.id, self.latest if now is None else now)
         self.active.pop(player.id, None)
         player.combat_target = None
         if player.animation_state == "attacking":
-            world.set_field(player, "animation_state", "idle")
+            engine.set_field(player, "animation_state", "idle")
 
     def player_added(self, player_id, now):
         """A player entered the world: one saved at 0 HP comes back at the
         spawn; one below full HP starts regenerating; aggressive NPCs near it
         wake."""
-        player = self.world.players[player_id]
+        player = self.engine.players[player_id]
         self.record(player_id)
         if player.current_hp <= 0:
             self.deaths.respawn(player, now, announce=False)
@@ -160,7 +160,7 @@ class Fights:
         """Before a player leaves: a dead one is respawned first (so it is
         saved alive at the spawn); whoever fought it stops.  C{now}: the time
         it leaves (C{None}: the latest tick's)."""
-        player = self.world.players.get(player_id)
+        player = self.engine.players.get(player_id)
         if player is None:
             return
         now = self.latest if now is None else now
@@ -194,7 +194,7 @@ class Fights:
 
     def _after_swing(self, swing, now):
         """A blow restarts both players' recovery, earns XP, and may kill."""
-        entities = self.world.entities
+        entities = self.engine.entities
         for entity_id in (swing.attacker_id, swing.defender_id):
             entity = entities.get(entity_id)
             if entity is not None and entity.type == "player":
@@ -224,7 +224,7 @@ class Fights:
             self.active.pop(npc_id, None)
 
     def _living_player_xy(self, entity_id, npc_id):
-        player = self.world.entities.get(entity_id)
+        player = self.engine.entities.get(entity_id)
         if (player is None or player.type != "player" or player.current_hp <= 0
                 or player.map_id != self.npcs.map_of[npc_id]):
             return None

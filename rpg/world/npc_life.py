@@ -34,8 +34,8 @@ class NpcPopulation:
     @ivar map_of: npc id -> map id.
     """
 
-    def __init__(self, world, definitions, now=0.0, behaviours=NPC_BEHAVIOURS):
-        self.world = world
+    def __init__(self, engine, definitions, now=0.0, behaviours=NPC_BEHAVIOURS):
+        self.engine = engine
         # How idle NPCs move: their definition's behaviour, by name.
         self.behaviours = behaviours
         for key in sorted(definitions):
@@ -45,8 +45,8 @@ class NpcPopulation:
         self.map_of = {}
         self._due = Schedule()  # npc id, ties in the order scheduled
         number = itertools.count(1)
-        for map_id in sorted(world.maps):
-            for spawn in world.maps[map_id].npc_spawns:
+        for map_id in sorted(engine.maps):
+            for spawn in engine.maps[map_id].npc_spawns:
                 definition = definitions[spawn.npc]
                 npc_id = f"npc_{next(number)}"
                 npc = rules.spawn_npc(npc_id, definition, spawn.x, spawn.y, now,
@@ -56,7 +56,7 @@ class NpcPopulation:
                 self.states[npc_id] = npc
                 self.entities[npc_id] = entity
                 self.map_of[npc_id] = map_id
-                world.add_entity(entity)
+                engine.add_entity(entity)
                 self._schedule_after_step(npc, now)
 
     # -- the schedule
@@ -102,8 +102,8 @@ class NpcPopulation:
         Entity id -> C{(x, y)} of the living players within one chunk of the
         NPC's (which covers any aggression radius up to 16 tiles).
         """
-        viewers = self.world.spatial.viewers
-        entities = self.world.entities
+        viewers = self.engine.spatial.viewers
+        entities = self.engine.entities
         found = {}
         for key in self._chunks_around(self.map_of[npc.npc_id], npc.x, npc.y):
             for entity_id in viewers.get(key, ()):
@@ -114,7 +114,7 @@ class NpcPopulation:
 
     def wake_near(self, map_id, x, y, now):
         """A player arrived at C{(x, y)}: wake the idle aggressive NPCs near it."""
-        members = self.world.spatial.members
+        members = self.engine.spatial.members
         for key in self._chunks_around(map_id, x, y):
             for entity_id in members.get(key, ()):
                 npc = self.states.get(entity_id)
@@ -131,7 +131,7 @@ class NpcPopulation:
         @return: what L{rules.step_npc} returned.
         """
         npc = self.states[npc_id]
-        game_map = self.world.maps[self.map_of[npc_id]]
+        game_map = self.engine.maps[self.map_of[npc_id]]
         if npc.state == "idle" and npc.definition.aggressive:
             players = self.players_near(npc)
         elif npc.state == "in_combat" and npc.target is not None:
@@ -154,12 +154,12 @@ class NpcPopulation:
         entity = self.entities[npc.npc_id]
         if entity.chunk_key is None:
             return
-        world = self.world
+        engine = self.engine
         if (entity.x, entity.y) != (npc.x, npc.y):
-            world.place(entity, entity.map_id, npc.x, npc.y)
-        world.set_field(entity, "facing_direction", npc.facing)
-        world.set_field(entity, "current_hp", npc.hp)
-        world.set_field(entity, "combat_state", rules.combat_state(npc))
+            engine.place(entity, entity.map_id, npc.x, npc.y)
+        engine.set_field(entity, "facing_direction", npc.facing)
+        engine.set_field(entity, "current_hp", npc.hp)
+        engine.set_field(entity, "combat_state", rules.combat_state(npc))
 
     def _reenter(self, npc):
         entity = self.entities[npc.npc_id]
@@ -167,7 +167,7 @@ class NpcPopulation:
         entity.facing_direction = npc.facing
         entity.current_hp = npc.hp
         entity.combat_state = rules.combat_state(npc)
-        self.world.add_entity(entity)
+        self.engine.add_entity(entity)
 
     def died(self, npc_id, now):
         """
@@ -180,7 +180,7 @@ class NpcPopulation:
         entity.combat_state = "dead"
         entity.current_hp = 0
         if entity.chunk_key is not None:
-            self.world.remove_entity(npc_id)
+            self.engine.remove_entity(npc_id)
         self.schedule(npc_id, npc.respawn_at)
 
 

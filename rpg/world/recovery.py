@@ -8,13 +8,13 @@ from rpg.world.schedule import Schedule
 
 class Recovery:
     """
-    @param world: the L{rpg.world.engine.World}.
+    @param engine: the L{rpg.world.engine.Engine}.
     @param fighters: the L{rpg.world.fighters.Fighters} (who is dead).
     @param interval_s: seconds per hit point.
     """
 
-    def __init__(self, world, fighters, interval_s):
-        self.world = world
+    def __init__(self, engine, fighters, interval_s):
+        self.engine = engine
         self.fighters = fighters
         self.interval_s = interval_s
         self._due = Schedule(ties="key")  # player id
@@ -36,12 +36,12 @@ class Recovery:
     def step(self, now):
         """Out of combat, one HP per interval; a player at full HP stops the timer."""
         for player_id in self._due.pop_due(now):
-            player = self.world.players.get(player_id)
+            player = self.engine.players.get(player_id)
             if player is None or self.fighters.is_dead(player_id):
                 continue
             if player.current_hp >= player.max_hp:
                 continue
             if player.combat_target is None:
-                self.world.set_field(player, "current_hp", player.current_hp + 1)
+                self.engine.set_field(player, "current_hp", player.current_hp + 1)
             if player.current_hp < player.max_hp:
                 self.restart(player_id, now)

@@ -1,12 +1,12 @@
 """
-The parts of combat, each alone on a bare engine World: the recovery of hit
+The parts of combat, each alone on a bare Engine: the recovery of hit
 points and the deaths and respawns (rpg.world.recovery, rpg.world.fight_deaths).
 """
 
 import random
 
 from rpg.models import ItemStack
-from rpg.world.engine import World
+from rpg.world.engine import Engine
 from rpg.world.fight_deaths import Deaths
 from rpg.world.fighters import Fighters
 from rpg.world.npc_life import NpcPopulation
@@ -17,7 +17,7 @@ from .worldmaps import character, open_map
 
 
 def bare_world():
-    world = World({"open": open_map(32, 32, spawn=(1, 1))}, start_map="open",
+    world = Engine({"open": open_map(32, 32, spawn=(1, 1))}, start_map="open",
                   rng=random.Random(1))
     npcs = NpcPopulation(world, {})
     return world, Fighters(world, npcs)

@@ -139,7 +139,7 @@ def test_a_crossing_tells_the_old_map_the_traveller_and_the_new_map_in_order():
     assert [kind for kind, _ in to(1, sent)] == ["event_game_update",
                                                  "event_ground_items_update"]
     (_, view), (_, ground) = to(1, sent)
-    cave_guard = next(e.id for e in game.world.entities.values()
+    cave_guard = next(e.id for e in game.engine.entities.values()
                       if e.type == "npc" and e.map_id == "cave")
     assert view["map_id"] == "cave" and view["removed_entities"] == []
     assert entity_ids(view) == sorted(["player_1", "player_3", cave_guard])
