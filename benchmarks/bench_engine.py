@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rpg.models import CharacterState
-from rpg.world.engine import World
+from rpg.world.engine import Engine
 from rpg.world.errors import GameError
 from rpg.world.maps import GameMap
 
@@ -30,7 +30,7 @@ def build_world(players, size, view_radius, rng):
     game_map = GameMap(map_id="bench", width=size, height=size, tile_width=16,
                        tile_height=16, layers=[], blocked=bytearray(size * size),
                        player_spawn=(0, 0))
-    world = World({"bench": game_map}, start_map="bench", view_radius=view_radius, rng=rng)
+    world = Engine({"bench": game_map}, start_map="bench", view_radius=view_radius, rng=rng)
     for player_id in range(1, players + 1):
         world.add_player(CharacterState(player_id=player_id, username=f"p{player_id}",
                                         map_id="bench", x=rng.randrange(size),

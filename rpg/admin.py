@@ -339,7 +339,8 @@ def load_game_maps(directory):
     The server's maps, {map_id: GameMap}, from C{directory} or, when it is
     C{None}, from where C{twistd rpg} finds them by default.
     """
-    from rpg.world.maps import MapError, load_maps
+    from rpg.content.tiled import load_maps
+    from rpg.world.maps import MapError
 
     if directory is None:
         from rpg.tap import default_maps_dir
@@ -396,7 +397,8 @@ def _configure_give(parser):
 def load_catalog(directory):
     """The item catalog the server uses with maps directory C{directory}."""
     from rpg.tap import default_maps_dir
-    from rpg.world.items import ContentError, load_items
+    from rpg.content.tables import load_items
+    from rpg.world.items import ContentError
 
     fallback = default_maps_dir()
     path = Path(directory or fallback) / "items.toml"

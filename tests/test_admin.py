@@ -222,7 +222,7 @@ async def test_teleport_refuses_bad_destination(rpg_admin, maps, argv, message):
 def test_maps_default_to_the_servers(monkeypatch):
     """Without --maps, teleport reads the maps twistd rpg reads by default."""
     from rpg.tap import default_maps_dir
-    from rpg.world import maps as maps_module
+    from rpg.content import tiled as maps_module
 
     asked = []
     monkeypatch.setattr(maps_module, "load_maps", lambda d: asked.append(d) or MAPS)
@@ -277,7 +277,7 @@ async def test_give_by_key_and_by_id(rpg_admin):
     assert rpg_admin.out.startswith("gave 250 x coins")
     assert await rpg_admin("give", "alice", "coins", "50") == 0
     from rpg.tap import default_maps_dir
-    from rpg.world.items import load_items
+    from rpg.content.tables import load_items
     catalog = load_items(default_maps_dir() / "items.toml")
     sword = catalog.by_key("bronze_sword")
     assert await rpg_admin("give", "alice", str(sword.item_id), "2") == 0

@@ -63,7 +63,7 @@ def build(players, density, npcs_per_chunk, fighters, seed, workdir):
         bots.append(SimulatedBot(player.player_id, random.Random(seed * 7 + index), hunter))
     by_id = {bot.player_id: bot for bot in bots}
     for bot in bots:
-        view = game.world.initial_view(bot.player_id)
+        view = game.engine.initial_view(bot.player_id)
         if bot.hunter is not None:
             bot.hunter.update(view, 0.0)
     game.compute_updates()
@@ -94,7 +94,7 @@ def act(game, bot, now, counts):
     else:
         direction = action[1]
     try:
-        reply = game.world.move(bot.player_id, direction, now)
+        reply = game.engine.move(bot.player_id, direction, now)
     except GameError:
         bot.direction = bot.rng.choice(DIRECTIONS)
     else:

@@ -1,8 +1,10 @@
 """
 The world service: owns the game world and its time.
 
-A C{LoopingCall.withCount} drives the tick.  Each tick runs named phases --
-commands in, NPCs and combat, visibility, out -- and measures them.  Commands
+A C{LoopingCall.withCount} drives the tick.  Each tick runs the queued
+commands on the L{rpg.world.game.GameWorld}, then its phases
+(L{rpg.world.game.GameWorld.tick_phases}: NPCs and combat, visibility, out),
+delivers what each returns and measures them.  Commands
 queue between ticks; one poisoned command, or one failing tick, is logged and
 the world goes on.
 """
@@ -18,8 +20,6 @@ from rpg.protocol.errors import error_code
 from rpg.world.errors import GameError
 
 from .commands import COMMANDS
-
-PHASES = ("commands", "world", "visibility", "out")
 
 
 class WorldService(Service):
@@ -168,10 +168,14 @@ class WorldService(Service):
                 self.metrics.ticks_missed(count - 1)
         try:
             now = self.clock.seconds()
-            timings = {}
-            mark = started
-            for phase in PHASES:
-                getattr(self, "_phase_" + phase)(now)
+            self._phase_commands(now)
+            mark = time.perf_counter()
+            timings = {"commands": mark - started}
+            # The game's own phases (GameWorld.PHASES), each delivered and
+            # timed as it ends.
+            for phase, events in self.world.tick_phases(now):
+                for player_ids, message_type, payload in events:
+                    self._deliver(player_ids, message_type, payload)
                 end = time.perf_counter()
                 timings[phase] = end - mark
                 mark = end
@@ -221,18 +225,6 @@ class WorldService(Service):
                              player=client.player_id)
             self._count_error("INTERNAL_SERVER_ERROR")
             return encode_internal_error(request.id)
-
-    def _phase_world(self, now):
-        for player_ids, message_type, payload in self.world.step(now):
-            self._deliver(player_ids, message_type, payload)
-
-    def _phase_visibility(self, now):
-        for player_ids, payload in self.world.compute_updates():
-            self._deliver(player_ids, "event_game_update", payload)
-
-    def _phase_out(self, now):
-        for player_ids, message_type, payload in self.world.drain_events():
-            self._deliver(player_ids, message_type, payload)
 
     def _deliver(self, player_ids, message_type, payload):
         clients = [self.clients[p] for p in player_ids if p in self.clients]

@@ -1,11 +1,11 @@
 """
-The game world: players and NPCs on maps, movement, and what each player
-sees, as data plus step functions.
+The engine of the game world: players and NPCs on maps, movement, and what
+each player sees, as data plus step functions.  L{rpg.world.game.GameWorld}
+builds one and drives it, once per tick: the commands (C{move}...), then
+C{step(now)}, then C{compute_updates()}.
 
 No Twisted, no I/O, no clock: time enters as C{now} (float seconds), chance
-as the injected C{random.Random}.  The world service calls, once per tick:
-the commands (C{move}...), then C{step(now)}, then C{compute_updates()} and
-sends what it returns.  The visibility algorithm is described in
+as the injected C{random.Random}.  The visibility algorithm is described in
 ``docs/world.md``.
 """
 
@@ -21,7 +21,7 @@ from rpg.world.spatial import SpatialIndex, chunk_key
 _NOTHING = frozenset()
 
 
-class World:
+class Engine:
     """
     @param maps: map id -> L{rpg.world.maps.GameMap}.
     @param start_map: the map whose C{player_spawn} takes players whose saved
@@ -203,10 +203,13 @@ class World:
                 self._unsaved.add(entity.player_id)
         return True
 
-    def place(self, entity, map_id, x, y):
+    def place(self, entity, map_id, x, y, now=None):
         """
         Put an entity on tile C{(x, y)} of C{map_id} (no rules checked),
         re-indexing it when its chunk changes.
+
+        @param now: the time of the change, for the map listeners (C{None}
+            when the caller has none).
         """
         self.set_field(entity, "x", x)
         self.set_field(entity, "y", y)
@@ -220,19 +223,20 @@ class World:
             self._unsaved.add(entity.player_id)
             self.map_changed.add(entity.player_id)
             for listener in self._map_listeners:
-                listener(self, entity, old_map_id)
+                listener(self, entity, old_map_id, now)
 
-    def teleport(self, player_id, map_id, x, y):
+    def teleport(self, player_id, map_id, x, y, now=None):
         """
         Move a player anywhere (respawn...); on another map it is shown that
         map from scratch, as after a portal (L{compute_updates}).
 
+        @param now: the time of the move, for the map listeners.
         @raise ValueError: unknown map, or a tile off the map or blocked.
         """
         game_map = self.maps.get(map_id)
         if game_map is None or game_map.is_blocked(x, y):
             raise ValueError(f"cannot teleport to {map_id!r} {x},{y}")
-        self.place(self.players[player_id], map_id, x, y)
+        self.place(self.players[player_id], map_id, x, y, now)
 
     def respawn_point(self, map_id):
         """
@@ -248,13 +252,15 @@ class World:
 
     # -- movement
     def add_move_listener(self, listener):
-        """Call C{listener(world, player)} after every successful move."""
+        """Call C{listener(engine, player, now)} after every successful move,
+        with the C{now} the move was applied at."""
         self._move_listeners.append(listener)
 
     def add_map_listener(self, listener):
-        """Call C{listener(world, player, old_map_id)} whenever a player in
-        the world changes map (a portal, a respawn, a teleport), once it
-        stands on the new one."""
+        """Call C{listener(engine, player, old_map_id, now)} whenever a player
+        in the world changes map (a portal, a respawn, a teleport), once it
+        stands on the new one; C{now} is the time the caller gave, or
+        C{None}."""
         self._map_listeners.append(listener)
 
     def move(self, player_id, direction, now, received_at=None):
@@ -285,13 +291,13 @@ class World:
         self.set_field(player, "facing_direction", facing)
         self.set_field(player, "animation_state", "walking")
         player.combat_target = None
-        self.place(player, new_map_id, nx, ny)
+        self.place(player, new_map_id, nx, ny, now)
         player.last_move_at = now
         player.next_move_at = movement.next_move_at(player.next_move_at, received,
                                                     self.move_cooldown_ms)
         self._walking.append((now, player))
         for listener in self._move_listeners:
-            listener(self, player)
+            listener(self, player, now)
         return {
             "new_position": {"x": nx, "y": ny, "map_id": new_map_id,
                              "player_id": player_id, "timestamp": now},
@@ -452,4 +458,4 @@ class World:
         return [entities[i].player_id for i in self.spatial.viewers_within(key, radius)]
 
 
-__all__ = ["World", "Entity", "PlayerEntity"]
+__all__ = ["Engine", "Entity", "PlayerEntity"]

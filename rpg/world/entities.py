@@ -3,7 +3,7 @@ The things that stand on a map and that players see: players and NPCs.
 
 An entity is plain data.  Its public fields (C{FIELDS}) are what goes on the
 wire in C{event_game_update}; they are changed only through
-L{rpg.world.engine.World.set_field} (or C{place}), which records the change so
+L{rpg.world.engine.Engine.set_field} (or C{place}), which records the change so
 that observers get it as a diff.  Values are replaced, never mutated in place
 (a new C{visual_state} dict, not an edited one), because the dicts sent to
 clients share them.
@@ -90,7 +90,7 @@ class PlayerEntity(Entity):
     C{known} is the frozenset of entity ids the player's client has been told
     about (shared between players with the same view), C{view_key} the chunk
     from which it was computed; both are C{None} until the first
-    L{rpg.world.engine.World.initial_view}.
+    L{rpg.world.engine.Engine.initial_view}.
     """
 
     type = "player"

@@ -1,35 +1,51 @@
 """
-What fights leave behind: NPC and player deaths with their drops, player
-respawns, and HP regeneration out of combat.
-
-Part of L{rpg.world.fights.Fights}, kept here so each module stays small.
+What fights leave behind: NPC and player deaths with their drops, and
+player respawns after C{respawn_delay_s}.
 """
-
-import heapq
 
 from rpg.models import ItemStack
 from rpg.world.npc_definitions import roll_loot
+from rpg.world.schedule import Schedule
 
 
-class DeathsMixin:
+class Deaths:
     """
-    Deaths, respawns and regeneration of L{rpg.world.fights.Fights}, mixed
-    into it: it reads and updates the fights' C{world}, C{npcs}, C{records},
-    C{active} and the respawn and regeneration heaps.
+    @param engine: the L{rpg.world.engine.Engine}.
+    @param npcs: the L{rpg.world.npc_life.NpcPopulation}.
+    @param fighters: the L{rpg.world.fighters.Fighters} (records, who is active).
+    @param catalog: the L{rpg.world.items.ItemCatalog} (loot keys to items).
+    @param rng: the world's C{random.Random} (loot rolls).
+    @param emit: C{emit(player_ids, message_type, payload)} queues an event.
+    @param respawn_delay_s: how long a dead player waits.
+    @param drop_stacks: C{drop_stacks(map_id, x, y, stacks, owner_id, now)}
+        puts items on the ground (L{rpg.world.ground.GroundItems.drop_stacks});
+        C{None}: nothing is dropped and a dead player keeps its inventory.
     """
+
+    def __init__(self, engine, npcs, fighters, catalog, rng, emit, respawn_delay_s,
+                 drop_stacks=None):
+        self.engine = engine
+        self.npcs = npcs
+        self.fighters = fighters
+        self.catalog = catalog
+        self.rng = rng
+        self.emit = emit
+        self.respawn_delay_s = respawn_delay_s
+        self.drop_stacks = drop_stacks
+        self._respawns = Schedule(ties="key")  # player id
 
     def _drop(self, map_id, x, y, stacks, owner_id, now):
         """Put stacks on the ground; C{False} when ground items are not available."""
-        ground = getattr(self.game, "ground", None)
-        if ground is None or not stacks:
-            return ground is not None
-        ground.drop_stacks(map_id, x, y, stacks, owner_id, now)
+        if self.drop_stacks is None or not stacks:
+            return self.drop_stacks is not None
+        self.drop_stacks(map_id, x, y, stacks, owner_id, now)
         return True
 
-    def _npc_died(self, npc_id, killer, now):
+    def npc_died(self, npc_id, killer, now):
+        """An NPC reached 0 HP: it leaves until its respawn; its loot drops for C{killer}."""
         npc = self.npcs.states[npc_id]
         map_id, x, y = self.npcs.map_of[npc_id], npc.x, npc.y
-        self.active.pop(npc_id, None)
+        self.fighters.active.pop(npc_id, None)
         self.npcs.died(npc_id, now)
         drops = []
         for key, quantity in roll_loot(npc.definition, self.rng):
@@ -39,17 +55,20 @@ class DeathsMixin:
         owner = killer.player_id if killer is not None and killer.type == "player" else None
         self._drop(map_id, x, y, drops, owner, now)
 
-    def _player_died(self, player, killer, now):
-        rec = self.record(player.player_id)
+    def player_died(self, player, killer, now):
+        """
+        A player reached 0 HP: it is dead until C{respawn_delay_s} from
+        C{now}, whoever fought it stops, watchers are told, and its inventory
+        drops, private to it.
+        """
+        rec = self.fighters.record(player.player_id)
         rec.dead = True
-        rec.respawn_at = now + self.respawn_delay_s
-        rec.regen_at = None
-        heapq.heappush(self._respawns, (rec.respawn_at, player.player_id))
-        self.active.pop(player.id, None)
+        self._respawns.set(player.player_id, now + self.respawn_delay_s)
+        self.fighters.active.pop(player.id, None)
         player.combat_target = None
-        self._stop_attackers_of(player.id)
-        self.world.set_field(player, "current_hp", 0)
-        self.world.set_field(player, "animation_state", "dead")
+        self.fighters.stop_attackers_of(player.id, now)
+        self.engine.set_field(player, "current_hp", 0)
+        self.engine.set_field(player, "animation_state", "dead")
         map_id, x, y = player.map_id, player.x, player.y
         if killer is None:
             killer_view = None
@@ -57,66 +76,51 @@ class DeathsMixin:
             killer_view = {"id": killer.id, "name": killer.username, "type": "player"}
         else:
             killer_view = {"id": killer.id, "name": killer.name, "type": "npc"}
-        watchers = set(self.world.observers_of_tile(map_id, x, y)) | {player.player_id}
-        self._emit(sorted(watchers), "event_player_died", {
+        watchers = set(self.engine.observers_of_tile(map_id, x, y)) | {player.player_id}
+        self.emit(sorted(watchers), "event_player_died", {
             "player_id": player.player_id, "username": player.username,
             "death_position": {"x": x, "y": y, "map_id": map_id}, "killer": killer_view})
         stacks = [player.inventory[slot] for slot in sorted(player.inventory)]
         if stacks and self._drop(map_id, x, y, stacks, player.player_id, now):
             emptied = {str(slot): None for slot in sorted(player.inventory)}
             player.inventory.clear()
-            self._emit([player.player_id], "event_inventory_update", {"inventory": emptied})
-        self.world.mark_unsaved([player.player_id])
+            self.emit([player.player_id], "event_inventory_update", {"inventory": emptied})
+        self.engine.mark_unsaved([player.player_id])
 
-    def _respawn_due(self, now):
-        heap = self._respawns
-        while heap and heap[0][0] <= now:
-            at, player_id = heapq.heappop(heap)
-            rec = self.records.get(player_id)
-            player = self.world.players.get(player_id)
-            if rec is None or player is None or not rec.dead or rec.respawn_at != at:
-                continue
-            self._respawn(player, rec, now)
+    def respawn_at(self, player_id):
+        """When a dead player comes back, or C{None}."""
+        return self._respawns.when(player_id)
 
-    def _respawn(self, player, rec, now, announce=True):
+    def step(self, now):
+        """Respawn the dead players whose time came."""
+        for player_id in self._respawns.pop_due(now):
+            player = self.engine.players.get(player_id)
+            if player is not None and self.fighters.is_dead(player_id):
+                self.respawn(player, now)
+
+    def respawn(self, player, now, announce=True):
+        """
+        Bring a player back at its map's respawn point at full HP; with
+        C{announce}, its watchers are told and aggressive NPCs near wake.
+        """
+        rec = self.fighters.record(player.player_id)
         rec.dead = False
-        rec.respawn_at = None
         rec.last_swing_at = None
-        map_id, x, y = self.world.respawn_point(player.map_id)
-        self.world.teleport(player.player_id, map_id, x, y)
-        self.world.set_field(player, "current_hp", player.max_hp)
-        self.world.set_field(player, "animation_state", "idle")
-        self.world.mark_unsaved([player.player_id])
+        self._respawns.cancel(player.player_id)
+        map_id, x, y = self.engine.respawn_point(player.map_id)
+        self.engine.teleport(player.player_id, map_id, x, y, now)
+        self.engine.set_field(player, "current_hp", player.max_hp)
+        self.engine.set_field(player, "animation_state", "idle")
+        self.engine.mark_unsaved([player.player_id])
         if not announce:
             return
-        watchers = set(self.world.observers_of_tile(map_id, x, y)) | {player.player_id}
-        self._emit(sorted(watchers), "event_player_respawned", {
+        watchers = set(self.engine.observers_of_tile(map_id, x, y)) | {player.player_id}
+        self.emit(sorted(watchers), "event_player_respawned", {
             "player_id": player.player_id, "username": player.username,
             "spawn_position": {"x": x, "y": y, "map_id": map_id},
             "current_hp": player.current_hp, "max_hp": player.max_hp})
         self.npcs.wake_near(map_id, x, y, now)
 
-    # -- regeneration
-    def _restart_regen(self, player_id, now):
-        rec = self.record(player_id)
-        if rec.dead:
-            return
-        rec.regen_at = now + self.regen_interval_s
-        heapq.heappush(self._regen, (rec.regen_at, player_id))
-
-    def _regenerate(self, now):
-        """Out of combat, one HP per interval; a blow restarts the timer."""
-        heap = self._regen
-        while heap and heap[0][0] <= now:
-            at, player_id = heapq.heappop(heap)
-            rec = self.records.get(player_id)
-            player = self.world.players.get(player_id)
-            if rec is None or player is None or rec.regen_at != at:
-                continue
-            rec.regen_at = None
-            if rec.dead or player.current_hp >= player.max_hp:
-                continue
-            if player.combat_target is None:
-                self.world.set_field(player, "current_hp", player.current_hp + 1)
-            if player.current_hp < player.max_hp:
-                self._restart_regen(player_id, now)
+    def forget(self, player_id):
+        """The player left: no respawn is pending for it."""
+        self._respawns.cancel(player_id)

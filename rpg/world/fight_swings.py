@@ -1,9 +1,8 @@
 """
 The swings of one tick: which fighters may act, their L{Combatant}s for
 L{resolve_swings}, the outcome copied back into the world, and the XP a
-hit earns.
-
-Part of L{rpg.world.fights.Fights}, kept here so each module stays small.
+hit earns.  What a swing leads to (recovery restarted, a death) is decided
+by L{rpg.world.fights.Fights}, which runs this part.
 """
 
 from rpg.world import inventory as inv
@@ -13,14 +12,33 @@ from rpg.world.combat import (Combatant, Fighter, best_style, can_swing, combat_
 from rpg.world.skills import level_of, skills_payload
 
 
-class SwingsMixin:
+class Swings:
     """
-    The combat step of L{rpg.world.fights.Fights}, mixed into it: it reads
-    and updates the fights' C{world}, C{npcs}, C{records} and C{active}, and
-    hands deaths to L{rpg.world.fight_deaths.DeathsMixin}.
+    @param engine: the L{rpg.world.engine.Engine}.
+    @param npcs: the L{rpg.world.npc_life.NpcPopulation}.
+    @param fighters: the L{rpg.world.fighters.Fighters} (records, who is active).
+    @param catalog: the L{rpg.world.items.ItemCatalog} (weapons, bonuses).
+    @param rng: the world's C{random.Random}.
+    @param emit: C{emit(player_ids, message_type, payload)} queues an event.
     """
 
-    def _combat_step(self, now):
+    def __init__(self, engine, npcs, fighters, catalog, rng, emit):
+        self.engine = engine
+        self.npcs = npcs
+        self.fighters = fighters
+        self.records = fighters.records
+        self.active = fighters.active
+        self.catalog = catalog
+        self.rng = rng
+        self.emit = emit
+
+    def step(self, now):
+        """
+        Resolve the swings due at C{now} and copy their outcome into the
+        world.
+
+        @return: the L{rpg.world.combat} swings, in the order they happened.
+        """
         # A fighter between two swings, with a living target beside it on
         # its map, can do nothing this step but be hit: it is left out
         # (and built only if someone hits it).  Swings come every 2.4 s or
@@ -31,7 +49,7 @@ class SwingsMixin:
                 continue
             fighter = self._combatant(fighter_id)
             if fighter is None or fighter.target_id is None:
-                self._stopped(fighter_id)
+                self.fighters.stopped(fighter_id)
                 continue
             combatants[fighter_id] = fighter
         # Targets join in order, and their targets in turn: a combatant
@@ -51,8 +69,7 @@ class SwingsMixin:
         swings = resolve_swings(combatants, now, self.rng)
         for fighter in combatants.values():
             self._copy_back(fighter, now)
-        for swing in swings:
-            self._after_swing(swing, now)
+        return swings
 
     def _waiting_to_swing(self, fighter_id, now):
         """
@@ -68,7 +85,7 @@ class SwingsMixin:
             target_id, map_id = npc.target, self.npcs.map_of[fighter_id]
             last_swing_at, speed = npc.last_swing_at, npc.definition.attack_speed
         else:
-            player = self.world.entities.get(fighter_id)
+            player = self.engine.entities.get(fighter_id)
             if player is None or player.type != "player" or player.current_hp <= 0:
                 return False
             rec = self.records.get(player.player_id)
@@ -84,7 +101,7 @@ class SwingsMixin:
 
     def _living_combatant_on(self, entity_id, map_id):
         """Whether L{_combatant} would give a fighter with HP left on C{map_id}."""
-        entity = self.world.entities.get(entity_id)
+        entity = self.engine.entities.get(entity_id)
         if entity is None or entity.map_id != map_id:
             return False
         npc = self.npcs.states.get(entity_id)
@@ -96,7 +113,7 @@ class SwingsMixin:
         return rec is None or not rec.dead
 
     def _map_of(self, entity_id):
-        entity = self.world.entities.get(entity_id)
+        entity = self.engine.entities.get(entity_id)
         return None if entity is None else entity.map_id
 
     def _combatant(self, entity_id):
@@ -106,10 +123,10 @@ class SwingsMixin:
             if npc.state == "dead":
                 return None
             return npc_rules.npc_combatant(npc)
-        player = self.world.entities.get(entity_id)
+        player = self.engine.entities.get(entity_id)
         if player is None or player.type != "player":
             return None
-        rec = self.record(player.player_id)
+        rec = self.fighters.record(player.player_id)
         if rec.dead:
             return None
         return Combatant(player.id, self.player_fighter(player), player.current_hp,
@@ -147,44 +164,21 @@ class SwingsMixin:
             if fighter.hp > 0:
                 self.npcs.sync(npc)
             return
-        player = self.world.entities[entity_id]
-        self.record(player.player_id).last_swing_at = fighter.last_swing_at
-        self.world.set_field(player, "current_hp", fighter.hp)
+        player = self.engine.entities[entity_id]
+        self.fighters.record(player.player_id).last_swing_at = fighter.last_swing_at
+        self.engine.set_field(player, "current_hp", fighter.hp)
         player.combat_target = fighter.target_id
         if fighter.target_id is not None:
             self.active[entity_id] = None
             if player.animation_state == "idle":
-                self.world.set_field(player, "animation_state", "attacking")
+                self.engine.set_field(player, "animation_state", "attacking")
         else:
-            self._stopped(entity_id)
-
-    def _stopped(self, entity_id):
-        """A fighter without a target leaves the active set."""
-        self.active.pop(entity_id, None)
-        player = self.world.entities.get(entity_id)
-        if player is not None and player.type == "player":
-            player.combat_target = None
-            if player.animation_state == "attacking":
-                self.world.set_field(player, "animation_state", "idle")
-
-    def _after_swing(self, swing, now):
-        for entity_id in (swing.attacker_id, swing.defender_id):
-            entity = self.world.entities.get(entity_id)
-            if entity is not None and entity.type == "player":
-                self._restart_regen(entity.player_id, now)
-        attacker = self.world.entities.get(swing.attacker_id)
-        if attacker is not None and attacker.type == "player" and swing.damage > 0:
-            self._award_xp(attacker, swing.damage)
-        if not swing.killed:
-            return
-        if swing.defender_id in self.npcs.states:
-            self._npc_died(swing.defender_id, attacker, now)
-        else:
-            self._player_died(self.world.entities[swing.defender_id], attacker, now)
+            self.fighters.stopped(entity_id)
 
     # -- XP
-    def _award_xp(self, player, damage):
-        rec = self.record(player.player_id)
+    def award_xp(self, player, damage):
+        """The XP a hit of C{damage} earns its player (a hitpoints level heals its point)."""
+        rec = self.fighters.record(player.player_id)
         gain = combat_xp(damage, "attack", rec.hp_carry)
         rec.hp_carry = gain.carry
         skills = player.skills
@@ -194,8 +188,8 @@ class SwingsMixin:
         new_hp_level = level_of(skills, "hitpoints")
         if new_hp_level > hp_level:
             # as in OSRS, a hitpoints level also heals the point it adds
-            self.world.set_field(player, "max_hp", new_hp_level)
-            self.world.set_field(player, "current_hp",
+            self.engine.set_field(player, "max_hp", new_hp_level)
+            self.engine.set_field(player, "current_hp",
                                  player.current_hp + new_hp_level - hp_level)
-        self.world.mark_unsaved([player.player_id])
-        self._emit([player.player_id], "event_skills", skills_payload(skills))
+        self.engine.mark_unsaved([player.player_id])
+        self.emit([player.player_id], "event_skills", skills_payload(skills))

@@ -9,63 +9,63 @@ dead) and does, per tick, work proportional to what is active: the fighters
 that have a target, the NPCs that are due, the players due a respawn or an
 HP point.  The behaviour is described in ``docs/combat.md``.
 
-L{Fights} holds that state, takes the commands and runs the tick; the swings
-of a tick are in L{rpg.world.fight_swings}, deaths, respawns and regeneration
-in L{rpg.world.fight_deaths}.
+L{Fights} takes the commands and runs the tick's phases in order through its
+collaborators, each with what it needs and testable alone: the shared state
+(L{rpg.world.fighters.Fighters}), the swings (L{rpg.world.fight_swings}),
+deaths and respawns (L{rpg.world.fight_deaths}), the recovery of hit points
+(L{rpg.world.recovery}).  Every timed rule runs on a
+L{rpg.world.schedule.Schedule}.
 """
 
-from dataclasses import dataclass
-from typing import Optional
-
-from rpg.world import npcs as npc_rules
 from rpg.world.combat import TargetView, validate_attack
 from rpg.world.errors import InvalidMessageFormat, InvalidTarget, MoveBlocked
-from rpg.world.fight_deaths import DeathsMixin
-from rpg.world.fight_swings import SwingsMixin
+from rpg.world.fight_deaths import Deaths
+from rpg.world.fight_swings import Swings
+from rpg.world.fighters import Fighters, PlayerCombat
 from rpg.world.npc_life import NpcPopulation
+from rpg.world.plugins import NPC_BEHAVIOURS
+from rpg.world.recovery import Recovery
+
+__all__ = ["Fights", "PlayerCombat"]
 
 
-@dataclass
-class PlayerCombat:
-    """What the fights keep of one player, in memory only."""
-
-    auto_retaliate: bool = True
-    last_swing_at: Optional[float] = None
-    hp_carry: int = 0  # hitpoints XP in thirds, see combat_xp
-    dead: bool = False
-    respawn_at: Optional[float] = None
-    regen_at: Optional[float] = None
-
-
-class Fights(SwingsMixin, DeathsMixin):
+class Fights:
     """
     The combat part of a L{rpg.world.game.GameWorld}.
 
-    @param game: the game world (its C{world}, C{catalog}, C{content},
-        C{tunables}, C{rng}, C{behaviours}, and, when present, C{ground}).
+    @param engine: the L{rpg.world.engine.Engine}.
+    @param npc_definitions: NPC key -> L{rpg.world.npc_definitions.NpcDef}.
+    @param catalog: the L{rpg.world.items.ItemCatalog}.
+    @param tunables: L{rpg.config.Tunables} (C{respawn_delay_s},
+        C{hp_regen_interval_s}).
+    @param rng: the world's C{random.Random}.
+    @param behaviours: how idle NPCs move (L{rpg.world.plugins.NPC_BEHAVIOURS}).
+    @param drop_stacks: puts items on the ground
+        (L{rpg.world.ground.GroundItems.drop_stacks}), or C{None}.
     """
 
-    def __init__(self, game, now=0.0):
-        self.game = game
-        self.world = game.world
-        self.catalog = game.catalog
-        self.rng = game.rng
-        self.respawn_delay_s = game.tunables.respawn_delay_s
-        self.regen_interval_s = game.tunables.hp_regen_interval_s
-        self.npcs = NpcPopulation(self.world, game.content.npcs, now, game.behaviours)
-        self.records = {}  # player id -> PlayerCombat
-        self.active = {}  # entity id -> None: fighters with a target, in order
-        self._respawns = []  # (time, player id)
-        self._regen = []  # (time, player id)
+    def __init__(self, engine, npc_definitions, catalog, tunables, rng,
+                 behaviours=NPC_BEHAVIOURS, drop_stacks=None, now=0.0):
+        self.engine = engine
+        self.catalog = catalog
+        self.rng = rng
+        self.npcs = NpcPopulation(engine, npc_definitions, now, behaviours)
+        self.fighters = Fighters(engine, self.npcs)
+        self.records = self.fighters.records  # player id -> PlayerCombat
+        self.active = self.fighters.active  # entity id -> None: fighters with a target
         self._events = []
-        self.world.add_move_listener(self._player_moved)
-        self.world.add_map_listener(self._player_changed_map)
+        self.swings = Swings(engine, self.npcs, self.fighters, catalog, rng, self._emit)
+        self.deaths = Deaths(engine, self.npcs, self.fighters, catalog, rng, self._emit,
+                             tunables.respawn_delay_s, drop_stacks)
+        self.recovery = Recovery(engine, self.fighters, tunables.hp_regen_interval_s)
+        # The time of the latest tick: what a change that comes without a
+        # time (a player leaving between ticks) is counted at.
+        self.latest = now
+        engine.add_move_listener(self._player_moved)
+        engine.add_map_listener(self._player_changed_map)
 
     def record(self, player_id):
-        rec = self.records.get(player_id)
-        if rec is None:
-            rec = self.records[player_id] = PlayerCombat()
-        return rec
+        return self.fighters.record(player_id)
 
     # -- commands
     def attack(self, player_id, target_id, target_type, now):
@@ -76,19 +76,19 @@ class Fights(SwingsMixin, DeathsMixin):
         @return: C{{combat_started: True, target: {id, name, current_hp, max_hp}}}.
         @raise InvalidTarget, TargetNotFound, TargetOutOfRange, AlreadyInCombat.
         """
-        player = self.world.players[player_id]
+        player = self.engine.players[player_id]
         if self.is_dead(player_id):
             raise InvalidTarget("You are dead", reason="dead")
-        game_map = self.world.maps[player.map_id]
+        game_map = self.engine.maps[player.map_id]
         entity_id = validate_attack(player.id, (player.x, player.y), player.combat_target,
                                     target_type, target_id,
                                     lambda eid: self._target_view(eid, player.map_id),
                                     game_map.pvp)
-        target = self.world.entities[entity_id]
+        target = self.engine.entities[entity_id]
         player.combat_target = entity_id
         self.active[player.id] = None
         if player.animation_state != "dead":
-            self.world.set_field(player, "animation_state", "attacking")
+            self.engine.set_field(player, "animation_state", "attacking")
         name = target.username if target.type == "player" else target.name
         return {"combat_started": True,
                 "target": {"id": entity_id, "name": name, "current_hp": target.current_hp,
@@ -103,24 +103,23 @@ class Fights(SwingsMixin, DeathsMixin):
         """
         if not isinstance(enabled, bool):
             raise InvalidMessageFormat("enabled must be true or false", field="enabled")
-        self.world.players[player_id]  # KeyError for a player not in the world
+        self.engine.players[player_id]  # KeyError for a player not in the world
         self.record(player_id).auto_retaliate = enabled
         return {"auto_retaliate": enabled}
 
     def check_can_move(self, player_id):
         """@raise MoveBlocked: with reason C{dead} while the player is dead."""
         if self.is_dead(player_id):
-            player = self.world.players[player_id]
+            player = self.engine.players[player_id]
             raise MoveBlocked("You are dead", reason="dead", collision=False,
                               current_position={"x": player.x, "y": player.y,
                                                 "map_id": player.map_id})
 
     def is_dead(self, player_id):
-        rec = self.records.get(player_id)
-        return rec is not None and rec.dead
+        return self.fighters.is_dead(player_id)
 
     def _target_view(self, entity_id, map_id):
-        entity = self.world.entities.get(entity_id)
+        entity = self.engine.entities.get(entity_id)
         if entity is None or entity.map_id != map_id:
             return None
         if entity.type == "npc":
@@ -131,61 +130,48 @@ class Fights(SwingsMixin, DeathsMixin):
         return TargetView(entity_id, entity.x, entity.y, alive=alive)
 
     # -- players coming and going
-    def _player_moved(self, world, player):
+    def _player_moved(self, engine, player, now):
         # The engine cleared the mover's own target; the next combat step
         # takes it out of the fighters.
-        self.npcs.wake_near(player.map_id, player.x, player.y, self._last_now)
+        self.npcs.wake_near(player.map_id, player.x, player.y, now)
 
-    _last_now = 0.0
-
-    def _player_changed_map(self, world, player, old_map_id):
+    def _player_changed_map(self, engine, player, old_map_id, now):
         # A fight ends when either side leaves the map: the traveller's own
         # target, and every player or NPC attacking it (NPCs walk home).
-        self._stop_attackers_of(player.id)
+        self.fighters.stop_attackers_of(player.id, self.latest if now is None else now)
         self.active.pop(player.id, None)
         player.combat_target = None
         if player.animation_state == "attacking":
-            world.set_field(player, "animation_state", "idle")
+            engine.set_field(player, "animation_state", "idle")
 
     def player_added(self, player_id, now):
         """A player entered the world: one saved at 0 HP comes back at the
         spawn; one below full HP starts regenerating; aggressive NPCs near it
         wake."""
-        player = self.world.players[player_id]
-        rec = self.record(player_id)
+        player = self.engine.players[player_id]
+        self.record(player_id)
         if player.current_hp <= 0:
-            self._respawn(player, rec, now, announce=False)
+            self.deaths.respawn(player, now, announce=False)
         elif player.current_hp < player.max_hp:
-            self._restart_regen(player_id, now)
+            self.recovery.restart(player_id, now)
         self.npcs.wake_near(player.map_id, player.x, player.y, now)
 
-    def player_leaving(self, player_id):
+    def player_leaving(self, player_id, now=None):
         """Before a player leaves: a dead one is respawned first (so it is
-        saved alive at the spawn); whoever fought it stops."""
-        player = self.world.players.get(player_id)
+        saved alive at the spawn); whoever fought it stops.  C{now}: the time
+        it leaves (C{None}: the latest tick's)."""
+        player = self.engine.players.get(player_id)
         if player is None:
             return
-        rec = self.records.get(player_id)
-        if rec is not None and rec.dead:
-            self._respawn(player, rec, self._last_now, announce=False)
-        self._stop_attackers_of(player.id)
+        now = self.latest if now is None else now
+        if self.fighters.is_dead(player_id):
+            self.deaths.respawn(player, now, announce=False)
+        self.fighters.stop_attackers_of(player.id, now)
         self.active.pop(player.id, None)
         player.combat_target = None
         self.records.pop(player_id, None)
-
-    def _stop_attackers_of(self, entity_id):
-        for fighter_id in list(self.active):
-            npc = self.npcs.states.get(fighter_id)
-            if npc is not None:
-                if npc.target == entity_id:
-                    npc_rules.start_return(npc)
-                    self.npcs.sync(npc)
-                    self.npcs.wake(fighter_id, self._last_now)
-                    del self.active[fighter_id]
-                continue
-            fighter = self.world.entities.get(fighter_id)
-            if fighter is not None and fighter.combat_target == entity_id:
-                fighter.combat_target = None
+        self.deaths.forget(player_id)
+        self.recovery.cancel(player_id)
 
     # -- the tick
     def step(self, now):
@@ -195,15 +181,35 @@ class Fights(SwingsMixin, DeathsMixin):
 
         @return: a list of C{(player_ids, message_type, payload)} events.
         """
-        self._last_now = now
+        self.latest = now
         for npc_id in self.npcs.pop_due(now):
             self._step_npc(npc_id, now)
         if self.active:
-            self._combat_step(now)
-        self._respawn_due(now)
-        self._regenerate(now)
+            for swing in self.swings.step(now):
+                self._after_swing(swing, now)
+        self.deaths.step(now)
+        self.recovery.step(now)
         events, self._events = self._events, []
         return events
+
+    def _after_swing(self, swing, now):
+        """A blow restarts both players' recovery, earns XP, and may kill."""
+        entities = self.engine.entities
+        for entity_id in (swing.attacker_id, swing.defender_id):
+            entity = entities.get(entity_id)
+            if entity is not None and entity.type == "player":
+                self.recovery.restart(entity.player_id, now)
+        attacker = entities.get(swing.attacker_id)
+        if attacker is not None and attacker.type == "player" and swing.damage > 0:
+            self.swings.award_xp(attacker, swing.damage)
+        if not swing.killed:
+            return
+        if swing.defender_id in self.npcs.states:
+            self.deaths.npc_died(swing.defender_id, attacker, now)
+        else:
+            defender = entities[swing.defender_id]
+            self.deaths.player_died(defender, attacker, now)
+            self.recovery.cancel(defender.player_id)
 
     def _emit(self, player_ids, message_type, payload):
         if player_ids:
@@ -218,7 +224,7 @@ class Fights(SwingsMixin, DeathsMixin):
             self.active.pop(npc_id, None)
 
     def _living_player_xy(self, entity_id, npc_id):
-        player = self.world.entities.get(entity_id)
+        player = self.engine.entities.get(entity_id)
         if (player is None or player.type != "player" or player.current_hp <= 0
                 or player.map_id != self.npcs.map_of[npc_id]):
             return None

@@ -14,13 +14,13 @@ each changed item and recomputes the whole view only of players whose chunk
 changed.  Each player gets at most one C{event_ground_items_update} a tick.
 """
 
-import heapq
 import re
 
 from rpg.models import GroundItemState
 from rpg.world import inventory as inv
 from rpg.world.errors import ItemNotFound, PickupOutOfRange
 from rpg.world.items import item_payload
+from rpg.world.schedule import Schedule
 from rpg.world.spatial import chunk_key
 
 _WIRE_ID = re.compile(r"ground_item_([1-9][0-9]{0,17})\Z")
@@ -76,22 +76,21 @@ class GroundItems:
     """
     Every ground item of one world.
 
-    @param world: the L{rpg.world.engine.World} (players, chunks, observers).
+    @param engine: the L{rpg.world.engine.Engine} (players, chunks, observers).
     @param catalog: the L{rpg.world.items.ItemCatalog}.
     @param tunables: L{rpg.config.Tunables} (C{ground_item_private_s},
         C{despawn_common_s}, C{despawn_uncommon_s}, C{despawn_rare_s}).
     @param emit: C{emit(player_ids, message_type, payload)} queues an event.
     """
 
-    def __init__(self, world, catalog, tunables, emit):
-        self.world = world
+    def __init__(self, engine, catalog, tunables, emit):
+        self.engine = engine
         self.catalog = catalog
         self.tunables = tunables
         self.emit = emit
         self.items = {}  # number -> GroundItem
         self._by_chunk = {}  # chunk key -> set of numbers
-        self._timers = []  # heap of (time, number, _PUBLIC | _DESPAWN)
-        self._stale_timers = 0  # entries in it of items picked up before their time
+        self._timers = Schedule(ties="key")  # (number, _PUBLIC | _DESPAWN)
         self._next_number = 1
         self._known = {}  # player id -> set of numbers its client holds
         self._view_key = {}  # player id -> chunk key that set was computed from
@@ -105,7 +104,7 @@ class GroundItems:
         Put stacks on a tile, private to C{owner_id} (C{None}: public at
         once): NPC loot for its killer, a dead player's inventory.  A
         non-stackable stack of several becomes one ground item per piece.
-        The caller marks changed players unsaved (L{World.mark_unsaved}).
+        The caller marks changed players unsaved (L{rpg.world.engine.Engine.mark_unsaved}).
 
         @param stacks: L{rpg.models.ItemStack}s (or anything with C{item_id}
             and C{quantity}).
@@ -131,7 +130,7 @@ class GroundItems:
         @return: the reply C{{ground_item_id, item_id, quantity}}.
         @raise InvalidSlot, SlotEmpty, InvalidQuantity: nothing changed.
         """
-        player = self.world.players[player_id]
+        player = self.engine.players[player_id]
         taken = inv.remove_from_slot(player.inventory, slot, quantity)
         left = player.inventory.get(slot)
         self._inventory_changed(player_id, {slot: left})
@@ -152,7 +151,7 @@ class GroundItems:
         """
         number = parse_wire_id(ground_item_id)
         item = self.items.get(number)
-        player = self.world.players[player_id]
+        player = self.engine.players[player_id]
         if (item is None or now >= item.despawn_at or not item.visible_to(player_id, now)
                 or player.map_id != item.map_id):
             raise ItemNotFound()
@@ -162,13 +161,12 @@ class GroundItems:
         defn = inv.definition(self.catalog, item.item_id)
         changes = inv.add_item(player.inventory, defn, item.quantity)
         self._remove(item)
-        self._forget_timers(item)
         self._inventory_changed(player_id, changes)
         return {"item": {"item_id": defn.item_id, "quantity": item.quantity, "name": defn.name},
                 "inventory_slot": min(changes)}
 
     def _inventory_changed(self, player_id, changes):
-        self.world.mark_unsaved([player_id])
+        self.engine.mark_unsaved([player_id])
         wire = {str(slot): None if stack is None
                 else item_payload(inv.definition(self.catalog, stack.item_id), stack.quantity)
                 for slot, stack in sorted(changes.items())}
@@ -190,11 +188,14 @@ class GroundItems:
         self.items[item.number] = item
         self._by_chunk.setdefault(self._chunk(item), set()).add(item.number)
         if not item.public:
-            heapq.heappush(self._timers, (item.public_at, item.number, _PUBLIC))
-        heapq.heappush(self._timers, (item.despawn_at, item.number, _DESPAWN))
+            self._timers.set((item.number, _PUBLIC), item.public_at)
+        self._timers.set((item.number, _DESPAWN), item.despawn_at)
 
     def _remove(self, item):
+        """Take an item off the ground; its timers go with it."""
         del self.items[item.number]
+        self._timers.cancel((item.number, _PUBLIC))
+        self._timers.cancel((item.number, _DESPAWN))
         key = self._chunk(item)
         numbers = self._by_chunk[key]
         numbers.discard(item.number)
@@ -203,19 +204,6 @@ class GroundItems:
         self._touched[item.number] = item
         self._changed = True
 
-    def _forget_timers(self, item):
-        """
-        The timers of an item taken before its time go with it: once the
-        stale entries are half the heap, it is rebuilt without them, so a
-        player dropping and picking up in a loop leaves nothing behind.
-        """
-        self._stale_timers += 1 if item.public else 2
-        if self._stale_timers * 2 > len(self._timers):
-            items = self.items
-            self._timers = [timer for timer in self._timers if timer[1] in items]
-            heapq.heapify(self._timers)
-            self._stale_timers = 0
-
     def _chunk(self, item):
         return chunk_key(item.map_id, item.x, item.y)
 
@@ -223,12 +211,10 @@ class GroundItems:
     def step(self, now):
         """Make items public and despawn them as their times come."""
         self._now = now
-        timers = self._timers
-        while timers and timers[0][0] <= now:
-            _, number, kind = heapq.heappop(timers)
+        for number, kind in self._timers.pop_due(now):
             item = self.items.get(number)
             if item is None:
-                continue  # taken before its time
+                continue  # despawned earlier in this step, before its public time
             if kind == _DESPAWN:
                 self._remove(item)
             elif not item.public:
@@ -241,7 +227,7 @@ class GroundItems:
         Every ground item the player sees now, as C{added} entries; recorded
         as what its client knows.
         """
-        player = self.world.players[player_id]
+        player = self.engine.players[player_id]
         visible = self._visible_from(player)
         self._known[player_id] = visible
         self._view_key[player_id] = player.chunk_key
@@ -265,7 +251,7 @@ class GroundItems:
         by_chunk = self._by_chunk
         items = self.items
         player_id = player.player_id
-        for key in self.world.spatial.neighbourhood(player.chunk_key):
+        for key in self.engine.spatial.neighbourhood(player.chunk_key):
             for number in by_chunk.get(key, ()):
                 if items[number].visible_to(player_id, None):
                     numbers.add(number)
@@ -275,8 +261,8 @@ class GroundItems:
         """The tracked players whose chunk is not the one their view was
         computed from.  Only players in chunks the engine marked dirty this
         tick can have moved, so only those are looked at."""
-        spatial = self.world.spatial
-        entities = self.world.entities
+        spatial = self.engine.spatial
+        entities = self.engine.entities
         view_key = self._view_key
         moved = set()
         for key in spatial.dirty:
@@ -290,8 +276,8 @@ class GroundItems:
     def _map_changed(self):
         """The welcomed players that changed map since the engine's last diff."""
         known = self._known
-        players = self.world.players
-        return {p for p in self.world.map_changed if p in known and p in players}
+        players = self.engine.players
+        return {p for p in self.engine.map_changed if p in known and p in players}
 
     def _show_new_map(self, player):
         """
@@ -318,7 +304,7 @@ class GroundItems:
         travellers = self._map_changed()
         if not touched and not moved and not travellers:
             return
-        players = self.world.players
+        players = self.engine.players
         for player_id in sorted(travellers):
             self._show_new_map(players[player_id])
         moved -= travellers
@@ -335,7 +321,7 @@ class GroundItems:
             self._view_key[player_id] = player.chunk_key
         for number, item in sorted(touched.items()):
             present = self.items.get(number) is item
-            for player_id in self.world.observers_of_tile(item.map_id, item.x, item.y):
+            for player_id in self.engine.observers_of_tile(item.map_id, item.x, item.y):
                 known = self._known.get(player_id)
                 if known is None or player_id in moved or player_id in travellers:
                     continue

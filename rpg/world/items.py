@@ -1,12 +1,12 @@
 """
-Item definitions: what every item is, loaded once from a TOML content file.
+Item definitions: what every item is, built once from a TOML content file
+(read by L{rpg.content.tables.load_items}).
 
 The format is described in ``docs/items.md``.  Definitions are immutable; the
 rules that move items around live in L{rpg.world.inventory}.
 """
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -188,31 +188,25 @@ def visual_payload(defn):
     return {"item_id": defn.item_id, "sprite_id": defn.sprite_id}
 
 
-# -- loading
-def load_items(path):
+# -- building
+def parse_items(data, source):
     """
-    Load an item content file.
+    Build the catalog from an item content file's parsed TOML.
 
+    @param source: the file, named in errors.
     @return: an L{ItemCatalog}.
-    @raise ContentError: with one line naming the file and the first fault.
+    @raise ContentError: with one line naming C{source} and the first fault.
     """
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except OSError as exc:
-        raise ContentError(f"{path}: cannot read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ContentError(_one_line(f"{path}: not valid TOML: {exc}")) from None
     try:
         return _parse_items(data)
     except _Fault as exc:
-        raise ContentError(_one_line(f"{path}: {exc}")) from None
+        raise ContentError(_one_line(f"{source}: {exc}")) from None
 
 
 def _parse_items(data):
     """
     Build a catalog from parsed TOML; raise L{_Fault} naming the fault
-    (L{load_items} adds the file name).
+    (L{parse_items} adds the file name).
     """
     unknown = set(data) - {"items", "starting_inventory"}
     if unknown:
@@ -237,6 +231,11 @@ def _parse_items(data):
 
 class _Fault(Exception):
     pass
+
+
+def one_line(text):
+    """C{text} with every run of white space, newlines included, one space."""
+    return " ".join(text.split())
 
 
 def _one_line(text):

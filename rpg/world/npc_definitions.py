@@ -1,13 +1,12 @@
 """
-NPC definitions: what every kind of NPC is, loaded from a TOML content file,
-and the loot a kill of one drops.
+NPC definitions: what every kind of NPC is, built from a TOML content file
+(read by L{rpg.content.tables.load_npcs}), and the loot a kill of one drops.
 
 Definitions are immutable; the behaviour of the NPCs in the world is in
 L{rpg.world.npcs}.  The file format is described in ``docs/combat.md``.
 """
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 
 from rpg.world.combat import BONUS_KEYS, MELEE_STYLES, Fighter
@@ -215,25 +214,6 @@ def parse_npcs(data, source="npcs", known_item_keys=None):
     if faults:
         raise NpcContentError(faults)
     return npcs
-
-
-def load_npcs(path, known_item_keys=None):
-    """
-    Load the NPC definitions in the TOML file at C{path}.
-
-    @param known_item_keys: when given, every loot item must be one of these.
-    @return: a dict of NPC key -> L{NpcDef}.
-    @raise NpcContentError: when the file is unreadable, not TOML, or holds
-        faults (all of them are listed, one line each).
-    """
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except OSError as exc:
-        raise NpcContentError([f"{path}: cannot read: {exc.strerror}"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise NpcContentError([f"{path}: not valid TOML: {exc}"]) from None
-    return parse_npcs(data, str(path), known_item_keys)
 
 
 def roll_loot(npc_def, rng):

@@ -4,14 +4,14 @@ on a schedule, mirrored into their L{NpcEntity} for observers.
 
 The rules of one step are in L{rpg.world.npcs}; this module decides which
 NPCs step when.  Work per tick is proportional to the NPCs that are due: a
-heap orders them by their next action time (a wander step, a chase step, a
-respawn, an aggression check), and an NPC with nothing to do is not in it.
+L{Schedule} orders them by their next action time (a wander step, a chase
+step, a respawn, an aggression check), and an NPC with nothing to do is not
+in it.
 An idle aggressive NPC is checked for targets only while a living player
 stands within one chunk of it; otherwise it sleeps until a player moves
 near (L{NpcPopulation.wake_near}).
 """
 
-import heapq
 import itertools
 
 from rpg.world import npcs as rules
@@ -19,6 +19,7 @@ from rpg.world.combat import TIME_EPSILON
 from rpg.world.entities import NpcEntity
 from rpg.world.maps import CHUNK_SIZE
 from rpg.world.plugins import NPC_BEHAVIOURS
+from rpg.world.schedule import Schedule
 
 # How often an idle aggressive NPC with players near looks for a target.
 AGGRO_CHECK_S = 0.6
@@ -33,8 +34,8 @@ class NpcPopulation:
     @ivar map_of: npc id -> map id.
     """
 
-    def __init__(self, world, definitions, now=0.0, behaviours=NPC_BEHAVIOURS):
-        self.world = world
+    def __init__(self, engine, definitions, now=0.0, behaviours=NPC_BEHAVIOURS):
+        self.engine = engine
         # How idle NPCs move: their definition's behaviour, by name.
         self.behaviours = behaviours
         for key in sorted(definitions):
@@ -42,12 +43,10 @@ class NpcPopulation:
         self.states = {}
         self.entities = {}
         self.map_of = {}
-        self._due = {}
-        self._heap = []
-        self._seq = itertools.count()
+        self._due = Schedule()  # npc id, ties in the order scheduled
         number = itertools.count(1)
-        for map_id in sorted(world.maps):
-            for spawn in world.maps[map_id].npc_spawns:
+        for map_id in sorted(engine.maps):
+            for spawn in engine.maps[map_id].npc_spawns:
                 definition = definitions[spawn.npc]
                 npc_id = f"npc_{next(number)}"
                 npc = rules.spawn_npc(npc_id, definition, spawn.x, spawn.y, now,
@@ -57,36 +56,24 @@ class NpcPopulation:
                 self.states[npc_id] = npc
                 self.entities[npc_id] = entity
                 self.map_of[npc_id] = map_id
-                world.add_entity(entity)
+                engine.add_entity(entity)
                 self._schedule_after_step(npc, now)
 
     # -- the schedule
     def schedule(self, npc_id, at):
         """Step this NPC at C{at} (C{None}: only when woken)."""
-        self._due[npc_id] = at
-        if at is not None:
-            heapq.heappush(self._heap, (at, next(self._seq), npc_id))
+        self._due.set(npc_id, at)
 
     def wake(self, npc_id, now):
         """Step this NPC at C{now} unless it is due sooner already."""
-        due = self._due.get(npc_id)
-        if due is None or due > now:
-            self.schedule(npc_id, now)
+        self._due.wake(npc_id, now)
 
     def scheduled_at(self, npc_id):
-        return self._due.get(npc_id)
+        return self._due.when(npc_id)
 
     def pop_due(self, now):
         """The ids of the NPCs due at C{now}, each once, in time order."""
-        heap, due_at = self._heap, self._due
-        found = []
-        limit = now + TIME_EPSILON
-        while heap and heap[0][0] <= limit:
-            at, _, npc_id = heapq.heappop(heap)
-            if due_at.get(npc_id) == at:
-                due_at[npc_id] = None
-                found.append(npc_id)
-        return found
+        return self._due.pop_due(now + TIME_EPSILON)
 
     def _schedule_after_step(self, npc, now):
         """Put the NPC back on the schedule for its next action."""
@@ -115,8 +102,8 @@ class NpcPopulation:
         Entity id -> C{(x, y)} of the living players within one chunk of the
         NPC's (which covers any aggression radius up to 16 tiles).
         """
-        viewers = self.world.spatial.viewers
-        entities = self.world.entities
+        viewers = self.engine.spatial.viewers
+        entities = self.engine.entities
         found = {}
         for key in self._chunks_around(self.map_of[npc.npc_id], npc.x, npc.y):
             for entity_id in viewers.get(key, ()):
@@ -127,7 +114,7 @@ class NpcPopulation:
 
     def wake_near(self, map_id, x, y, now):
         """A player arrived at C{(x, y)}: wake the idle aggressive NPCs near it."""
-        members = self.world.spatial.members
+        members = self.engine.spatial.members
         for key in self._chunks_around(map_id, x, y):
             for entity_id in members.get(key, ()):
                 npc = self.states.get(entity_id)
@@ -144,7 +131,7 @@ class NpcPopulation:
         @return: what L{rules.step_npc} returned.
         """
         npc = self.states[npc_id]
-        game_map = self.world.maps[self.map_of[npc_id]]
+        game_map = self.engine.maps[self.map_of[npc_id]]
         if npc.state == "idle" and npc.definition.aggressive:
             players = self.players_near(npc)
         elif npc.state == "in_combat" and npc.target is not None:
@@ -167,12 +154,12 @@ class NpcPopulation:
         entity = self.entities[npc.npc_id]
         if entity.chunk_key is None:
             return
-        world = self.world
+        engine = self.engine
         if (entity.x, entity.y) != (npc.x, npc.y):
-            world.place(entity, entity.map_id, npc.x, npc.y)
-        world.set_field(entity, "facing_direction", npc.facing)
-        world.set_field(entity, "current_hp", npc.hp)
-        world.set_field(entity, "combat_state", rules.combat_state(npc))
+            engine.place(entity, entity.map_id, npc.x, npc.y)
+        engine.set_field(entity, "facing_direction", npc.facing)
+        engine.set_field(entity, "current_hp", npc.hp)
+        engine.set_field(entity, "combat_state", rules.combat_state(npc))
 
     def _reenter(self, npc):
         entity = self.entities[npc.npc_id]
@@ -180,7 +167,7 @@ class NpcPopulation:
         entity.facing_direction = npc.facing
         entity.current_hp = npc.hp
         entity.combat_state = rules.combat_state(npc)
-        self.world.add_entity(entity)
+        self.engine.add_entity(entity)
 
     def died(self, npc_id, now):
         """
@@ -193,7 +180,7 @@ class NpcPopulation:
         entity.combat_state = "dead"
         entity.current_hp = 0
         if entity.chunk_key is not None:
-            self.world.remove_entity(npc_id)
+            self.engine.remove_entity(npc_id)
         self.schedule(npc_id, npc.respawn_at)
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from rpg.bench import report
 from rpg.bench.server import REPO_ROOT, map_side_for, npc_spawns_for, python_env, write_open_map
-from rpg.world.maps import load_maps
+from rpg.content.tiled import load_maps
 
 METRICS_BEFORE = """\
 # HELP rpg_tick_seconds Duration of a whole tick

@@ -9,10 +9,9 @@ from pathlib import Path
 from rpg.bench import world_phase
 from rpg.config import Tunables
 from rpg.content import Content
+from rpg.content.tables import load_items, load_npcs
 from rpg.world.game import GameWorld
-from rpg.world.items import load_items
 from rpg.world.maps import NpcSpawn
-from rpg.world.npc_definitions import load_npcs
 from rpg.world.skills import new_skills
 from tests.world.worldmaps import ascii_map, character
 

@@ -3,7 +3,7 @@
 import pytest_twisted
 
 from rpg.models import ItemStack
-from rpg.world.items import load_items
+from rpg.content.tables import load_items
 
 from .server import REPO_MAPS, running_server
 

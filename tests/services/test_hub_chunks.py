@@ -9,7 +9,7 @@ from rpg.protocol.envelope import Request
 from rpg.services import hub as hub_module
 from rpg.services.hub import Hub
 from rpg.world.chunks import query_chunks
-from rpg.world.maps import load_map
+from rpg.content.tiled import load_map
 
 FIXTURES = Path(__file__).parent.parent / "world" / "fixtures"
 

@@ -121,17 +121,10 @@ def test_end_of_tick_runs_after_the_out_phase_and_is_timed(monkeypatch):
     calls = []
 
     class World:
-        def step(self, now):
-            calls.append("world")
-            return []
-
-        def compute_updates(self):
-            calls.append("visibility")
-            return []
-
-        def drain_events(self):
-            calls.append("out")
-            return []
+        def tick_phases(self, now):
+            for phase in ("world", "visibility", "out"):
+                calls.append(phase)
+                yield phase, []
 
     class Metrics:
         def observe_tick(self, timings, total):

@@ -11,7 +11,7 @@ import pytest
 
 from rpg.world.chunks import DEFAULT_RADIUS, MAX_RADIUS, chunk_of, get_chunk, query_chunks
 from rpg.world.errors import InvalidCoordinates, InvalidMessageFormat, MapNotFound, RadiusTooLarge
-from rpg.world.maps import load_map
+from rpg.content.tiled import load_map
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from rpg.models import ItemStack
-from rpg.world.engine import World
+from rpg.world.engine import Engine
 from rpg.world.entities import EQUIPMENT_SLOTS, NpcEntity
 from rpg.world.errors import InvalidDirection, MoveBlocked, MoveRateLimited, OutOfBounds
 from rpg.world.skills import new_skills, xp_for_level
@@ -24,7 +24,7 @@ ROOM = ascii_map("""
 
 def make_world(**kwargs):
     kwargs.setdefault("start_map", "room")
-    return World({"room": ROOM, "open": open_map(64, 64)}, rng=random.Random(1), **kwargs)
+    return Engine({"room": ROOM, "open": open_map(64, 64)}, rng=random.Random(1), **kwargs)
 
 
 def world_with(x, y, map_id="room", **kwargs):
@@ -244,14 +244,14 @@ def test_cooldown_is_configurable():
 
 
 def test_move_clears_attack_target_and_calls_listeners():
-    """Moving sets combat_target to None and calls each move listener."""
+    """Moving sets combat_target to None and calls each move listener with the move's time."""
     world = world_with(2, 1)
     seen = []
-    world.add_move_listener(lambda w, p: seen.append((p.player_id, p.x)))
+    world.add_move_listener(lambda w, p, now: seen.append((p.player_id, p.x, now)))
     world.player(1).combat_target = "npc_1"
     world.move(1, "RIGHT", now=1.0)
     assert world.player(1).combat_target is None
-    assert seen == [(1, 3)]
+    assert seen == [(1, 3, 1.0)]
 
 
 def test_walking_then_idle_after_a_cooldown():
@@ -324,7 +324,7 @@ def test_teleport_onto_a_wall_refused():
 def test_unknown_start_map_refused():
     """A world whose start map is not loaded cannot be built."""
     with pytest.raises(ValueError):
-        World({"room": ROOM}, start_map="elsewhere")
+        Engine({"room": ROOM}, start_map="elsewhere")
 
 
 def test_players_near_and_observers_of_tile():

@@ -11,13 +11,12 @@ import pytest
 
 from rpg.config import Tunables
 from rpg.content import Content
+from rpg.content.tables import load_items, load_npcs
 from rpg.models import ItemStack
 from rpg.world.errors import (AlreadyInCombat, InvalidMessageFormat, InvalidTarget,
                               MoveBlocked, TargetNotFound, TargetOutOfRange)
 from rpg.world.game import GameWorld
-from rpg.world.items import load_items
 from rpg.world.maps import NpcSpawn
-from rpg.world.npc_definitions import load_npcs
 from rpg.world.skills import new_skills, xp_for_level
 
 from .worldmaps import ascii_map, character
@@ -100,7 +99,7 @@ def test_npcs_spawn_from_the_map():
         .....
         ....r
     """)
-    entities = {e.id: e for e in game.world.entities.values() if e.type == "npc"}
+    entities = {e.id: e for e in game.engine.entities.values() if e.type == "npc"}
     assert sorted(entities) == ["npc_1", "npc_2"]
     goblin = entities["npc_1"].full()
     assert goblin == {"id": "npc_1", "type": "npc", "npc_type": "goblin", "name": "Goblin",
@@ -224,11 +223,11 @@ def test_whole_fight_to_loot_and_respawn():
     """)
     player = enter(game, 1, 1, 0, skills=strong_skills(), hp=99)
     clock = Clock(game)
-    goblin = game.world.entities["npc_1"]
+    goblin = game.engine.entities["npc_1"]
     game.fights.attack(1, "npc_1", "npc", 0.0)
     clock.run_until(lambda: goblin.current_hp < 5 or goblin.chunk_key is None)
     clock.run_until(lambda: goblin.chunk_key is None)
-    assert "npc_1" not in game.world.entities
+    assert "npc_1" not in game.engine.entities
     assert "npc_1" in clock.removed(1)
     assert game.fights.npcs.states["npc_1"].state == "dead"
     assert player.combat_target is None and player.animation_state == "idle"
@@ -237,9 +236,9 @@ def test_whole_fight_to_loot_and_respawn():
     assert ITEMS.by_key("bones").item_id in [i.item_id for i in loot]
     died_at = clock.now
     clock.run(29.0)
-    assert "npc_1" not in game.world.entities
+    assert "npc_1" not in game.engine.entities
     clock.run(1.5)
-    back = game.world.entities["npc_1"]
+    back = game.engine.entities["npc_1"]
     assert (back.x, back.y, back.current_hp, back.combat_state) == (2, 0, 5, "idle")
     assert clock.now - died_at >= 30.0
 
@@ -256,7 +255,7 @@ def test_goblin_fights_back():
     clock.run(0.1)
     npc = game.fights.npcs.states["npc_1"]
     assert npc.state == "in_combat" and npc.target == "player_1"
-    assert game.world.entities["npc_1"].combat_state == "in_combat"
+    assert game.engine.entities["npc_1"].combat_state == "in_combat"
     clock.run(3.0)
     assert npc.last_swing_at is not None
 
@@ -271,7 +270,7 @@ def test_damage_gives_xp_with_carry():
     player = enter(game, 1, 1, 0, skills=dict(skills), hp=99)
     clock = Clock(game)
     game.fights.attack(1, "npc_1", "npc", 0.0)
-    clock.run_until(lambda: "npc_1" not in game.world.entities)
+    clock.run_until(lambda: "npc_1" not in game.engine.entities)
     gained_attack = player.skills["attack"] - skills["attack"]
     gained_hp = player.skills["hitpoints"] - skills["hitpoints"]
     assert gained_attack == 4 * 5  # the goblin's five hit points
@@ -359,7 +358,7 @@ def test_aggressive_rat_chases_and_leashes_home():
         game.move(1, "RIGHT", clock.now)
     clock.run_until(lambda: rat.state == "idle")
     assert (rat.x, rat.y, rat.hp) == (2, 0, 5)
-    assert game.world.entities["npc_1"].current_hp == 5
+    assert game.engine.entities["npc_1"].current_hp == 5
 
 
 def test_sleeping_aggressive_npc_wakes_when_a_player_comes_near():
@@ -507,4 +506,4 @@ def test_hp_regenerates_out_of_combat():
     assert player.current_hp == 8
     clock.run(30.0)
     assert player.current_hp == 10
-    assert game.fights._regen == []
+    assert game.fights.recovery.due_at(1) is None

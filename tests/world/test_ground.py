@@ -152,10 +152,10 @@ def test_moving_into_view_adds_and_out_of_view_removes(game):
     tick(game, 61.05)
     game.move(5, "LEFT", 61.1)  # 39 -> chunk 2 still
     assert 5 not in tick(game, 61.1)
-    game.world.place(game.player(5), "open", 31, 5)  # chunk 1: sees chunk 0
+    game.engine.place(game.player(5), "open", 31, 5)  # chunk 1: sees chunk 0
     got = tick(game, 61.2)
     assert added_ids(got[5]) == ["ground_item_1"] and got[5]["removed"] == []
-    game.world.place(game.player(5), "open", 48, 5)
+    game.engine.place(game.player(5), "open", 48, 5)
     got = tick(game, 61.3)
     assert got[5] == {"added": [], "removed": ["ground_item_1"]}
 
@@ -165,10 +165,10 @@ def test_map_change_shows_the_new_maps_items_only(game):
     the old map's (its client drops them); back on the old map it sees them again."""
     game.drop_item(1, 0, 5, 1.0)
     tick(game, 1.0)
-    game.world.teleport(1, "cave", 5, 5)
+    game.engine.teleport(1, "cave", 5, 5)
     got = tick(game, 1.05)
     assert got[1] == {"added": [], "removed": []}
-    game.world.teleport(1, "open", 6, 5)
+    game.engine.teleport(1, "open", 6, 5)
     got = tick(game, 1.1)
     assert added_ids(got[1]) == ["ground_item_1"] and got[1]["removed"] == []
 
@@ -179,7 +179,7 @@ def test_one_update_per_player_per_tick(game):
     tick(game, 61.0)
     game.drop_item(1, 0, 5, 62.0)
     game.pickup_item(2, "ground_item_1", 62.0)
-    game.world.place(game.player(1), "open", 20, 5)
+    game.engine.place(game.player(1), "open", 20, 5)
     got = tick(game, 62.0)  # tick() fails on a second event to one player
     assert added_ids(got[1]) == ["ground_item_2"] and got[1]["removed"] == ["ground_item_1"]
     assert got[2] == {"added": [], "removed": ["ground_item_1"]}
@@ -238,7 +238,7 @@ def test_unknown_or_malformed_id_is_not_found(game, bad):
 def test_pickup_range_is_chebyshev_one(game, x, y, ok):
     """The player must stand on the item's tile or next to it, diagonals included."""
     game.drop_item(1, 0, 5, 1.0)
-    game.world.place(game.player(1), "open", x, y)
+    game.engine.place(game.player(1), "open", x, y)
     if ok:
         assert game.pickup_item(1, "ground_item_1", 2.0)["item"]["quantity"] == 5
     else:
@@ -251,7 +251,7 @@ def test_pickup_range_is_chebyshev_one(game, x, y, ok):
 def test_pickup_from_another_map_is_not_found(game):
     """An item on another map, even at the same coordinates, is not visible: not found."""
     game.drop_item(1, 0, 5, 1.0)
-    game.world.teleport(1, "cave", 5, 5)
+    game.engine.teleport(1, "cave", 5, 5)
     with pytest.raises(ItemNotFound):
         game.pickup_item(1, "ground_item_1", 2.0)
 
@@ -367,8 +367,8 @@ def test_picked_up_items_leave_no_timers_behind(game):
         reply = game.drop_item(1, 1, None, 1.0 + n / 1000)
         game.pickup_item(1, reply["ground_item_id"], 1.0 + n / 1000)
     timers = game.ground._timers
-    assert len(timers) <= 4 and {number for _, number, _ in timers} <= set(game.ground.items)
+    assert len(timers._heap) <= 8 and {number for number, _ in timers._at} <= set(game.ground.items)
     assert len(game.ground.items) == 1
     assert added_ids(tick(game, 62.0)[2]) == ["ground_item_1"]   # public after 60 s
     tick(game, 302.0)
-    assert game.ground.items == {} and game.ground._timers == []
+    assert game.ground.items == {} and game.ground._timers._heap == []

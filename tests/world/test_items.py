@@ -8,9 +8,10 @@ import pathlib
 import pytest
 
 from rpg.world.errors import ItemNotFound
+from rpg.content.tables import load_items
 from rpg.world.items import (
     EQUIPMENT_SLOTS, STAT_KEYS, ContentError, ItemCatalog, ItemDef,
-    equipment_payload, item_payload, load_items, visual_payload, zero_stats)
+    equipment_payload, item_payload, visual_payload, zero_stats)
 
 ITEMS_TOML = pathlib.Path(__file__).resolve().parents[2] / "maps" / "items.toml"
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rpg.world.maps import MapError, NpcSpawn, load_map, load_maps
+from rpg.content.tiled import load_map, load_maps
+from rpg.world.maps import MapError, NpcSpawn
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from rpg.world.npc_definitions import (LootEntry, NpcContentError, NpcDef, load_npcs,
-                                       parse_npcs, roll_loot)
+from rpg.content.tables import load_npcs
+from rpg.world.npc_definitions import LootEntry, NpcContentError, NpcDef, parse_npcs, roll_loot
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 NPCS_FILE = ROOT / "maps" / "npcs.toml"

@@ -12,12 +12,11 @@ import pytest
 
 from rpg.config import Tunables
 from rpg.content import Content
+from rpg.content.tables import load_items, load_npcs
 from rpg.models import ItemStack
 from rpg.world.errors import MoveRateLimited
 from rpg.world.game import GameWorld
-from rpg.world.items import load_items
 from rpg.world.maps import NpcSpawn, Portal
-from rpg.world.npc_definitions import load_npcs
 from rpg.world.skills import new_skills, xp_for_level
 
 from .worldmaps import ascii_map, character
@@ -140,7 +139,7 @@ def test_a_crossing_tells_the_old_map_the_traveller_and_the_new_map_in_order():
     assert [kind for kind, _ in to(1, sent)] == ["event_game_update",
                                                  "event_ground_items_update"]
     (_, view), (_, ground) = to(1, sent)
-    cave_guard = next(e.id for e in game.world.entities.values()
+    cave_guard = next(e.id for e in game.engine.entities.values()
                       if e.type == "npc" and e.map_id == "cave")
     assert view["map_id"] == "cave" and view["removed_entities"] == []
     assert entity_ids(view) == sorted(["player_1", "player_3", cave_guard])
@@ -247,7 +246,7 @@ def test_a_crossing_is_saved_with_the_map():
 # -- respawns
 def kill(game, player_id, now):
     player = game.player(player_id)
-    game.fights._player_died(player, None, now)
+    game.fights.deaths.player_died(player, None, now)
 
 
 def test_a_player_respawns_at_its_own_maps_spawn():

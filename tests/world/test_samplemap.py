@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rpg.world.maps import load_map, load_maps
+from rpg.content.tiled import load_map, load_maps
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPS = ROOT / "maps"

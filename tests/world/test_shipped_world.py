@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rpg.world.maps import load_maps
-from rpg.world.npc_definitions import load_npcs
+from rpg.content.tables import load_npcs
+from rpg.content.tiled import load_maps
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPS = ROOT / "maps"

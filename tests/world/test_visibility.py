@@ -1,10 +1,10 @@
 """
-Tests for what players see: L{World.initial_view} and L{World.compute_updates}.
+Tests for what players see: L{Engine.initial_view} and L{Engine.compute_updates}.
 """
 
 import random
 
-from rpg.world.engine import World
+from rpg.world.engine import Engine
 from rpg.world.entities import NpcEntity
 
 from .worldmaps import character, open_map
@@ -12,7 +12,7 @@ from .worldmaps import character, open_map
 
 def make_world(view_radius=1):
     maps = {"open": open_map(256, 256), "cave": open_map(64, 64, map_id="cave")}
-    return World(maps, start_map="open", view_radius=view_radius, rng=random.Random(1))
+    return Engine(maps, start_map="open", view_radius=view_radius, rng=random.Random(1))
 
 
 def enter(world, player_id, x, y, map_id="open"):
@@ -290,7 +290,7 @@ def test_clients_applying_diffs_match_the_world():
     picture built from the diffs equals a from-scratch view of the world."""
     rng = random.Random(7)
     maps = {"open": open_map(96, 96), "cave": open_map(40, 40, map_id="cave")}
-    world = World(maps, start_map="open", rng=random.Random(1))
+    world = Engine(maps, start_map="open", rng=random.Random(1))
     clients = {}
 
     client_map = {}

@@ -211,7 +211,7 @@ class HarnessTests(SynchronousTestCase):
         alice.request("cmd_move", {"direction": "DOWN"})
         alice.disconnect()
         self.assertEqual(alice.closed, 1000)
-        self.assertNotIn(alice.player_id, self.harness.world.world.players)
+        self.assertNotIn(alice.player_id, self.harness.world.engine.players)
         back = self.harness.connect("alice")
         self.assertEqual((back.welcome["payload"]["x"], back.welcome["payload"]["y"]), (4, 2))
 

@@ -3,15 +3,23 @@ Everything the world is made of, loaded at start-up: maps, items, NPCs.
 
 Content files (``items.toml``, ``npcs.toml``) are read from the maps
 directory; a maps directory without them uses the ones that ship with rpg.
+This package does all the reading (L{rpg.content.tiled} the Tiled maps,
+L{rpg.content.tables} the TOML files); the rules in L{rpg.world} only get
+the data, and never open a file.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from rpg.world.items import ContentError, load_items
-from rpg.world.maps import MapError, load_maps
-from rpg.world.npc_definitions import NpcContentError, load_npcs
+from rpg.content.tables import load_items, load_npcs
+from rpg.content.tiled import load_map, load_maps
+from rpg.world.items import ContentError
+from rpg.world.maps import MapError
+from rpg.world.npc_definitions import NpcContentError
 from rpg.world.plugins import ITEM_EFFECTS, NPC_BEHAVIOURS
+
+__all__ = ["Content", "ContentFaultError", "load_content", "load_items", "load_map",
+           "load_maps", "load_npcs"]
 
 
 class ContentFaultError(Exception):
