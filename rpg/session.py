@@ -23,8 +23,6 @@ from rpg.world.errors import (
 
 CLOSE_POLICY = 1008
 CLOSE_TRY_AGAIN_LATER = 1013
-CLOSE_GOING_AWAY = 1001
-CLOSE_LOGGED_IN_ELSEWHERE = 4001
 # Frames that arrive while a login is being checked wait for its outcome;
 # more than this many is abuse.
 MAX_PENDING = 64

@@ -258,13 +258,6 @@ class ChatService(Service):
         if client is not None:
             client.send_frame(encode_event("event_chat_message", event))
 
-    # -- system messages
-    def broadcast_system(self, message):
-        """Deliver a system message on every process."""
-        event = self.system_payload(message)
-        self._deliver_here(event)
-        self._publish(SYSTEM_CHANNEL, {"origin": self.server_id, "event": event})
-
     # -- the bus
     def _publish(self, channel, message):
         d = defer.maybeDeferred(self.bus.publish, channel, msgpack.packb(message))

@@ -152,11 +152,6 @@ class WorldService(Service):
         self._queued_for.add(client.player_id)
         self.queue.append((client, request, received_at))
 
-    def send_to(self, player_id, message_type, payload):
-        client = self.clients.get(player_id)
-        if client is not None:
-            client.send_frame(encode_event(message_type, payload))
-
     # -- the tick
     def tick(self, count):
         started = time.perf_counter()
