@@ -60,6 +60,16 @@ def origin_allowed(origin, host, allowed):
 
 
 class GameProtocol(WebSocketServerProtocol):
+    """
+    One WebSocket connection: it hands each message to its L{Session} and
+    writes the session's frames, batched per connection (L{flush}), and
+    closes a client that does not read.
+
+    @ivar session: the connection's L{Session}, from the opening handshake
+        on; None before.
+    @ivar peer_address: the client's address as the handshake named it.
+    """
+
     # No C{log} of our own: Autobahn logs every frame at debug level through
     # C{self.log}, and its txaio logger drops those cheaply; a Twisted
     # Logger here would format and write each one.
@@ -167,6 +177,21 @@ class GameProtocol(WebSocketServerProtocol):
 
 
 class GameFactory(WebSocketServerFactory):
+    """
+    Builds a L{GameProtocol} per connection with Autobahn's options set for
+    a public game (sizes, timeouts, no compression, close frames rather than
+    dropped connections), and writes every connection's waiting frames at
+    once (L{flush}).
+
+    @ivar hub: the L{rpg.services.hub.Hub} sessions talk to.
+    @ivar tunables: the server's L{rpg.config.Tunables}.
+    @ivar clock: the reactor or a C{task.Clock}: the flush at the reactor's
+        next turn and the slow-reader check.
+    @ivar metrics: the server's L{rpg.services.metrics.Metrics}, or None.
+    @ivar connections: the open L{GameProtocol}s, for closing them all at
+        shutdown.
+    """
+
     protocol = GameProtocol
 
     def __init__(self, hub, tunables, clock, url=None, metrics=None):
