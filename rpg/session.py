@@ -48,11 +48,11 @@ class Session:
          +--------login failed----------+
         (any) --connection lost, SERVER_FULL, kicked--> closed
 
-    In C{new} only C{cmd_authenticate} is served (anything else is answered
-    C{AUTH_FAILED}); in C{authenticating} frames wait in order for the
-    login's outcome (more than L{MAX_PENDING} close the connection 1008);
-    in C{playing} requests go to the hub; in C{closed} nothing is read or
-    sent.  The auth timer closes a connection still in C{new} or
+    In C{new} only C{cmd_authenticate} is served (anything else is
+    answered C{AUTHENTICATION_FAILED}); in C{authenticating} frames wait in
+    order for the login's outcome (more than L{MAX_PENDING} close the
+    connection 1008); in C{playing} requests go to the hub; in C{closed}
+    nothing is read or sent.  The auth timer closes a connection still in C{new} or
     C{authenticating} after C{auth_timeout_s}.
 
     @ivar hub: the L{rpg.services.hub.Hub} that logs players in and routes
