@@ -5,7 +5,7 @@ import { ChunkCache } from "./chunks.js";
 import { load_map_assets } from "./map_assets.js";
 import { PortalIndex, map_display_name, portal_label } from "./portals.js";
 import { Renderer } from "./render.js";
-import { Movement, direction_for_key } from "./movement.js";
+import { Movement, direction_for_key, move_cooldown_of } from "./movement.js";
 import { PathRoute, chebyshev } from "./walk.js";
 import { parse_chat_input } from "./chat.js";
 import { SidePanel } from "./ui_panels.js";
@@ -105,6 +105,7 @@ export class Game {
     this.hud.hide_shutdown();
     this.hud.hide_death();
     this.movement.reset();
+    this.movement.cooldown_ms = move_cooldown_of(welcome);
     this.movement.enabled = true;
     this.chunks.reset(welcome.map_id);
     this._enter_map(welcome.map_id);
