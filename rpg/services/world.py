@@ -99,6 +99,14 @@ class WorldService(Service):
         d.addErrback(lambda failure: self.log.failure("A world loop stopped", failure))
         self._loops.append(loop)
 
+    def stopService(self):
+        """
+        Stop the tick, the snapshots and the heartbeat.  The final save is
+        L{shutdown}'s, which the server chains before it stops its children.
+        """
+        self.stop_loops()
+        return super().stopService()
+
     def stop_loops(self):
         for loop in self._loops:
             if loop.running:
