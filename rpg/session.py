@@ -23,8 +23,6 @@ from rpg.world.errors import (
 
 CLOSE_POLICY = 1008
 CLOSE_TRY_AGAIN_LATER = 1013
-CLOSE_GOING_AWAY = 1001
-CLOSE_LOGGED_IN_ELSEWHERE = 4001
 # Frames that arrive while a login is being checked wait for its outcome;
 # more than this many is abuse.
 MAX_PENDING = 64
@@ -39,6 +37,49 @@ _connection_numbers = itertools.count(1)
 
 @implementer(IClient)
 class Session:
+    """
+    One connection's conversation: envelopes in, frames out, and the
+    authentication rules between.
+
+    Its C{state} moves through::
+
+        new --cmd_authenticate--> authenticating --login done--> playing
+         ^                              |
+         +--------login failed----------+
+        (any) --connection lost, SERVER_FULL, kicked--> closed
+
+    In C{new} only C{cmd_authenticate} is served (anything else is
+    answered C{AUTHENTICATION_FAILED}); in C{authenticating} frames wait in
+    order for the login's outcome (more than L{MAX_PENDING} close the
+    connection 1008); in C{playing} requests go to the hub; in C{closed}
+    nothing is read or sent.  The auth timer closes a connection still in C{new} or
+    C{authenticating} after C{auth_timeout_s}.
+
+    @ivar hub: the L{rpg.services.hub.Hub} that logs players in and routes
+        their requests.
+    @ivar clock: the reactor or a C{task.Clock}: the auth timer and the
+        message budget's time.
+    @ivar tunables: the server's L{rpg.config.Tunables}.
+    @ivar peer: the client's address, for the logs.
+    @ivar connection_id: C{"<server id>:<n>"}, unique across processes: what
+        a presence entry names, so a kick reaches this connection only.
+    @ivar state: C{"new"}, C{"authenticating"}, C{"playing"} or C{"closed"}.
+    @ivar player_id: the player's id once playing, else None.
+    @ivar username: the player's name once playing, else None.
+    @ivar role: the account's role once playing (C{"player"},
+        C{"moderator"}, C{"admin"}); an operator's change updates it.
+    @ivar presence_entry: the L{rpg.models.PresenceEntry} this connection
+        holds once playing, released when it leaves.
+    @ivar transport_protocol: the WebSocket protocol, for frames prepared
+        once and sent to many; None for a session without one.
+    @ivar auth_failures: failed C{cmd_authenticate} so far; at
+        C{max_auth_failures} the connection is closed 1008.
+    @ivar budget: the connection's L{rpg.budget.MessageBudget}.
+    @ivar over_budget: True once closed for sustained excess: nothing more
+        is read.
+    @ivar metrics: the server's L{rpg.services.metrics.Metrics}, or None.
+    """
+
     log = Logger()
     # The server's L{rpg.services.metrics.Metrics}, set by the edge.
     metrics = None

@@ -89,11 +89,6 @@ def metric(samples, name, **labels):
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
-def metric_sum(samples, name):
-    """The sum of a metric over all its label values."""
-    return sum(v for (n, _), v in samples.items() if n == name)
-
-
 def labelled(samples, name, label):
     """C{{label value: sample value}} for one metric."""
     found = {}

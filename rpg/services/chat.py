@@ -107,6 +107,34 @@ class ProfanityFilter:
 
 @implementer(IChat)
 class ChatService(Service):
+    """
+    Checks and delivers chat messages: C{local} to the players near the
+    sender, C{global} to everyone on every process, C{dm} to one player
+    wherever it plays; and system messages from the bus.
+
+    @ivar server_id: this process's id: messages it publishes carry it, so it
+        does not deliver its own twice.
+    @ivar presence: the L{rpg.interfaces.IPresence}: where a DM's recipient
+        plays, and every name online for a global message.
+    @ivar bus: the message bus: global and system channels, and other
+        processes' server channels for DMs.
+    @ivar world_service: the L{rpg.services.world.WorldService}: the clients
+        here and who is near whom.
+    @ivar tunables: the server's L{rpg.config.Tunables} (length, cooldown,
+        local radius).
+    @ivar clock: the reactor or a C{task.Clock}: timestamps and cooldowns.
+    @ivar filter: the L{ProfanityFilter} applied to delivered text.
+    @ivar clean: the L{TextCleaner} applied before any check.
+    @ivar last_sent: C{{player_id: time}} of each player's last accepted
+        message (the cooldown).
+    @ivar last_ids: C{{player_id: (second, count)}} of each player's last
+        C{message_id}.
+    @ivar hub: the L{rpg.services.hub.Hub}, for other processes' channel
+        names (set after construction).
+    @ivar ready: a Deferred that fires once the bus channels are subscribed
+        (set by C{startService}).
+    """
+
     log = Logger()
 
     def __init__(self, server_id, presence, bus, world_service, tunables, clock,
@@ -257,13 +285,6 @@ class ChatService(Service):
         client = self.world_service.clients.get(player_id)
         if client is not None:
             client.send_frame(encode_event("event_chat_message", event))
-
-    # -- system messages
-    def broadcast_system(self, message):
-        """Deliver a system message on every process."""
-        event = self.system_payload(message)
-        self._deliver_here(event)
-        self._publish(SYSTEM_CHANNEL, {"origin": self.server_id, "event": event})
 
     # -- the bus
     def _publish(self, channel, message):

@@ -31,6 +31,41 @@ HANDOVER_POLL_S = 0.05
 
 
 class Hub(Service):
+    """
+    Where sessions meet the services: the login sequence, the routing of
+    requests, the hand-over of a player between connections and processes,
+    operators' actions, and the cleanup after a disconnect.
+
+    @ivar server_id: this process's id: its presence entries, its bus
+        channel C{server.<id>} and its connections' ids carry it.
+    @ivar auth: the L{rpg.services.auth.AuthService} that checks tokens and
+        reads accounts.
+    @ivar store: the L{rpg.interfaces.IPlayerStore}: characters, accounts and
+        who holds a player online.
+    @ivar presence: the L{rpg.interfaces.IPresence}: who plays where, across
+        processes.
+    @ivar bus: the message bus between processes (kicks, DMs).
+    @ivar world: the L{rpg.services.world.WorldService} players enter and leave.
+    @ivar chat: the L{rpg.services.chat.ChatService}: the welcome's system
+        message and DMs from other processes.
+    @ivar maps: the loaded maps, for C{query_chunks}.
+    @ivar clock: the reactor or a C{task.Clock}.
+    @ivar welcome_message: the system message sent after each welcome.
+    @ivar admission: the L{rpg.services.admission.Admission} that refuses
+        logins when full or behind, or None for no limit.
+    @ivar sessions: C{{player_id: Session}} of the players playing here.
+    @ivar admitting: logins past the admission check that have not entered
+        the world or failed yet.
+    @ivar presence_refresh_s: how often the presence entries of the players
+        here are refreshed.
+    @ivar commands: the registry of client message types served
+        (L{rpg.services.commands.COMMANDS}).
+    @ivar chunk_bytes: C{{(map id, chunk x, chunk y): bytes}}, each chunk's
+        MessagePack encoded once for every C{query_chunks} reply.
+    @ivar ready: a Deferred that fires once the server channel is
+        subscribed (set by C{startService}).
+    """
+
     log = Logger()
 
     def __init__(self, server_id, auth, store, presence, bus, world, chat, maps,

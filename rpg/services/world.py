@@ -23,6 +23,34 @@ from .commands import COMMANDS
 
 
 class WorldService(Service):
+    """
+    Owns the game world and its time: the tick, the periodic snapshot, the
+    online-record heartbeat, and the players' entry and exit with their saves.
+
+    @ivar world: the game rules' world (L{rpg.world.game.GameWorld}); only
+        this service calls it.
+    @ivar persistence: the L{rpg.services.persistence.Persistence}
+        that saves players and ground items in one cut.
+    @ivar tunables: the server's L{rpg.config.Tunables}.
+    @ivar clock: the reactor or a C{task.Clock}: drives the loops.
+    @ivar metrics: the server's L{rpg.services.metrics.Metrics}, or None.
+    @ivar fanout: C{fanout(clients, frame)}: sends one frame to many
+        clients, framed once (the edge's L{rpg.web.ws.GameFactory.fanout});
+        by default each client's C{send_frame}.
+    @ivar end_of_tick: called after each tick's phases, timed as C{"send"};
+        the edge writes there what the tick queued.  None: nothing.
+    @ivar wall_clock: wall time in seconds, for ground items' expiry as saved.
+    @ivar tick_monitor: told of each tick's misses and cost
+        (L{rpg.services.admission.Admission}), or None.
+    @ivar commands: the registry of client message types served.
+    @ivar clients: C{{player_id: IClient}} of the players in the world.
+    @ivar unsaved_leavers: C{{player_id: CharacterState}} of players who left
+        and whose save failed: the next snapshot saves them.
+    @ivar queue: C{(client, request, received_at)} waiting for the next tick.
+    @ivar tick_number: ticks run since start.
+    @ivar missed_ticks: ticks skipped because a tick overran.
+    """
+
     log = Logger()
 
     def __init__(self, world, persistence, tunables, clock=None, metrics=None,
@@ -70,6 +98,14 @@ class WorldService(Service):
         d = loop.start(interval, now=False)
         d.addErrback(lambda failure: self.log.failure("A world loop stopped", failure))
         self._loops.append(loop)
+
+    def stopService(self):
+        """
+        Stop the tick, the snapshots and the heartbeat.  The final save is
+        L{shutdown}'s, which the server chains before it stops its children.
+        """
+        self.stop_loops()
+        return super().stopService()
 
     def stop_loops(self):
         for loop in self._loops:
@@ -151,11 +187,6 @@ class WorldService(Service):
             return
         self._queued_for.add(client.player_id)
         self.queue.append((client, request, received_at))
-
-    def send_to(self, player_id, message_type, payload):
-        client = self.clients.get(player_id)
-        if client is not None:
-            client.send_frame(encode_event(message_type, payload))
 
     # -- the tick
     def tick(self, count):

@@ -231,7 +231,7 @@ class GuardedSite(server.Site):
 
     Not C{twisted.protocols.policies.LimitConnectionsByPeer}: it wraps every
     protocol in a C{ProtocolWrapper}, which would put a wrapper between the
-    WebSocket and its TCP transport (and take away L{rpg.web.ws.send_now}'s
+    WebSocket and its TCP transport (and take away L{rpg.web.fastpath.send_now}'s
     direct writes), and it has no overall cap and counts IPv6 hosts one by
     one.
     """

@@ -1,11 +1,9 @@
 """
 The WebSocket edge: decode, hand to the session, encode.  Nothing else.
 
-Outgoing frames are framed here (a server's frame is a two-to-ten byte
-header and the payload, never masked) and written straight to the
-transport: Autobahn's C{sendMessage} costs about 3 µs a frame and its
-C{sendPreparedMessage} 2.6 µs, against 0.4 µs for this, at some 20,000 frames
-a second with a thousand players.  Anything unusual (a queued or
+Outgoing frames are framed here and written straight to the transport,
+through L{rpg.web.fastpath}, the one module that relies on Twisted's and
+Autobahn's internals (and says why it pays).  Anything unusual (a queued or
 compressed send) still goes through Autobahn.
 
 A connection's frames are not written one by one: they wait in the
@@ -14,72 +12,21 @@ service's C{end_of_tick} hook), or at the next turn of the reactor for
 frames sent outside the tick (login replies, chat).  Each write to a Twisted
 transport registers the socket with epoll and unregisters it after the
 flush, two syscalls besides the C{send}; a player gets a reply, an update
-and events in one tick, and now pays for one write.  When Twisted has
-nothing buffered for a plain TCP connection the bytes go straight to the
-socket, which saves those two syscalls too (L{send_now}).
+and events in one tick, and now pays for one write.
 """
 
 from urllib.parse import urlsplit
 
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from autobahn.websocket.types import ConnectionDeny
-from twisted.internet import tcp
 from twisted.logger import Logger
 
 from rpg.session import Session
+from rpg.web.fastpath import (
+    binary_frame, frames_directly, send_close, send_now, send_uncapped, unsent_bytes)
 
 
 _log = Logger()
-
-
-def binary_frame(payload):
-    """One final, unmasked binary frame holding C{payload} (RFC 6455, 5.2)."""
-    n = len(payload)
-    if n < 126:
-        return bytes((0x82, n)) + payload
-    if n < 65536:
-        return b"\x82\x7e" + n.to_bytes(2, "big") + payload
-    return b"\x82\x7f" + n.to_bytes(8, "big") + payload
-
-
-# The fast path reads Twisted's own write buffer (FileDescriptor internals);
-# a Twisted without them simply always takes transport.write.
-_FAST_PATH = all(hasattr(tcp.Server, name)
-                 for name in ("dataBuffer", "offset", "connected", "disconnecting"))
-
-
-def send_now(transport, data):
-    """
-    Write C{data} to C{transport}, straight to its socket when Twisted has
-    nothing waiting for it.
-
-    Only a plain TCP server connection that is connected, not closing and
-    with empty buffers qualifies; TLS or any other transport goes through
-    C{transport.write}.  What the socket does not take at once (a partial
-    send, C{EAGAIN}), and any error, is handed to C{transport.write}, so
-    Twisted buffers it or finds the connection lost and reports it as usual.
-    """
-    if (_FAST_PATH and type(transport) is tcp.Server and transport.connected
-            and not transport.disconnecting and getattr(transport, "_tempDataLen", 1) == 0
-            and len(transport.dataBuffer) == transport.offset):
-        try:
-            sent = transport.socket.send(data)
-        except OSError:
-            sent = 0
-        if sent == len(data):
-            return
-        data = data[sent:]
-    transport.write(data)
-
-
-def unsent_bytes(transport):
-    """
-    What Twisted holds for C{transport} and has not yet handed to the socket
-    (its C{FileDescriptor} buffers; 0 for a transport without them).
-    """
-    pending = getattr(transport, "dataBuffer", b"")
-    return (len(pending) - getattr(transport, "offset", 0)
-            + getattr(transport, "_tempDataLen", 0))
 
 
 def _host_port(netloc, default_port):
@@ -113,6 +60,16 @@ def origin_allowed(origin, host, allowed):
 
 
 class GameProtocol(WebSocketServerProtocol):
+    """
+    One WebSocket connection: it hands each message to its L{Session} and
+    writes the session's frames, batched per connection (L{flush}), and
+    closes a client that does not read.
+
+    @ivar session: the connection's L{Session}, from the opening handshake
+        on; None before.
+    @ivar peer_address: the client's address as the handshake named it.
+    """
+
     # No C{log} of our own: Autobahn logs every frame at debug level through
     # C{self.log}, and its txaio logger drops those cheaply; a Twisted
     # Logger here would format and write each one.
@@ -155,9 +112,9 @@ class GameProtocol(WebSocketServerProtocol):
 
     def _send(self, frame):
         if self.state == WebSocketServerProtocol.STATE_OPEN:
-            if self.send_queue or self._perMessageCompress is not None:
+            if not frames_directly(self):
                 self.flush()
-                self._send_message(frame)
+                send_uncapped(self, frame)
             else:
                 self._queue(binary_frame(frame))
             metrics = self.factory.metrics
@@ -167,9 +124,9 @@ class GameProtocol(WebSocketServerProtocol):
     def send_framed(self, framed, payload):
         """Send a frame made by L{binary_frame} from C{payload}."""
         if self.state == WebSocketServerProtocol.STATE_OPEN:
-            if self.send_queue or self._perMessageCompress is not None:
+            if not frames_directly(self):
                 self.flush()
-                self._send_message(payload)
+                send_uncapped(self, payload)
             else:
                 self._queue(framed)
 
@@ -213,26 +170,28 @@ class GameProtocol(WebSocketServerProtocol):
                       peer=self.peer_address, unsent=unsent)
             self._close(1008, "not reading")
 
-    def _send_message(self, payload):
-        # Autobahn applies the incoming message cap to what we send too; it
-        # is meant for clients' messages only (chunk replies are large).
-        limit = self.maxMessagePayloadSize
-        self.maxMessagePayloadSize = 0
-        try:
-            self.sendMessage(payload, isBinary=True)
-        finally:
-            self.maxMessagePayloadSize = limit
-
     def _close(self, code, reason):
-        # sendClose() only takes 1000 and 3000-4999 from applications; the
-        # protocol needs 1001 and 1008 too, which RFC 6455 lets a server send.
         if self.state == WebSocketServerProtocol.STATE_OPEN:
             self.flush()  # what was sent before the close frame goes before it
-            self.sendCloseFrame(code=code, reasonUtf8=reason.encode("utf-8")[:123],
-                                isReply=False)
+            send_close(self, code, reason)
 
 
 class GameFactory(WebSocketServerFactory):
+    """
+    Builds a L{GameProtocol} per connection with Autobahn's options set for
+    a public game (sizes, timeouts, no compression, close frames rather than
+    dropped connections), and writes every connection's waiting frames at
+    once (L{flush}).
+
+    @ivar hub: the L{rpg.services.hub.Hub} sessions talk to.
+    @ivar tunables: the server's L{rpg.config.Tunables}.
+    @ivar clock: the reactor or a C{task.Clock}: the flush at the reactor's
+        next turn and the slow-reader check.
+    @ivar metrics: the server's L{rpg.services.metrics.Metrics}, or None.
+    @ivar connections: the open L{GameProtocol}s, for closing them all at
+        shutdown.
+    """
+
     protocol = GameProtocol
 
     def __init__(self, hub, tunables, clock, url=None, metrics=None):

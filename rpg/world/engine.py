@@ -90,7 +90,6 @@ class Engine:
             visual_state=self.visual_for(equipment), skills=skills,
             inventory=copy_stacks(character.inventory), equipment=equipment)
         player.placed_at_spawn = misplaced
-        player.entered_at = now
         self.players[player.player_id] = player
         self._insert(player)
         if misplaced:

@@ -100,7 +100,8 @@ class GameWorld:
         p = self.player(player_id)
         return {"player_id": p.player_id, "username": p.username, "x": p.x, "y": p.y,
                 "map_id": p.map_id, "current_hp": p.current_hp, "max_hp": p.max_hp,
-                "facing_direction": p.facing_direction, "animation_state": p.animation_state}
+                "facing_direction": p.facing_direction, "animation_state": p.animation_state,
+                "move_cooldown_ms": self.world.move_cooldown_ms}
 
     def welcome_messages(self, player_id):
         """Everything after the welcome and the system line, in order."""

@@ -1,24 +1,13 @@
 """
 The counters the bench reads: wired at the edge, the session, the hub and
-the world service; and the edge's own framing.
+the world service.
 """
 
-import pytest
 import pytest_twisted
-from autobahn.twisted.websocket import WebSocketServerFactory
 
 from rpg.bench import report
-from rpg.web.ws import binary_frame
 from tests.e2e.client import http
 from tests.e2e.server import running_server
-
-
-@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
-def test_binary_frame_is_what_autobahn_frames(size):
-    """The edge's own framing gives the bytes Autobahn's prepared message holds."""
-    payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
-    prepared = WebSocketServerFactory().prepareMessage(payload, isBinary=True)
-    assert binary_frame(payload) == prepared.payloadHybi
 
 
 @pytest_twisted.ensureDeferred

@@ -8,7 +8,7 @@ import pytest
 
 from .server import database_urls
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "crash_items.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "crash_items.py"
 
 
 @pytest.mark.parametrize("backend", database_urls())

@@ -4,12 +4,11 @@ import collections
 import dataclasses
 
 from autobahn.twisted.websocket import WebSocketServerProtocol
-from twisted.internet import tcp
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from rpg.config import Tunables
-from rpg.web.ws import GameFactory, unsent_bytes
+from rpg.web.ws import GameFactory
 
 OPEN = WebSocketServerProtocol.STATE_OPEN
 
@@ -38,14 +37,6 @@ def connection(cap=1000, grace=5.0):
     protocol.closes = []
     protocol.sendCloseFrame = lambda code, **kw: protocol.closes.append(code)
     return factory, protocol, clock
-
-
-def test_unsent_bytes_reads_twisteds_buffers():
-    """What Twisted holds and has not sent: the unsent part of dataBuffer plus the pending list."""
-    transport = tcp.Server.__new__(tcp.Server)
-    transport.dataBuffer, transport.offset, transport._tempDataLen = b"x" * 100, 30, 7
-    assert unsent_bytes(transport) == 77
-    assert unsent_bytes(StringTransport()) == 0
 
 
 def test_a_connection_that_stays_over_the_cap_is_closed_1008():

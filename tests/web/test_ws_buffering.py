@@ -1,19 +1,18 @@
-"""Outgoing frames: one write per connection per tick, in order, straight to the socket when possible."""
+"""Outgoing frames: one write per connection per tick, in order (the socket writes: test_fastpath.py)."""
 
 import collections
-import errno
 import itertools
 import types
 
 from autobahn.twisted.websocket import WebSocketServerProtocol
 import pytest_twisted
-from twisted.internet import tcp
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from rpg.config import Tunables
 from rpg.services.world import WorldService
-from rpg.web.ws import GameFactory, binary_frame, send_now
+from rpg.web.fastpath import binary_frame
+from rpg.web.ws import GameFactory
 
 OPEN = WebSocketServerProtocol.STATE_OPEN
 
@@ -138,72 +137,3 @@ def test_end_of_tick_runs_after_the_out_phase_and_is_timed(monkeypatch):
     service.tick(1)
     assert calls == ["world", "visibility", "out", "send",
                      ["commands", "out", "send", "visibility", "world"], 4]
-
-
-class FakeSocket:
-    def __init__(self, takes=None, error=None):
-        self.takes = takes
-        self.error = error
-        self.sent = []
-
-    def send(self, data):
-        if self.error is not None:
-            raise self.error
-        n = len(data) if self.takes is None else self.takes
-        self.sent.append(bytes(data[:n]))
-        return n
-
-
-def tcp_transport(sock, **state):
-    transport = tcp.Server.__new__(tcp.Server)
-    transport.socket = sock
-    transport.connected = 1
-    transport.disconnecting = 0
-    transport._tempDataLen = 0
-    transport.dataBuffer = b""
-    transport.offset = 0
-    transport.__dict__.update(state)
-    transport.written = []
-    transport.write = transport.written.append
-    return transport
-
-
-def test_idle_tcp_connection_is_written_straight_to_the_socket():
-    """With Twisted's buffers empty the bytes go to the socket, not through transport.write."""
-    sock = FakeSocket()
-    transport = tcp_transport(sock)
-    send_now(transport, b"frame")
-    assert sock.sent == [b"frame"] and transport.written == []
-
-
-def test_partial_send_leaves_the_rest_to_twisted():
-    """What the socket does not take is handed to transport.write."""
-    sock = FakeSocket(takes=2)
-    transport = tcp_transport(sock)
-    send_now(transport, b"frame")
-    assert sock.sent == [b"fr"] and transport.written == [b"ame"]
-
-
-def test_a_full_socket_or_an_error_goes_through_twisted():
-    """EAGAIN and a lost peer both hand everything to transport.write, which reports failures."""
-    for error in (BlockingIOError(errno.EAGAIN, "again"), BrokenPipeError(errno.EPIPE, "pipe")):
-        transport = tcp_transport(FakeSocket(error=error))
-        send_now(transport, b"frame")
-        assert transport.written == [b"frame"]
-
-
-def test_buffered_or_closing_connections_keep_twisteds_order():
-    """Bytes already buffered, or a closing connection, mean transport.write: never overtake."""
-    for state in ({"_tempDataLen": 3}, {"dataBuffer": b"abc", "offset": 1},
-                  {"disconnecting": 1}, {"connected": 0}):
-        sock = FakeSocket()
-        transport = tcp_transport(sock, **state)
-        send_now(transport, b"frame")
-        assert sock.sent == [] and transport.written == [b"frame"]
-
-
-def test_other_transports_are_written_through_twisted():
-    """A transport that is not plain TCP (TLS, in-memory) is written with transport.write."""
-    transport = CountingTransport()
-    send_now(transport, b"frame")
-    assert transport.writes == [b"frame"]

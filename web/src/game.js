@@ -5,7 +5,8 @@ import { ChunkCache } from "./chunks.js";
 import { load_map_assets } from "./map_assets.js";
 import { PortalIndex, map_display_name, portal_label } from "./portals.js";
 import { Renderer } from "./render.js";
-import { Movement, direction_for_key } from "./movement.js";
+import { Movement, move_cooldown_of } from "./movement.js";
+import { Input } from "./input.js";
 import { PathRoute, chebyshev } from "./walk.js";
 import { parse_chat_input } from "./chat.js";
 import { SidePanel } from "./ui_panels.js";
@@ -55,14 +56,29 @@ export class Game {
         on_auth_lost: (err) => this.stop(err.message),
       },
     });
-    this.listeners = [];
+    this.input = new Input({
+      canvas: this.canvas,
+      tile_at: (x, y) => this.renderer.tile_at(x, y),
+      actions: {
+        press: (direction) => this.movement.press(direction),
+        release: (direction) => this.movement.release(direction),
+        release_all: () => this.movement.release_all(),
+        show_tab: (tab) => this.panel.show_tab(tab),
+        hover: (tile) => { this.renderer.hover = tile; },
+        click: (tile) => this._click_map(tile),
+        menu: (tile, x, y) => this._map_menu(tile, x, y),
+        send_chat: (text, channel, recipient) => this.send_chat(text, channel, recipient),
+        logout: () => this.stop("You have logged out."),
+        to_login: () => this.stop(""),
+      },
+    });
     this.running = false;
   }
 
   start() {
     this.running = true;
     this.hud.clear_chat();
-    this._bind_input();
+    this.input.bind();
     this.conn.start();
     this.last_chunk_check = 0;
     const frame = (now) => {
@@ -84,8 +100,7 @@ export class Game {
     this.running = false;
     this.movement.reset();
     this.conn.stop();
-    for (const [target, type, fn] of this.listeners) target.removeEventListener(type, fn);
-    this.listeners = [];
+    this.input.unbind();
     this.hud.hide_death();
     this.hud.hide_shutdown();
     this.hud.hide_connection_overlay();
@@ -105,6 +120,7 @@ export class Game {
     this.hud.hide_shutdown();
     this.hud.hide_death();
     this.movement.reset();
+    this.movement.cooldown_ms = move_cooldown_of(welcome);
     this.movement.enabled = true;
     this.chunks.reset(welcome.map_id);
     this._enter_map(welcome.map_id);
@@ -334,68 +350,7 @@ export class Game {
     return this.act("cmd_chat_send", payload).then(Boolean);
   }
 
-  // --- input ---------------------------------------------------------------
-
-  _on(target, type, fn) {
-    target.addEventListener(type, fn);
-    this.listeners.push([target, type, fn]);
-  }
-
-  _bind_input() {
-    const typing = () => ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement?.tagName);
-    const chat_input = document.getElementById("chat-input");
-    this._on(window, "keydown", (ev) => {
-      if (ev.key === "Escape" && typing()) return document.activeElement.blur();
-      if (typing() || ev.ctrlKey || ev.metaKey || ev.altKey) return;
-      if (ev.key === "Enter") {
-        ev.preventDefault();
-        return chat_input.focus();
-      }
-      const tab = { KeyI: "inventory", KeyE: "equipment", KeyK: "skills" }[ev.code];
-      if (tab) return this.panel.show_tab(tab);
-      const direction = direction_for_key(ev.code);
-      if (!direction) return;
-      ev.preventDefault();
-      if (!ev.repeat) this.movement.press(direction);
-    });
-    this._on(window, "keyup", (ev) => {
-      const direction = direction_for_key(ev.code);
-      if (direction) this.movement.release(direction);
-    });
-    this._on(window, "blur", () => this.movement.release_all());
-
-    const tile_of = (ev) => {
-      const rect = this.canvas.getBoundingClientRect();
-      return this.renderer.tile_at(ev.clientX - rect.left, ev.clientY - rect.top);
-    };
-    this._on(this.canvas, "mousemove", (ev) => { this.renderer.hover = tile_of(ev); });
-    this._on(this.canvas, "mouseleave", () => { this.renderer.hover = null; });
-    this._on(this.canvas, "click", (ev) => this._click_map(tile_of(ev)));
-    this._on(this.canvas, "contextmenu", (ev) => {
-      ev.preventDefault();
-      ev.stopPropagation();
-      this._map_menu(tile_of(ev), ev.clientX, ev.clientY);
-    });
-
-    const form = document.getElementById("chat-form");
-    const channel = document.getElementById("chat-channel");
-    const recipient = document.getElementById("chat-recipient");
-    this._on(channel, "change", () => {
-      recipient.classList.toggle("hidden", channel.value !== "dm");
-      (channel.value === "dm" && !recipient.value ? recipient : chat_input).focus();
-    });
-    this._on(form, "submit", async (ev) => {
-      ev.preventDefault();
-      const text = chat_input.value;
-      if (!text.trim()) return chat_input.blur();
-      if (await this.send_chat(text, channel.value, recipient.value)) {
-        chat_input.value = "";
-        this.canvas.focus(); // Enter sends and goes back to walking
-      }
-    });
-    this._on(document.getElementById("logout-button"), "click", () => this.stop("You have logged out."));
-    this._on(document.getElementById("connection-login"), "click", () => this.stop(""));
-  }
+  // --- what a click or the map menu does ----------------------------------
 
   _click_map(tile) {
     this.canvas.focus();
@@ -427,13 +382,7 @@ export class Game {
       const name = e.type === "npc" ? e.name || e.id : e.username || e.id;
       entries.push([`Attack ${name}`, () => this.attack(e)]);
       if (e.type === "player" && e.username) {
-        entries.push([`Whisper ${name}`, () => {
-          document.getElementById("chat-channel").value = "dm";
-          const recipient = document.getElementById("chat-recipient");
-          recipient.value = e.username;
-          recipient.classList.remove("hidden");
-          document.getElementById("chat-input").focus();
-        }]);
+        entries.push([`Whisper ${name}`, () => this.input.whisper(e.username)]);
       }
     }
     for (const g of S.ground_items_at(this.state, tile.x, tile.y)) {

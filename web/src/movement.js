@@ -1,8 +1,16 @@
 // Walking: arrow keys and WASD, or a route (click-to-walk) taking one step at a
-// time; one move in flight at a time, the server's 500 ms cooldown kept
-// client-side, and MOVEMENT_RATE_LIMITED's retry_after_ms obeyed.
+// time; one move in flight at a time, the server's cooldown (its welcome's
+// move_cooldown_ms, 500 ms when absent) kept client-side, and
+// MOVEMENT_RATE_LIMITED's retry_after_ms obeyed.
 
+/** The cooldown assumed when the server does not say (the spec's default). */
 export const MOVE_COOLDOWN_MS = 500;
+
+/** The move cooldown an event_welcome payload announces, else MOVE_COOLDOWN_MS. */
+export function move_cooldown_of(welcome) {
+  const ms = welcome ? welcome.move_cooldown_ms : undefined;
+  return typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? ms : MOVE_COOLDOWN_MS;
+}
 
 const KEY_DIRECTIONS = Object.freeze({
   ArrowUp: "UP", KeyW: "UP",

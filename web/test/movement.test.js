@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Movement, direction_for_key } from "../src/movement.js";
+import { Movement, direction_for_key, move_cooldown_of } from "../src/movement.js";
 import { GameError } from "../src/errors.js";
 
 function rig(replies) {
@@ -134,4 +134,22 @@ test("reset (disconnect, welcome) cancels the route", () => {
   r.movement.walk(route);
   r.movement.reset();
   assert.deepEqual([r.sent, route.ends], [[], [["cancelled", null]]]);
+});
+
+test("the cooldown is the welcome's move_cooldown_ms, 500 ms when absent or nonsense", () => {
+  assert.deepEqual(
+    [move_cooldown_of({ move_cooldown_ms: 250 }), move_cooldown_of({ move_cooldown_ms: 0 }), move_cooldown_of({}),
+      move_cooldown_of({ move_cooldown_ms: "fast" }), move_cooldown_of({ move_cooldown_ms: -1 }), move_cooldown_of(null)],
+    [250, 0, 500, 500, 500, 500]);
+});
+
+test("a held key moves again after the cooldown the server announced", async () => {
+  const r = rig([ok, ok]);
+  r.movement.cooldown_ms = move_cooldown_of({ move_cooldown_ms: 200 });
+  await r.movement.press("RIGHT");
+  r.advance(199);
+  const early = r.movement.tick();
+  r.advance(1);
+  await r.movement.tick();
+  assert.deepEqual([early, r.sent], [null, ["RIGHT", "RIGHT"]]);
 });

@@ -10,8 +10,8 @@ only move items, and each move is saved in one transaction with the
 inventory it changed, so each item kind's total must equal the starting
 total exactly.  Loopback only; stops by itself after ``--rounds`` kills.
 
-    .venv/bin/python benchmarks/crash_items.py --rounds 10
-    .venv/bin/python benchmarks/crash_items.py --rounds 5 --backend postgresql \\
+    .venv/bin/python tools/crash_items.py --rounds 10
+    .venv/bin/python tools/crash_items.py --rounds 5 --backend postgresql \\
         --postgresql-url postgresql://postgres@127.0.0.1:5432/test
 
 The PostgreSQL database is wiped (every rpg table dropped) before the run.

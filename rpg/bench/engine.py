@@ -5,18 +5,13 @@ map, one move each per cooldown, at 20 ticks/s of simulated time.
 Reports the cost of compute_updates (and of the whole engine: moves, step,
 diffs) in microseconds per player per tick.  Not run in CI:
 
-    .venv/bin/python benchmarks/bench_engine.py --players 1000 --size 512
-    .venv/bin/python benchmarks/bench_engine.py --players 1000 --size 64   # crowded
+    .venv/bin/python -m rpg.bench.engine --players 1000 --size 512
+    .venv/bin/python -m rpg.bench.engine --players 1000 --size 64   # crowded
 """
 
 import argparse
 import random
-import sys
 import time
-from pathlib import Path
-
-# a plain script: find the rpg package of this checkout
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rpg.models import CharacterState
 from rpg.world.engine import Engine

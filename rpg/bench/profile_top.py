@@ -2,7 +2,7 @@
 Summarise py-spy collapsed stacks: the share of samples by function, self
 and inclusive.
 
-    python benchmarks/profile_top.py profile.txt [N] [WITHIN]
+    python -m rpg.bench.profile_top profile.txt [N] [WITHIN]
 
 With WITHIN (a function name, e.g. WorldService.tick), only the samples
 taken inside that function count, and percentages are of those.
