@@ -101,7 +101,7 @@ class GameWorld:
         return {"player_id": p.player_id, "username": p.username, "x": p.x, "y": p.y,
                 "map_id": p.map_id, "current_hp": p.current_hp, "max_hp": p.max_hp,
                 "facing_direction": p.facing_direction, "animation_state": p.animation_state,
-                "move_cooldown_ms": self.world.move_cooldown_ms}
+                "move_cooldown_ms": self.engine.move_cooldown_ms}
 
     def welcome_messages(self, player_id):
         """Everything after the welcome and the system line, in order."""
