@@ -40,11 +40,12 @@ _connection_numbers = itertools.count(1)
 @implementer(IClient)
 class Session:
     log = Logger()
-    # The server's L{rpg.services.metrics.Metrics}, set by the edge.
-    metrics = None
 
-    def __init__(self, hub, send, close, clock, tunables, peer="unknown", backlog=lambda: 0):
+    def __init__(self, hub, send, close, clock, tunables, peer="unknown", backlog=lambda: 0,
+                 metrics=None):
         self.hub = hub
+        # The server's L{rpg.services.metrics.Metrics}, or None.
+        self.metrics = metrics
         self._send = send
         self._close = close
         self.clock = clock
@@ -55,8 +56,6 @@ class Session:
         self.username = None
         self.role = None
         self.presence_entry = None
-        # The WebSocket protocol, for frames prepared once and sent to many.
-        self.transport_protocol = None
         self.state = "new"  # new -> authenticating -> playing -> closed
         self.auth_failures = 0
         self._pending = []
@@ -68,12 +67,23 @@ class Session:
                                     tunables.rate_limit_forgive_per_s, clock.seconds())
 
     # -- IClient
+    @property
+    def closed(self):
+        return self.state == "closed"
+
     def send_frame(self, frame):
         if self.state != "closed":
             self._send(frame)
 
     def kick(self, code, reason):
+        """
+        Close with C{code}: the session is closed from now on, and its
+        disconnect does not reach the hub (which kicked it, and saves it).
+        """
         if self.state != "closed":
+            self.state = "closed"
+            self._cancel_auth_timer()
+            self._pending.clear()
             self._close(code, reason)
 
     # -- transport events

@@ -12,7 +12,9 @@ import time
 from twisted.application.service import Service
 from twisted.internet import defer, task
 from twisted.logger import Logger
+from zope.interface import implementer
 
+from rpg.interfaces import IPlayers, IWorld
 from rpg.protocol.envelope import encode_error, encode_event, encode_internal_error, encode_success
 from rpg.protocol.errors import error_code
 from rpg.world.errors import GameError
@@ -22,11 +24,39 @@ from .commands import COMMANDS
 PHASES = ("commands", "world", "visibility", "out")
 
 
+@implementer(IPlayers)
+class Players:
+    """
+    The players playing on this process (L{IPlayers}): a view of the world
+    service's clients, for chat and whoever else needs them.
+    """
+
+    def __init__(self, clients, world):
+        self._clients = clients
+        self._world = world
+
+    def client(self, player_id):
+        return self._clients.get(player_id)
+
+    def near(self, player_id, radius_chunks):
+        clients = self._clients
+        return [clients[p] for p in self._world.players_near(player_id, radius_chunks)
+                if p in clients]
+
+    def all(self):
+        return list(self._clients.values())
+
+    def __len__(self):
+        return len(self._clients)
+
+
+@implementer(IWorld)
 class WorldService(Service):
     log = Logger()
 
     def __init__(self, world, persistence, tunables, clock=None, metrics=None,
-                 fanout=None, wall_clock=time.time, tick_monitor=None, commands=COMMANDS):
+                 fanout=None, wall_clock=time.time, tick_monitor=None, commands=COMMANDS,
+                 end_of_tick=None):
         from twisted.internet import reactor
         self.world = world
         self.persistence = persistence
@@ -39,7 +69,7 @@ class WorldService(Service):
         # The tick's own time leaves it out, as it always left out the
         # socket writes (Twisted made them after the tick): the time the
         # reactor spends per tick is the tick plus "send".
-        self.end_of_tick = None
+        self.end_of_tick = end_of_tick
         self.wall_clock = wall_clock
         # Told of every tick: the ticks missed before it and the seconds it
         # kept the reactor busy, send included (L{rpg.services.admission}).
@@ -47,6 +77,8 @@ class WorldService(Service):
         # The client message types served (L{rpg.protocol.messages}).
         self.commands = commands
         self.clients = {}  # player_id -> IClient
+        # The role chat and the hub are handed (L{rpg.interfaces.IPlayers}).
+        self.players = Players(self.clients, world)
         # Players who left but whose logout save failed: saved by the next
         # snapshot, or handed back if they log in here again first.
         self.unsaved_leavers = {}  # player_id -> CharacterState

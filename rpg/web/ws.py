@@ -26,6 +26,7 @@ from autobahn.websocket.types import ConnectionDeny
 from twisted.internet import tcp
 from twisted.logger import Logger
 
+from rpg.protocol.close_codes import CLOSE_POLICY
 from rpg.session import Session
 
 
@@ -134,10 +135,9 @@ class GameProtocol(WebSocketServerProtocol):
         factory = self.factory
         self.session = Session(factory.hub, self._send, self._close, factory.clock,
                                factory.tunables, peer=self.peer_address,
-                               backlog=self.unsent_bytes)
-        self.session.transport_protocol = self
-        self.session.metrics = factory.metrics
+                               backlog=self.unsent_bytes, metrics=factory.metrics)
         factory.connections.add(self)
+        factory.outbox.attach(self.session, self)
         self.session.connection_made()
 
     def onMessage(self, payload, isBinary):
@@ -151,6 +151,7 @@ class GameProtocol(WebSocketServerProtocol):
         self._backlog_call = None
         self.factory.connections.discard(self)
         if self.session is not None:
+            self.factory.outbox.detach(self.session)
             self.session.connection_lost()
 
     def _send(self, frame):
@@ -177,7 +178,7 @@ class GameProtocol(WebSocketServerProtocol):
         out = self._out
         if out is None:
             self._out = [framed]
-            self.factory.mark_pending(self)
+            self.factory.outbox.mark_pending(self)
         else:
             out.append(framed)
 
@@ -211,7 +212,7 @@ class GameProtocol(WebSocketServerProtocol):
         if unsent > self.factory.tunables.output_buffer_max_bytes:
             _log.info("Closing {peer}: {unsent} bytes unsent, not reading",
                       peer=self.peer_address, unsent=unsent)
-            self._close(1008, "not reading")
+            self._close(CLOSE_POLICY, "not reading")
 
     def _send_message(self, payload):
         # Autobahn applies the incoming message cap to what we send too; it
@@ -232,32 +233,29 @@ class GameProtocol(WebSocketServerProtocol):
                                 isReply=False)
 
 
-class GameFactory(WebSocketServerFactory):
-    protocol = GameProtocol
+class Outbox:
+    """
+    Where the frames for the connections wait for their write: one write
+    per connection at the end of the tick (the world service's
+    C{end_of_tick} is L{flush}) or at the reactor's next turn, and frames
+    for many sessions framed once (the world service's C{fanout}).  Built
+    before the world service, which it serves, and before the factory,
+    which attaches each connection's session to its protocol here: the
+    session itself never sees the transport.
+    """
 
-    def __init__(self, hub, tunables, clock, url=None, metrics=None):
-        super().__init__(url, server=None)  # no version banner in the handshake
-        self.metrics = metrics
-        self.hub = hub
-        self.tunables = tunables
+    def __init__(self, clock, metrics=None):
         self.clock = clock
-        self.connections = set()
+        self.metrics = metrics
+        self._protocols = {}  # session -> its GameProtocol
         self._pending = []  # connections with frames waiting
         self._flush_call = None
-        self.setProtocolOptions(
-            maxMessagePayloadSize=tunables.max_message_bytes,
-            maxFramePayloadSize=tunables.max_frame_bytes,
-            openHandshakeTimeout=tunables.open_handshake_timeout_s,
-            autoPingInterval=tunables.auto_ping_interval_s,
-            autoPingTimeout=tunables.auto_ping_timeout_s,
-            closeHandshakeTimeout=2,
-            failByDrop=False,
-            webStatus=False,
-            perMessageCompressionAccept=lambda offers: None,
-            # RFC 6455 first: a text frame that is not valid UTF-8 fails the
-            # connection with 1007 (Autobahn checks it as the frame arrives).
-            utf8validateIncoming=True,
-        )
+
+    def attach(self, session, protocol):
+        self._protocols[session] = protocol
+
+    def detach(self, session):
+        self._protocols.pop(session, None)
 
     def fanout(self, clients, frame):
         """Send one frame to many sessions, framed once."""
@@ -265,12 +263,13 @@ class GameFactory(WebSocketServerFactory):
             clients[0].send_frame(frame)
             return
         framed = binary_frame(frame)
+        protocols = self._protocols
         for client in clients:
-            transport = client.transport_protocol
-            if transport is None:
+            protocol = protocols.get(client)
+            if protocol is None:
                 client.send_frame(frame)
-            elif client.state != "closed":
-                transport.send_framed(framed, frame)
+            elif not client.closed:
+                protocol.send_framed(framed, frame)
         if self.metrics is not None:
             self.metrics.bytes_out.inc(len(frame) * len(clients))
 
@@ -291,6 +290,33 @@ class GameFactory(WebSocketServerFactory):
         pending, self._pending = self._pending, []
         for protocol in pending:
             protocol.flush()
+
+
+class GameFactory(WebSocketServerFactory):
+    protocol = GameProtocol
+
+    def __init__(self, hub, tunables, clock, url=None, metrics=None, outbox=None):
+        super().__init__(url, server=None)  # no version banner in the handshake
+        self.metrics = metrics
+        self.hub = hub
+        self.tunables = tunables
+        self.clock = clock
+        self.outbox = outbox if outbox is not None else Outbox(clock, metrics)
+        self.connections = set()
+        self.setProtocolOptions(
+            maxMessagePayloadSize=tunables.max_message_bytes,
+            maxFramePayloadSize=tunables.max_frame_bytes,
+            openHandshakeTimeout=tunables.open_handshake_timeout_s,
+            autoPingInterval=tunables.auto_ping_interval_s,
+            autoPingTimeout=tunables.auto_ping_timeout_s,
+            closeHandshakeTimeout=2,
+            failByDrop=False,
+            webStatus=False,
+            perMessageCompressionAccept=lambda offers: None,
+            # RFC 6455 first: a text frame that is not valid UTF-8 fails the
+            # connection with 1007 (Autobahn checks it as the frame arrives).
+            utf8validateIncoming=True,
+        )
 
     def close_all(self, code, reason):
         for protocol in list(self.connections):

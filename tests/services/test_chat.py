@@ -10,6 +10,7 @@ from rpg.config import Tunables
 from rpg.models import PresenceEntry
 from rpg.protocol.errors import error_code
 from rpg.services.chat import ChatService, ProfanityFilter, load_word_list
+from rpg.services.world import Players
 from rpg.store.presence import MemoryBus, MemoryPresence
 from rpg.world.errors import GameError
 
@@ -31,15 +32,9 @@ class FakeWorld:
         return self.near
 
 
-class FakeWorldService:
-    def __init__(self, clients, near):
-        self.clients = {c.player_id: c for c in clients}
-        self.world = FakeWorld(near)
-
-
 def make_chat(clock, clients, near=(), **tunables):
-    service = FakeWorldService(clients, list(near))
-    chat = ChatService("s1", MemoryPresence(), MemoryBus(), service,
+    players = Players({c.player_id: c for c in clients}, FakeWorld(list(near)))
+    chat = ChatService("s1", MemoryPresence(), MemoryBus(), players,
                        dataclasses.replace(Tunables(), **tunables), clock)
     chat.startService()
     return chat
