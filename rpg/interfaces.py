@@ -333,7 +333,7 @@ class IChat(Interface):
         """
         @return: Deferred firing with the reply payload
             C{{message_id, channel, recipients}}; fails with a
-            L{rpg.world.errors.GameError}.
+            L{rpg.errors.GameError}.
         """
 
 

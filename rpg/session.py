@@ -14,17 +14,12 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from rpg.budget import MessageBudget, limits_from
-from rpg.interfaces import IClient
-from rpg.protocol.envelope import (
-    EnvelopeError, decode_request, encode_error, encode_event, encode_internal_error)
-from rpg.protocol.errors import error_code
-from rpg.world.errors import (
+from rpg.errors import (
     AuthenticationFailed, GameError, InvalidAuthPayload, MissingToken, RateLimited, ServerFull)
+from rpg.interfaces import IClient
+from rpg.protocol.close_codes import CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER
+from rpg.protocol.envelope import EnvelopeError, decode_request, encode_event, error_frame
 
-CLOSE_POLICY = 1008
-CLOSE_TRY_AGAIN_LATER = 1013
-CLOSE_GOING_AWAY = 1001
-CLOSE_LOGGED_IN_ELSEWHERE = 4001
 # Frames that arrive while a login is being checked wait for its outcome;
 # more than this many is abuse.
 MAX_PENDING = 64
@@ -157,9 +152,7 @@ class Session:
 
     # -- replies
     def reply_error(self, request_id, error):
-        if self.metrics is not None:
-            self.metrics.errors.labels(error_code(error)).inc()
-        self.send_frame(encode_error(request_id, error))
+        self.send_frame(error_frame(request_id, error, self.metrics, self.log))
 
     def send_event(self, message_type, payload):
         self.send_frame(encode_event(message_type, payload))
@@ -194,10 +187,8 @@ class Session:
         if failure.check(GameError):
             self._auth_failed(request_id, failure.value)
         else:
-            self.log.failure("Login failed unexpectedly", failure)
-            if self.metrics is not None:
-                self.metrics.errors.labels("INTERNAL_SERVER_ERROR").inc()
-            self.send_frame(encode_internal_error(request_id))
+            self.send_frame(error_frame(request_id, failure, self.metrics, self.log,
+                                        "Login failed unexpectedly"))
         self._drain_pending()
 
     def _auth_failed(self, request_id, error):

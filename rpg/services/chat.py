@@ -16,15 +16,15 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from rpg.errors import (
+    ChatEmpty, ChatInvalidChannel, ChatPermissionDenied, ChatRateLimited,
+    ChatRecipientNotFound, ChatTooLong, InvalidMessageFormat)
 from rpg.interfaces import IChat
 from rpg.models import PresenceEntry
 from rpg.protocol.bus import (
     GLOBAL_CHANNEL, SYSTEM_CHANNEL, broadcast_message, chat_message, read_message, server_channel,
     system_event)
 from rpg.protocol.envelope import encode_event
-from rpg.world.errors import (
-    ChatEmpty, ChatInvalidChannel, ChatPermissionDenied, ChatRateLimited,
-    ChatRecipientNotFound, ChatTooLong, InvalidMessageFormat)
 
 CHANNELS = ("local", "global", "dm")
 GLOBAL_ROLES = ("moderator", "admin")

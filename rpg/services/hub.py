@@ -11,18 +11,16 @@ import math
 from twisted.application.service import Service
 from twisted.internet import defer, task
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 
+from rpg.errors import AuthenticationFailed
 from rpg.models import PresenceEntry
 from rpg.protocol.bus import kick_message, read_message, server_channel, system_event
 from rpg.protocol.close_codes import CLOSE_KICKED, CLOSE_LOGGED_IN_ELSEWHERE
 from rpg.protocol.envelope import (
-    EncodedList, encode, encode_error, encode_event, encode_internal_error, encode_success,
-    encode_success_list, encode_value)
-from rpg.protocol.errors import error_code
+    EncodedList, encode, encode_event, encode_success, encode_success_list, encode_value,
+    error_frame)
 from rpg.services.commands import COMMANDS
 from rpg.world import chunks
-from rpg.world.errors import AuthenticationFailed, GameError
 
 # How long a login waits for another process to save a player it kicked.
 HANDOVER_TIMEOUT_S = 5.0
@@ -315,21 +313,8 @@ class Hub(Service):
 
     def _failed(self, failure, request):
         """The reply frame to a request that failed: its game error, else INTERNAL_SERVER_ERROR."""
-        if failure.check(GameError):
-            try:
-                frame = encode_error(request.id, failure.value)
-            except Exception:
-                failure = Failure()
-            else:
-                self._count_error(error_code(failure.value))
-                return frame
-        self._count_error("INTERNAL_SERVER_ERROR")
-        self.log.failure("{type} failed", failure, type=request.type)
-        return encode_internal_error(request.id)
-
-    def _count_error(self, code):
-        if self.metrics is not None:
-            self.metrics.errors.labels(code).inc()
+        return error_frame(request.id, failure, self.metrics, self.log, "{type} failed",
+                           type=request.type)
 
     def encoded_chunks(self, payload):
         """

@@ -12,12 +12,11 @@ import time
 from twisted.application.service import Service
 from twisted.internet import defer, task
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from rpg.interfaces import IPlayers, IWorld
-from rpg.protocol.envelope import encode_error, encode_event, encode_internal_error, encode_success
-from rpg.protocol.errors import error_code
-from rpg.world.errors import GameError
+from rpg.protocol.envelope import encode_event, encode_success, error_frame
 
 from .commands import COMMANDS
 
@@ -236,23 +235,16 @@ class WorldService(Service):
         try:
             if handler is None:
                 raise NotImplementedError(request.type)
-            try:
-                if request.type in self.commands.by_arrival:
-                    payload = handler(self.world, client, request.payload, now,
-                                      received_at=received_at)
-                else:
-                    payload = handler(self.world, client, request.payload, now)
-                return encode_success(request.id, payload)
-            except GameError as e:
-                code = error_code(e)
-                frame = encode_error(request.id, e)
-                self._count_error(code)
-                return frame
+            if request.type in self.commands.by_arrival:
+                payload = handler(self.world, client, request.payload, now,
+                                  received_at=received_at)
+            else:
+                payload = handler(self.world, client, request.payload, now)
+            return encode_success(request.id, payload)
         except Exception:
-            self.log.failure("{type} from {player} failed", type=request.type,
-                             player=client.player_id)
-            self._count_error("INTERNAL_SERVER_ERROR")
-            return encode_internal_error(request.id)
+            return error_frame(request.id, Failure(), self.metrics, self.log,
+                               "{type} from {player} failed", type=request.type,
+                               player=client.player_id)
 
     def _phase_world(self, now):
         for player_ids, message_type, payload in self.world.step(now):
@@ -276,10 +268,6 @@ class WorldService(Service):
     def _count_players(self):
         if self.metrics is not None:
             self.metrics.players_online.set(len(self.clients))
-
-    def _count_error(self, code):
-        if self.metrics is not None:
-            self.metrics.errors.labels(code).inc()
 
     # -- persistence
     def snapshot(self):
