@@ -481,9 +481,7 @@ def servers_secret(args, environ=None):
 @admin_command("broadcast", "send a System chat message to every player on every server",
                _configure_broadcast, needs_store=False)
 async def broadcast_command(args, store):
-    import msgpack
-
-    from rpg.services.chat import SYSTEM_CHANNEL, system_event
+    from rpg.protocol.bus import ADMIN_ORIGIN, SYSTEM_CHANNEL, broadcast_message, system_event
     from rpg.store.valkey import connect_valkey
 
     if not args.valkey:
@@ -505,8 +503,7 @@ async def broadcast_command(args, store):
                          f"{_one_line(exc).replace(args.valkey, redact_url(args.valkey))}"
                          ) from None
     try:
-        message = msgpack.packb({"origin": "rpg-admin",
-                                 "event": system_event(args.message, time.time())})
+        message = broadcast_message(ADMIN_ORIGIN, system_event(args.message, time.time()))
         receivers = await connection.execute(
             "PUBLISH", connection.bus.channel_key(SYSTEM_CHANNEL),
             connection.bus.signed(SYSTEM_CHANNEL, message))

@@ -238,46 +238,100 @@ class IMessageBus(Interface):
 
 class IClient(Interface):
     """
-    One authenticated player's connection, as the services see it.
+    One player's connection, as the services see it (an
+    L{rpg.session.Session}; the edge adapts a WebSocket to it).  The hub
+    fills in who plays on it when the login succeeds.
     """
 
-    player_id = Attribute("The player's id (int).")
-    username = Attribute("The player's username.")
-    connection_id = Attribute("A string unique to this connection.")
+    player_id = Attribute("The player's id (int), once logged in; else None.")
+    username = Attribute("The player's username, once logged in; else None.")
+    role = Attribute('The account\'s role ("player", "moderator", "admin"), once logged in.')
+    connection_id = Attribute("A string unique to this connection (server id first).")
+    peer = Attribute("The remote address, for log lines.")
+    presence_entry = Attribute(
+        "The L{rpg.models.PresenceEntry} the login claimed, kept by the hub; else None.")
+    closed = Attribute("True once the connection is closed, or being closed by the server.")
 
     def send_frame(frame):
         """
-        Send one already-encoded frame (C{bytes}) to the player.
+        Send one already-encoded frame (C{bytes}) to the player; nothing
+        once closed.
         """
+
+    def send_event(message_type, payload):
+        """Send one event (encoded here) to the player."""
 
     def kick(code, reason):
         """
-        Close the connection with this WebSocket close code and reason.
+        Close the connection with this WebSocket close code (see
+        L{rpg.protocol.close_codes}) and reason.  The connection counts as
+        closed at once: what the server does next (saving the player) is the
+        caller's, not the disconnect's.
+        """
+
+
+class IPlayers(Interface):
+    """
+    The players playing on this process, as chat and the operators' views
+    see them (owned by the world service, which puts them in and takes
+    them out).
+    """
+
+    def client(player_id):
+        """
+        @return: the player's L{IClient}, or C{None} when it does not play here.
+        """
+
+    def near(player_id, radius_chunks):
+        """
+        @return: the L{IClient}s of the players within C{radius_chunks}
+            chunks of the player (on its map, itself included), here.
+        """
+
+    def all():
+        """
+        @return: a list of the L{IClient}s of every player playing here.
         """
 
 
 class IWorld(Interface):
     """
-    The running world, as sessions see it.
+    The running world, as the hub sees it when a player logs in, plays and
+    leaves (L{rpg.services.world.WorldService}).
     """
 
     def enter(client, character):
         """
-        Put an authenticated player into the world.
+        Put an authenticated player (an L{IClient} and its
+        L{rpg.models.CharacterState}) into the world.
 
-        @return: the list of messages (dicts) to send after the welcome.
+        @return: the list of C{(message_type, payload)} events to send after
+            the welcome.
+        """
+
+    def welcome_payload(player_id):
+        """
+        @return: the C{event_welcome} payload of a player in the world.
         """
 
     def leave(player_id):
         """
-        Take the player out of the world.
+        Take the player out of the world and save it.
 
-        @return: the L{rpg.models.CharacterState} to save.
+        @return: Deferred firing with C{None} once saved; fails when the
+            save failed (the state is kept and saved by the next snapshot).
         """
 
-    def submit(player_id, command):
+    def unsaved_state(player_id):
         """
-        Queue a command for the next tick; the reply is sent from the tick.
+        @return: the L{rpg.models.CharacterState} of a player whose logout
+            save failed (newer than the store's), or C{None}.
+        """
+
+    def submit(client, request):
+        """
+        Queue a command (an L{rpg.protocol.envelope.Request}) for the
+        tick; its reply is sent to C{client} from the tick.
         """
 
 
@@ -290,7 +344,7 @@ class IChat(Interface):
         """
         @return: Deferred firing with the reply payload
             C{{message_id, channel, recipients}}; fails with a
-            L{rpg.world.errors.GameError}.
+            L{rpg.errors.GameError}.
         """
 
 

@@ -14,15 +14,12 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from rpg.budget import MessageBudget, limits_from
-from rpg.interfaces import IClient
-from rpg.protocol.envelope import (
-    EnvelopeError, decode_request, encode_error, encode_event, encode_internal_error)
-from rpg.protocol.errors import error_code
-from rpg.world.errors import (
+from rpg.errors import (
     AuthenticationFailed, GameError, InvalidAuthPayload, MissingToken, RateLimited, ServerFull)
+from rpg.interfaces import IClient
+from rpg.protocol.close_codes import CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER
+from rpg.protocol.envelope import EnvelopeError, decode_request, encode_event, error_frame
 
-CLOSE_POLICY = 1008
-CLOSE_TRY_AGAIN_LATER = 1013
 # Frames that arrive while a login is being checked wait for its outcome;
 # more than this many is abuse.
 MAX_PENDING = 64
@@ -81,11 +78,12 @@ class Session:
     """
 
     log = Logger()
-    # The server's L{rpg.services.metrics.Metrics}, set by the edge.
-    metrics = None
 
-    def __init__(self, hub, send, close, clock, tunables, peer="unknown", backlog=lambda: 0):
+    def __init__(self, hub, send, close, clock, tunables, peer="unknown", backlog=lambda: 0,
+                 metrics=None):
         self.hub = hub
+        # The server's L{rpg.services.metrics.Metrics}, or None.
+        self.metrics = metrics
         self._send = send
         self._close = close
         self.clock = clock
@@ -96,8 +94,6 @@ class Session:
         self.username = None
         self.role = None
         self.presence_entry = None
-        # The WebSocket protocol, for frames prepared once and sent to many.
-        self.transport_protocol = None
         self.state = "new"  # new -> authenticating -> playing -> closed
         self.auth_failures = 0
         self._pending = []
@@ -109,12 +105,23 @@ class Session:
                                     tunables.rate_limit_forgive_per_s, clock.seconds())
 
     # -- IClient
+    @property
+    def closed(self):
+        return self.state == "closed"
+
     def send_frame(self, frame):
         if self.state != "closed":
             self._send(frame)
 
     def kick(self, code, reason):
+        """
+        Close with C{code}: the session is closed from now on, and its
+        disconnect does not reach the hub (which kicked it, and saves it).
+        """
         if self.state != "closed":
+            self.state = "closed"
+            self._cancel_auth_timer()
+            self._pending.clear()
             self._close(code, reason)
 
     # -- transport events
@@ -188,9 +195,7 @@ class Session:
 
     # -- replies
     def reply_error(self, request_id, error):
-        if self.metrics is not None:
-            self.metrics.errors.labels(error_code(error)).inc()
-        self.send_frame(encode_error(request_id, error))
+        self.send_frame(error_frame(request_id, error, self.metrics, self.log))
 
     def send_event(self, message_type, payload):
         self.send_frame(encode_event(message_type, payload))
@@ -225,10 +230,8 @@ class Session:
         if failure.check(GameError):
             self._auth_failed(request_id, failure.value)
         else:
-            self.log.failure("Login failed unexpectedly", failure)
-            if self.metrics is not None:
-                self.metrics.errors.labels("INTERNAL_SERVER_ERROR").inc()
-            self.send_frame(encode_internal_error(request_id))
+            self.send_frame(error_frame(request_id, failure, self.metrics, self.log,
+                                        "Login failed unexpectedly"))
         self._drain_pending()
 
     def _auth_failed(self, request_id, error):

@@ -274,7 +274,7 @@ def server_id():
 
 
 def makeService(options):
-    from rpg.services.app import RpgService
+    from rpg.server import RpgService
 
     from rpg.store.urls import default_database_url
     try:

@@ -6,10 +6,11 @@ C{{id, type, payload, version}}.
 from dataclasses import dataclass
 
 import msgpack
+from twisted.python.failure import Failure
 
-from rpg.world.errors import InvalidMessageFormat, UnknownMessageType, VersionMismatch
+from rpg.errors import GameError, InvalidMessageFormat
 
-from .errors import error_code
+from .errors import INTERNAL_SERVER_ERROR, UnknownMessageType, VersionMismatch, error_code
 
 VERSION = "2.0"
 MAX_ID_LENGTH = 64
@@ -166,7 +167,7 @@ def safe_details(details, depth=0):
 
 
 def encode_error(request_id, error):
-    """A C{resp_error} frame for a L{rpg.world.errors.GameError}; its details made safe."""
+    """A C{resp_error} frame for a L{rpg.errors.GameError}; its details made safe."""
     return encode("resp_error", {
         "error_code": error_code(error),
         "message": str(error.message)[:256],
@@ -176,10 +177,44 @@ def encode_error(request_id, error):
 
 def encode_internal_error(request_id):
     return encode("resp_error", {
-        "error_code": "INTERNAL_SERVER_ERROR",
+        "error_code": INTERNAL_SERVER_ERROR,
         "message": "Unexpected server error",
         "details": {},
     }, request_id)
+
+
+def error_frame(request_id, failure, metrics=None, log=None, why="Request failed", **fields):
+    """
+    The one way a failure becomes a reply: the C{resp_error} frame that
+    answers C{request_id}.
+
+    A L{rpg.errors.GameError} is answered with its own code, message and
+    (safe) details.  Anything else, and a game error whose reply cannot be
+    encoded, is unexpected: logged on C{log} as a failure with C{why} and
+    C{fields}, and answered C{INTERNAL_SERVER_ERROR}; whoever asked goes on.
+
+    @param failure: a L{Failure}, or an exception.
+    @param metrics: an L{rpg.services.metrics.Metrics} counting the code, or C{None}.
+    """
+    if not isinstance(failure, Failure):
+        failure = Failure(failure)
+    if failure.check(GameError):
+        try:
+            frame = encode_error(request_id, failure.value)
+        except Exception:
+            failure = Failure()
+        else:
+            _count(metrics, error_code(failure.value))
+            return frame
+    if log is not None:
+        log.failure(why, failure, **fields)
+    _count(metrics, INTERNAL_SERVER_ERROR)
+    return encode_internal_error(request_id)
+
+
+def _count(metrics, code):
+    if metrics is not None:
+        metrics.errors.labels(code).inc()
 
 
 def encode_event(message_type, payload):

@@ -1,18 +1,31 @@
 """
-The one table from the game's errors to the wire's error codes.
+The one table from errors to the wire's error codes, and the errors of the
+wire itself (a bad envelope).
 """
 
+from rpg import errors as r
+from rpg.errors import GameError
 from rpg.world import errors as e
 
+
+# -- the envelope (L{rpg.protocol.envelope.decode_request})
+class UnknownMessageType(GameError):
+    message = "Unrecognized message type"
+
+
+class VersionMismatch(GameError):
+    message = "Incompatible protocol version"
+
+
 ERROR_CODES = {
-    e.InvalidMessageFormat: "INVALID_MESSAGE_FORMAT",
-    e.UnknownMessageType: "UNKNOWN_MESSAGE_TYPE",
-    e.VersionMismatch: "PROTOCOL_VERSION_MISMATCH",
-    e.AuthenticationFailed: "AUTHENTICATION_FAILED",
-    e.MissingToken: "AUTHENTICATION_MISSING_TOKEN",
-    e.InvalidAuthPayload: "AUTHENTICATION_INVALID_PAYLOAD",
-    e.ExpiredToken: "AUTHENTICATION_EXPIRED_TOKEN",
-    e.RateLimited: "RATE_LIMITED",
+    r.InvalidMessageFormat: "INVALID_MESSAGE_FORMAT",
+    UnknownMessageType: "UNKNOWN_MESSAGE_TYPE",
+    VersionMismatch: "PROTOCOL_VERSION_MISMATCH",
+    r.AuthenticationFailed: "AUTHENTICATION_FAILED",
+    r.MissingToken: "AUTHENTICATION_MISSING_TOKEN",
+    r.InvalidAuthPayload: "AUTHENTICATION_INVALID_PAYLOAD",
+    r.ExpiredToken: "AUTHENTICATION_EXPIRED_TOKEN",
+    r.RateLimited: "RATE_LIMITED",
     e.InvalidDirection: "MOVEMENT_INVALID_DIRECTION",
     e.MoveRateLimited: "MOVEMENT_RATE_LIMITED",
     e.MoveBlocked: "MOVEMENT_BLOCKED",
@@ -20,12 +33,12 @@ ERROR_CODES = {
     e.RadiusTooLarge: "CHUNKS_RADIUS_TOO_LARGE",
     e.MapNotFound: "CHUNKS_MAP_NOT_FOUND",
     e.InvalidCoordinates: "CHUNKS_INVALID_COORDINATES",
-    e.ChatRateLimited: "CHAT_RATE_LIMITED",
-    e.ChatTooLong: "CHAT_MESSAGE_TOO_LONG",
-    e.ChatEmpty: "CHAT_EMPTY_MESSAGE",
-    e.ChatRecipientNotFound: "CHAT_DM_RECIPIENT_NOT_FOUND",
-    e.ChatInvalidChannel: "CHAT_INVALID_CHANNEL",
-    e.ChatPermissionDenied: "CHAT_PERMISSION_DENIED",
+    r.ChatRateLimited: "CHAT_RATE_LIMITED",
+    r.ChatTooLong: "CHAT_MESSAGE_TOO_LONG",
+    r.ChatEmpty: "CHAT_EMPTY_MESSAGE",
+    r.ChatRecipientNotFound: "CHAT_DM_RECIPIENT_NOT_FOUND",
+    r.ChatInvalidChannel: "CHAT_INVALID_CHANNEL",
+    r.ChatPermissionDenied: "CHAT_PERMISSION_DENIED",
     e.SlotEmpty: "INVENTORY_SLOT_EMPTY",
     e.InvalidSlot: "INVENTORY_INVALID_SLOT",
     e.InventoryFull: "INVENTORY_FULL",
@@ -42,7 +55,7 @@ ERROR_CODES = {
     e.AlreadyInCombat: "COMBAT_ALREADY_IN_COMBAT",
     e.InvalidTarget: "COMBAT_INVALID_TARGET",
     e.InvalidQuantity: "INVENTORY_INVALID_QUANTITY",
-    e.ServerFull: "SERVER_FULL",
+    r.ServerFull: "SERVER_FULL",
 }
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
@@ -61,7 +74,7 @@ def error_code(exc):
 
 def register_error(cls, code):
     """
-    Give a game's own L{rpg.world.errors.GameError} subclass its wire code
+    Give a game's own L{rpg.errors.GameError} subclass its wire code
     (an error of a command the game adds; see ``docs/extending.md``), and
     document the code in the game's ``protocol.md``.  The table stays one.
 

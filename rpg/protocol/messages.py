@@ -14,7 +14,7 @@ A handler runs in one of two places:
     L{rpg.services.hub.Hub}; it may return a Deferred.
 
 Either returns the C{resp_success} payload (a dict), or raises a
-L{rpg.world.errors.GameError} whose class L{rpg.protocol.errors.ERROR_CODES}
+L{rpg.errors.GameError} whose class L{rpg.protocol.errors.ERROR_CODES}
 maps to its wire code; any other exception is logged and answered
 C{INTERNAL_SERVER_ERROR}.  C{cmd_authenticate} is registered without a
 handler: the session answers it.

@@ -24,7 +24,7 @@ admission from flapping at the edge.
 
 from collections import deque
 
-from rpg.world.errors import ServerFull
+from rpg.errors import ServerFull
 
 
 class Admission:

@@ -17,10 +17,10 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from rpg.addresses import address_key, is_loopback
+from rpg.errors import AuthenticationFailed, ExpiredToken
 from rpg.interfaces import UsernameTaken
 from rpg.services.throttles import (LOGIN, REGISTRATION, FailureThrottle, HashingQueue,
                                     SlidingWindow, username_key)
-from rpg.world.errors import AuthenticationFailed, ExpiredToken
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_]{3,20}")
 PASSWORD_MIN, PASSWORD_MAX = 8, 128

@@ -11,31 +11,23 @@ import re
 import unicodedata
 from importlib import resources
 
-import msgpack
 from twisted.application.service import Service
 from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from rpg.interfaces import IChat
-from rpg.models import PresenceEntry
-from rpg.protocol.envelope import encode_event
-from rpg.world.errors import (
+from rpg.errors import (
     ChatEmpty, ChatInvalidChannel, ChatPermissionDenied, ChatRateLimited,
     ChatRecipientNotFound, ChatTooLong, InvalidMessageFormat)
+from rpg.interfaces import IChat
+from rpg.models import PresenceEntry
+from rpg.protocol.bus import (
+    GLOBAL_CHANNEL, SYSTEM_CHANNEL, broadcast_message, chat_message, read_message, server_channel,
+    system_event)
+from rpg.protocol.envelope import encode_event
 
 CHANNELS = ("local", "global", "dm")
 GLOBAL_ROLES = ("moderator", "admin")
-GLOBAL_CHANNEL = "chat.global"
-SYSTEM_CHANNEL = "chat.system"
-SYSTEM_NAME = "System"
-
-
-def system_event(message, timestamp):
-    """An C{event_chat_message} payload from System."""
-    return {"username": SYSTEM_NAME, "message": message, "channel": "system",
-            "timestamp": timestamp}
-
 
 def load_word_list(path=None):
     if path:
@@ -137,19 +129,19 @@ class ChatService(Service):
 
     log = Logger()
 
-    def __init__(self, server_id, presence, bus, world_service, tunables, clock,
+    def __init__(self, server_id, presence, bus, players, tunables, clock,
                  profanity=None):
         self.server_id = server_id
         self.presence = presence
         self.bus = bus
-        self.world_service = world_service
+        # The players here (L{rpg.interfaces.IPlayers}).
+        self.players = players
         self.tunables = tunables
         self.clock = clock
         self.filter = profanity or ProfanityFilter(load_word_list(tunables.profanity_words_file))
         self.clean = TextCleaner(tunables.chat_max_combining_marks)
         self.last_sent = {}  # player_id -> time of the last accepted message
         self.last_ids = {}   # player_id -> (second, count) of its last message_id
-        self.hub = None
         self.ready = None
 
     def startService(self):
@@ -157,6 +149,8 @@ class ChatService(Service):
         self.ready = defer.gatherResults([
             self.bus.subscribe(GLOBAL_CHANNEL, self._global_from_bus),
             self.bus.subscribe(SYSTEM_CHANNEL, self._system_from_bus),
+            # DMs from other processes to players here.
+            self.bus.subscribe(server_channel(self.server_id), self._dm_from_bus),
         ], consumeErrors=True)
 
     # -- payloads
@@ -222,10 +216,7 @@ class ChatService(Service):
         return f"{player_id}_{second}" if count == 1 else f"{player_id}_{second}_{count}"
 
     def _deliver_local(self, sender, event):
-        radius = self.tunables.chat_local_radius_chunks
-        player_ids = self.world_service.world.players_near(sender.player_id, radius)
-        clients = [self.world_service.clients[p] for p in player_ids
-                   if p in self.world_service.clients]
+        clients = self.players.near(sender.player_id, self.tunables.chat_local_radius_chunks)
         frame = encode_event("event_chat_message", event)
         for client in clients:
             client.send_frame(frame)
@@ -233,14 +224,14 @@ class ChatService(Service):
 
     def _deliver_here(self, event):
         frame = encode_event("event_chat_message", event)
-        clients = list(self.world_service.clients.values())
+        clients = self.players.all()
         for client in clients:
             client.send_frame(frame)
         return [client.username for client in clients]
 
     async def _deliver_global(self, event):
         here = self._deliver_here(event)
-        self._publish(GLOBAL_CHANNEL, {"origin": self.server_id, "event": event})
+        self._publish(GLOBAL_CHANNEL, broadcast_message(self.server_id, event))
         try:
             everyone = await self.presence.usernames()
         except Exception:
@@ -260,13 +251,13 @@ class ChatService(Service):
         event = {**event, "recipient": entry.username}
         frame = encode_event("event_chat_message", event)
         if entry.server_id == self.server_id:
-            client = self.world_service.clients.get(entry.player_id)
+            client = self.players.client(entry.player_id)
             if client is None:
                 raise ChatRecipientNotFound(f"{recipient} is not online", recipient=recipient)
             client.send_frame(frame)
         else:
-            self._publish(self.hub.server_channel(entry.server_id),
-                          {"kind": "chat", "player_id": entry.player_id, "event": event})
+            self._publish(server_channel(entry.server_id),
+                          chat_message(entry.player_id, event))
         if entry.player_id != sender.player_id:
             sender.send_frame(frame)
             return [sender.username, entry.username]
@@ -274,30 +265,33 @@ class ChatService(Service):
 
     def _local_entry(self, username):
         wanted = username.lower()
-        for client in self.world_service.clients.values():
+        for client in self.players.all():
             if client.username.lower() == wanted:
                 return PresenceEntry(client.player_id, client.username, self.server_id,
                                      client.connection_id)
         return None
 
-    def deliver_to_player(self, player_id, event):
-        """A DM that arrived from another process (called by the hub)."""
-        client = self.world_service.clients.get(player_id)
+    def _dm_from_bus(self, data):
+        """A DM that arrived from another process, on this process's channel."""
+        message = read_message(data)
+        if (message is None or message.get("kind") != "chat"
+                or not isinstance(message.get("event"), dict)):
+            return  # not chat (the hub's), or unreadable (the hub logs it)
+        client = self.players.client(message.get("player_id"))
         if client is not None:
-            client.send_frame(encode_event("event_chat_message", event))
+            client.send_frame(encode_event("event_chat_message", message["event"]))
 
     # -- the bus
     def _publish(self, channel, message):
-        d = defer.maybeDeferred(self.bus.publish, channel, msgpack.packb(message))
+        d = defer.maybeDeferred(self.bus.publish, channel, message)
         d.addErrback(lambda f: None)  # the bus logs its own outages
 
     def _from_bus(self, data):
-        try:
-            message = msgpack.unpackb(data, raw=False)
-        except Exception:
+        message = read_message(data)
+        if message is None:
             self.log.warn("Unreadable chat message from the bus")
             return None
-        if not isinstance(message, dict) or message.get("origin") == self.server_id:
+        if message.get("origin") == self.server_id:
             return None
         event = message.get("event")
         return event if isinstance(event, dict) else None

@@ -8,23 +8,20 @@ after a disconnect.
 
 import math
 
-import msgpack
 from twisted.application.service import Service
 from twisted.internet import defer, task
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 
+from rpg.errors import AuthenticationFailed
 from rpg.models import PresenceEntry
+from rpg.protocol.bus import kick_message, read_message, server_channel, system_event
+from rpg.protocol.close_codes import CLOSE_KICKED, CLOSE_LOGGED_IN_ELSEWHERE
 from rpg.protocol.envelope import (
-    EncodedList, encode, encode_error, encode_event, encode_internal_error, encode_success,
-    encode_success_list, encode_value)
-from rpg.protocol.errors import error_code
+    EncodedList, encode, encode_event, encode_success, encode_success_list, encode_value,
+    error_frame)
 from rpg.services.commands import COMMANDS
 from rpg.world import chunks
-from rpg.world.errors import AuthenticationFailed, GameError
 
-CLOSE_LOGGED_IN_ELSEWHERE = 4001
-CLOSE_KICKED = 4003
 # How long a login waits for another process to save a player it kicked.
 HANDOVER_TIMEOUT_S = 5.0
 HANDOVER_POLL_S = 0.05
@@ -69,15 +66,20 @@ class Hub(Service):
     log = Logger()
 
     def __init__(self, server_id, auth, store, presence, bus, world, chat, maps,
-                 clock, welcome_message="Welcome to the game!", admission=None,
-                 presence_refresh_s=10.0, commands=COMMANDS):
+                 clock, *, persistence, welcome_message="Welcome to the game!",
+                 admission=None, presence_refresh_s=10.0, commands=COMMANDS, metrics=None):
         self.server_id = server_id
         self.auth = auth
         self.store = store
         self.presence = presence
         self.bus = bus
+        # The world as a login sees it (L{rpg.interfaces.IWorld}).
         self.world = world
+        # Online records (L{rpg.services.persistence.Persistence}).
+        self.persistence = persistence
+        # Chat (L{rpg.interfaces.IChat}), for the commands that chat.
         self.chat = chat
+        self.metrics = metrics
         self.maps = maps
         self.clock = clock
         self.welcome_message = welcome_message
@@ -103,12 +105,10 @@ class Hub(Service):
         # change once loaded, so each chunk is encoded once, for every reply.
         self.chunk_bytes = {}
 
-    def server_channel(self, server_id):
-        return f"server.{server_id}"
-
     def startService(self):
         super().startService()
-        self.ready = self.bus.subscribe(self.server_channel(self.server_id), self._server_message)
+        self.ready = self.bus.subscribe(server_channel(self.server_id),
+                                        self._server_message)
         self._presence_loop.start(self.presence_refresh_s, now=False)
 
     def stopService(self):
@@ -158,7 +158,7 @@ class Hub(Service):
         account = await self.auth.account_for_token(token)
         if account.banned:
             raise AuthenticationFailed("This account is banned", reason="banned")
-        if session.state == "closed":
+        if session.closed:
             return
         entry = PresenceEntry(account.player_id, account.username, self.server_id,
                               session.connection_id)
@@ -170,7 +170,7 @@ class Hub(Service):
             while True:
                 # Online first, then load: an offline change (rpg-admin)
                 # either commits before the load or is refused.
-                await self.world.persistence.mark_online([account.player_id])
+                await self.persistence.mark_online([account.player_id])
                 # An operator's ban or revocation either committed before the
                 # online record (and shows here) or after it (and queued a
                 # kick for this process: see admin_action).
@@ -200,7 +200,7 @@ class Hub(Service):
             await self._forget_online(player_id)
             raise
         self._login_ended(player_id)
-        if session.state == "closed":
+        if session.closed:
             if player_id not in self._logging_in:
                 self._kick_after_login.pop(player_id, None)
             await self.presence.release(entry)
@@ -216,7 +216,8 @@ class Hub(Service):
         messages = self.world.enter(session, character)
         session.send_frame(encode("event_welcome", self.world.welcome_payload(account.player_id),
                                   request_id))
-        session.send_event("event_chat_message", self.chat.system_payload(self.welcome_message))
+        session.send_event("event_chat_message",
+                           system_event(self.welcome_message, self.clock.seconds()))
         for message_type, payload in messages:
             session.send_event(message_type, payload)
         self.log.info("{username} (player {player_id}) logged in from {peer}",
@@ -244,7 +245,7 @@ class Hub(Service):
                 or self.world.unsaved_state(player_id) is not None):
             return
         try:
-            await self.world.persistence.save([], released=[player_id])
+            await self.persistence.save([], released=[player_id])
         except Exception:
             self.log.failure("Could not drop the online record of player {player_id}",
                              player_id=player_id)
@@ -258,8 +259,8 @@ class Hub(Service):
             if old is not None and old.connection_id == previous.connection_id:
                 await self._kick_local(old)
             return
-        await self.bus.publish(self.server_channel(previous.server_id), msgpack.packb(
-            {"kind": "kick", "player_id": player_id, "connection_id": previous.connection_id}))
+        await self.bus.publish(server_channel(previous.server_id),
+                               kick_message(player_id, previous.connection_id))
         deadline = self.clock.seconds() + HANDOVER_TIMEOUT_S
         while self.clock.seconds() < deadline:
             holder = await self.store.online_server(player_id)
@@ -274,20 +275,15 @@ class Hub(Service):
                       username=session.username)
         save = self._leave(session)
         session.kick(CLOSE_LOGGED_IN_ELSEWHERE, "logged in elsewhere")
-        session.state = "closed"
         await save
 
     def _server_message(self, data):
-        try:
-            message = msgpack.unpackb(data, raw=False)
-        except Exception:
+        """A kick from a newer login on another process (chat reads its DMs itself)."""
+        message = read_message(data)
+        if message is None:
             self.log.warn("Unreadable message on the server channel")
             return
-        if not isinstance(message, dict):
-            return
-        if message.get("kind") == "chat" and isinstance(message.get("event"), dict):
-            self.chat.deliver_to_player(message.get("player_id"), message["event"])
-        elif message.get("kind") == "kick":
+        if message.get("kind") == "kick":
             session = self.sessions.get(message.get("player_id"))
             if session is not None and session.connection_id == message.get("connection_id"):
                 defer.ensureDeferred(self._kick_local(session)).addErrback(
@@ -321,7 +317,6 @@ class Hub(Service):
                       username=session.username, reason=reason)
         save = self._leave(session)
         session.kick(CLOSE_KICKED, reason)
-        session.state = "closed"
         await save
 
     async def _refresh_account(self, session):
@@ -353,22 +348,8 @@ class Hub(Service):
 
     def _failed(self, failure, request):
         """The reply frame to a request that failed: its game error, else INTERNAL_SERVER_ERROR."""
-        if failure.check(GameError):
-            try:
-                frame = encode_error(request.id, failure.value)
-            except Exception:
-                failure = Failure()
-            else:
-                self._count_error(error_code(failure.value))
-                return frame
-        self._count_error("INTERNAL_SERVER_ERROR")
-        self.log.failure("{type} failed", failure, type=request.type)
-        return encode_internal_error(request.id)
-
-    def _count_error(self, code):
-        metrics = getattr(self.world, "metrics", None)
-        if metrics is not None:
-            metrics.errors.labels(code).inc()
+        return error_frame(request.id, failure, self.metrics, self.log, "{type} failed",
+                           type=request.type)
 
     def encoded_chunks(self, payload):
         """

@@ -14,14 +14,42 @@ import time
 from twisted.application.service import Service
 from twisted.internet import defer, task
 from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
 
-from rpg.protocol.envelope import encode_error, encode_event, encode_internal_error, encode_success
-from rpg.protocol.errors import error_code
-from rpg.world.errors import GameError
+from rpg.interfaces import IPlayers, IWorld
+from rpg.protocol.envelope import encode_event, encode_success, error_frame
 
 from .commands import COMMANDS
 
 
+@implementer(IPlayers)
+class Players:
+    """
+    The players playing on this process (L{IPlayers}): a view of the world
+    service's clients, for chat and whoever else needs them.
+    """
+
+    def __init__(self, clients, world):
+        self._clients = clients
+        self._world = world
+
+    def client(self, player_id):
+        return self._clients.get(player_id)
+
+    def near(self, player_id, radius_chunks):
+        clients = self._clients
+        return [clients[p] for p in self._world.players_near(player_id, radius_chunks)
+                if p in clients]
+
+    def all(self):
+        return list(self._clients.values())
+
+    def __len__(self):
+        return len(self._clients)
+
+
+@implementer(IWorld)
 class WorldService(Service):
     """
     Owns the game world and its time: the tick, the periodic snapshot, the
@@ -54,7 +82,8 @@ class WorldService(Service):
     log = Logger()
 
     def __init__(self, world, persistence, tunables, clock=None, metrics=None,
-                 fanout=None, wall_clock=time.time, tick_monitor=None, commands=COMMANDS):
+                 fanout=None, wall_clock=time.time, tick_monitor=None, commands=COMMANDS,
+                 end_of_tick=None):
         from twisted.internet import reactor
         self.world = world
         self.persistence = persistence
@@ -67,7 +96,7 @@ class WorldService(Service):
         # The tick's own time leaves it out, as it always left out the
         # socket writes (Twisted made them after the tick): the time the
         # reactor spends per tick is the tick plus "send".
-        self.end_of_tick = None
+        self.end_of_tick = end_of_tick
         self.wall_clock = wall_clock
         # Told of every tick: the ticks missed before it and the seconds it
         # kept the reactor busy, send included (L{rpg.services.admission}).
@@ -75,6 +104,8 @@ class WorldService(Service):
         # The client message types served (L{rpg.protocol.messages}).
         self.commands = commands
         self.clients = {}  # player_id -> IClient
+        # The role chat and the hub are handed (L{rpg.interfaces.IPlayers}).
+        self.players = Players(self.clients, world)
         # Players who left but whose logout save failed: saved by the next
         # snapshot, or handed back if they log in here again first.
         self.unsaved_leavers = {}  # player_id -> CharacterState
@@ -239,23 +270,16 @@ class WorldService(Service):
         try:
             if handler is None:
                 raise NotImplementedError(request.type)
-            try:
-                if request.type in self.commands.by_arrival:
-                    payload = handler(self.world, client, request.payload, now,
-                                      received_at=received_at)
-                else:
-                    payload = handler(self.world, client, request.payload, now)
-                return encode_success(request.id, payload)
-            except GameError as e:
-                code = error_code(e)
-                frame = encode_error(request.id, e)
-                self._count_error(code)
-                return frame
+            if request.type in self.commands.by_arrival:
+                payload = handler(self.world, client, request.payload, now,
+                                  received_at=received_at)
+            else:
+                payload = handler(self.world, client, request.payload, now)
+            return encode_success(request.id, payload)
         except Exception:
-            self.log.failure("{type} from {player} failed", type=request.type,
-                             player=client.player_id)
-            self._count_error("INTERNAL_SERVER_ERROR")
-            return encode_internal_error(request.id)
+            return error_frame(request.id, Failure(), self.metrics, self.log,
+                               "{type} from {player} failed", type=request.type,
+                               player=client.player_id)
 
     def _deliver(self, player_ids, message_type, payload):
         clients = [self.clients[p] for p in player_ids if p in self.clients]
@@ -267,10 +291,6 @@ class WorldService(Service):
     def _count_players(self):
         if self.metrics is not None:
             self.metrics.players_online.set(len(self.clients))
-
-    def _count_error(self, code):
-        if self.metrics is not None:
-            self.metrics.errors.labels(code).inc()
 
     # -- persistence
     def snapshot(self):

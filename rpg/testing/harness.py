@@ -1,8 +1,8 @@
 """
 L{GameHarness}: the whole server in memory, on a L{task.Clock}.
 
-The parts are the ones C{twistd rpg} runs (L{rpg.services.app.RpgService}
-builds them the same way): the hub, the sessions, the world, chat and auth
+The parts are the ones C{twistd rpg} runs, built by the same function
+(L{rpg.server.build_game}): the hub, the sessions, the world, chat and auth
 services, with the shipped in-memory store, presence and bus.  Only three
 things differ, each so that a test is fast and repeatable:
 
@@ -33,25 +33,18 @@ from twisted.python.failure import Failure
 
 from rpg.config import Tunables, apply_overrides
 from rpg.content import load_content
+from rpg.protocol.close_codes import CLOSE_GOING_AWAY, CLOSE_NORMAL
 from rpg.protocol.envelope import VERSION
-from rpg.services.auth import AuthService
-from rpg.services.chat import ChatService
-from rpg.services.hub import Hub
-from rpg.services.persistence import Persistence
-from rpg.services.world import WorldService
+from rpg.server import build_game
 from rpg.session import Session
 from rpg.store.memory import MemoryPlayerStore
 from rpg.store.presence import MemoryBus, MemoryPresence
 from rpg.tap import default_maps_dir
-from rpg.world.game import GameWorld
 
 # How long L{TestClient.request} waits for a reply, in simulated seconds.
 REPLY_TIMEOUT_S = 5.0
 SERVER_ID = "harness"
 SECRET = "rpg.testing: a fixed secret, for tokens that are the same each run"
-# A client closing its own connection (RFC 6455 normal closure).
-CLOSE_NORMAL = 1000
-CLOSE_GOING_AWAY = 1001
 
 
 class NoReply(AssertionError):
@@ -195,23 +188,19 @@ class GameHarness:
         self.start_map = start_map
         self.store = MemoryPlayerStore(clock=self.clock)
         self.presence, self.bus = MemoryPresence(), MemoryBus()
-        self.world = GameWorld(self.content, start_map, self.tunables, rng=random.Random(seed),
-                               effects=effects, behaviours=behaviours)
-        self.world.restore_ground_items([], self.clock.seconds())
-        self.persistence = Persistence(self.store, SERVER_ID, self.tunables.online_ttl_s)
-        self.world_service = WorldService(self.world, self.persistence, self.tunables,
-                                          clock=self.clock, wall_clock=self.clock.seconds,
-                                          **_if_given(commands=commands))
-        self.auth = AuthService(self.store, SECRET, self.tunables, self.world.new_character,
-                                clock=self.clock, run_in_thread=_run_here)
-        self.chat = ChatService(SERVER_ID, self.presence, self.bus, self.world_service,
-                                self.tunables, clock=self.clock)
-        self.hub = Hub(SERVER_ID, self.auth, self.store, self.presence, self.bus,
-                       self.world_service, self.chat, self.content.maps, self.clock,
-                       **_if_given(commands=commands))
-        self.chat.hub = self.hub
+        game = build_game(
+            store=self.store, presence=self.presence, bus=self.bus, content=self.content,
+            start_map=start_map, secret=SECRET, tunables=self.tunables, server_id=SERVER_ID,
+            clock=self.clock, rng=random.Random(seed), effects=effects, behaviours=behaviours,
+            wall_clock=self.clock.seconds, run_in_thread=_run_here, admission=False,
+            **_if_given(commands=commands))
+        self.game = game
+        self.world, self.persistence, self.world_service = (
+            game.world, game.persistence, game.world_service)
+        self.auth, self.chat, self.hub = game.auth, game.chat, game.hub
         self.clients = []
-        self._services = [self.auth, self.world_service, self.chat, self.hub]
+        # Operators' orders are polled as in the server, on this clock.
+        self._services = list(game.services)
         for service in self._services:
             service.startService()
         # The harness runs the tick itself (see the module's docstring); the

@@ -5,8 +5,8 @@ Both take the player's token as C{Authorization: Bearer TOKEN}.
 
 import json
 
+from rpg.errors import AuthenticationFailed, ExpiredToken
 from rpg.services.auth import BadCredentials, LoginThrottled, PasswordRefused
-from rpg.world.errors import AuthenticationFailed, ExpiredToken
 
 from .http import MAX_BODY, JSONError, _AsyncJSONResource, write_json
 

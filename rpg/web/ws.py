@@ -21,6 +21,7 @@ from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerPr
 from autobahn.websocket.types import ConnectionDeny
 from twisted.logger import Logger
 
+from rpg.protocol.close_codes import CLOSE_POLICY
 from rpg.session import Session
 from rpg.web.fastpath import (
     binary_frame, frames_directly, send_close, send_now, send_uncapped, unsent_bytes)
@@ -91,10 +92,9 @@ class GameProtocol(WebSocketServerProtocol):
         factory = self.factory
         self.session = Session(factory.hub, self._send, self._close, factory.clock,
                                factory.tunables, peer=self.peer_address,
-                               backlog=self.unsent_bytes)
-        self.session.transport_protocol = self
-        self.session.metrics = factory.metrics
+                               backlog=self.unsent_bytes, metrics=factory.metrics)
         factory.connections.add(self)
+        factory.outbox.attach(self.session, self)
         self.session.connection_made()
 
     def onMessage(self, payload, isBinary):
@@ -108,6 +108,7 @@ class GameProtocol(WebSocketServerProtocol):
         self._backlog_call = None
         self.factory.connections.discard(self)
         if self.session is not None:
+            self.factory.outbox.detach(self.session)
             self.session.connection_lost()
 
     def _send(self, frame):
@@ -134,7 +135,7 @@ class GameProtocol(WebSocketServerProtocol):
         out = self._out
         if out is None:
             self._out = [framed]
-            self.factory.mark_pending(self)
+            self.factory.outbox.mark_pending(self)
         else:
             out.append(framed)
 
@@ -168,7 +169,7 @@ class GameProtocol(WebSocketServerProtocol):
         if unsent > self.factory.tunables.output_buffer_max_bytes:
             _log.info("Closing {peer}: {unsent} bytes unsent, not reading",
                       peer=self.peer_address, unsent=unsent)
-            self._close(1008, "not reading")
+            self._close(CLOSE_POLICY, "not reading")
 
     def _close(self, code, reason):
         if self.state == WebSocketServerProtocol.STATE_OPEN:
@@ -176,47 +177,29 @@ class GameProtocol(WebSocketServerProtocol):
             send_close(self, code, reason)
 
 
-class GameFactory(WebSocketServerFactory):
+class Outbox:
     """
-    Builds a L{GameProtocol} per connection with Autobahn's options set for
-    a public game (sizes, timeouts, no compression, close frames rather than
-    dropped connections), and writes every connection's waiting frames at
-    once (L{flush}).
-
-    @ivar hub: the L{rpg.services.hub.Hub} sessions talk to.
-    @ivar tunables: the server's L{rpg.config.Tunables}.
-    @ivar clock: the reactor or a C{task.Clock}: the flush at the reactor's
-        next turn and the slow-reader check.
-    @ivar metrics: the server's L{rpg.services.metrics.Metrics}, or None.
-    @ivar connections: the open L{GameProtocol}s, for closing them all at
-        shutdown.
+    Where the frames for the connections wait for their write: one write
+    per connection at the end of the tick (the world service's
+    C{end_of_tick} is L{flush}) or at the reactor's next turn, and frames
+    for many sessions framed once (the world service's C{fanout}).  Built
+    before the world service, which it serves, and before the factory,
+    which attaches each connection's session to its protocol here: the
+    session itself never sees the transport.
     """
 
-    protocol = GameProtocol
-
-    def __init__(self, hub, tunables, clock, url=None, metrics=None):
-        super().__init__(url, server=None)  # no version banner in the handshake
-        self.metrics = metrics
-        self.hub = hub
-        self.tunables = tunables
+    def __init__(self, clock, metrics=None):
         self.clock = clock
-        self.connections = set()
+        self.metrics = metrics
+        self._protocols = {}  # session -> its GameProtocol
         self._pending = []  # connections with frames waiting
         self._flush_call = None
-        self.setProtocolOptions(
-            maxMessagePayloadSize=tunables.max_message_bytes,
-            maxFramePayloadSize=tunables.max_frame_bytes,
-            openHandshakeTimeout=tunables.open_handshake_timeout_s,
-            autoPingInterval=tunables.auto_ping_interval_s,
-            autoPingTimeout=tunables.auto_ping_timeout_s,
-            closeHandshakeTimeout=2,
-            failByDrop=False,
-            webStatus=False,
-            perMessageCompressionAccept=lambda offers: None,
-            # RFC 6455 first: a text frame that is not valid UTF-8 fails the
-            # connection with 1007 (Autobahn checks it as the frame arrives).
-            utf8validateIncoming=True,
-        )
+
+    def attach(self, session, protocol):
+        self._protocols[session] = protocol
+
+    def detach(self, session):
+        self._protocols.pop(session, None)
 
     def fanout(self, clients, frame):
         """Send one frame to many sessions, framed once."""
@@ -224,12 +207,13 @@ class GameFactory(WebSocketServerFactory):
             clients[0].send_frame(frame)
             return
         framed = binary_frame(frame)
+        protocols = self._protocols
         for client in clients:
-            transport = client.transport_protocol
-            if transport is None:
+            protocol = protocols.get(client)
+            if protocol is None:
                 client.send_frame(frame)
-            elif client.state != "closed":
-                transport.send_framed(framed, frame)
+            elif not client.closed:
+                protocol.send_framed(framed, frame)
         if self.metrics is not None:
             self.metrics.bytes_out.inc(len(frame) * len(clients))
 
@@ -250,6 +234,49 @@ class GameFactory(WebSocketServerFactory):
         pending, self._pending = self._pending, []
         for protocol in pending:
             protocol.flush()
+
+
+class GameFactory(WebSocketServerFactory):
+    """
+    Builds a L{GameProtocol} per connection with Autobahn's options set for
+    a public game (sizes, timeouts, no compression, close frames rather than
+    dropped connections); each connection's session is attached to it in
+    the L{Outbox}, which writes every connection's waiting frames at once.
+
+    @ivar hub: the L{rpg.services.hub.Hub} sessions talk to.
+    @ivar tunables: the server's L{rpg.config.Tunables}.
+    @ivar clock: the reactor or a C{task.Clock}: the flush at the reactor's
+        next turn and the slow-reader check.
+    @ivar metrics: the server's L{rpg.services.metrics.Metrics}, or None.
+    @ivar outbox: the L{Outbox} the connections' frames wait in.
+    @ivar connections: the open L{GameProtocol}s, for closing them all at
+        shutdown.
+    """
+
+    protocol = GameProtocol
+
+    def __init__(self, hub, tunables, clock, url=None, metrics=None, outbox=None):
+        super().__init__(url, server=None)  # no version banner in the handshake
+        self.metrics = metrics
+        self.hub = hub
+        self.tunables = tunables
+        self.clock = clock
+        self.outbox = outbox if outbox is not None else Outbox(clock, metrics)
+        self.connections = set()
+        self.setProtocolOptions(
+            maxMessagePayloadSize=tunables.max_message_bytes,
+            maxFramePayloadSize=tunables.max_frame_bytes,
+            openHandshakeTimeout=tunables.open_handshake_timeout_s,
+            autoPingInterval=tunables.auto_ping_interval_s,
+            autoPingTimeout=tunables.auto_ping_timeout_s,
+            closeHandshakeTimeout=2,
+            failByDrop=False,
+            webStatus=False,
+            perMessageCompressionAccept=lambda offers: None,
+            # RFC 6455 first: a text frame that is not valid UTF-8 fails the
+            # connection with 1007 (Autobahn checks it as the frame arrives).
+            utf8validateIncoming=True,
+        )
 
     def close_all(self, code, reason):
         for protocol in list(self.connections):

@@ -2,53 +2,13 @@
 What can go wrong in the game, in the game's own words.
 
 Each error carries a human message and a C{details} dict; the wire code for
-each class is chosen in one table, L{rpg.protocol.errors}.
+each class is chosen in one table, L{rpg.protocol.errors}.  Errors that are
+not the rules' (a login, chat, a budget, capacity) are in L{rpg.errors}.
 """
 
-
-class GameError(Exception):
-    """A request the rules refuse.  Nothing changed."""
-
-    message = "Request refused"
-
-    def __init__(self, message=None, **details):
-        super().__init__(message or self.message)
-        self.message = message or self.message
-        self.details = details
-
-
-# -- envelope and session
-class InvalidMessageFormat(GameError):
-    message = "Malformed message"
-
-
-class UnknownMessageType(GameError):
-    message = "Unrecognized message type"
-
-
-class VersionMismatch(GameError):
-    message = "Incompatible protocol version"
-
-
-class AuthenticationFailed(GameError):
-    message = "Authentication failed"
-
-
-class MissingToken(GameError):
-    message = "No token provided"
-
-
-class InvalidAuthPayload(GameError):
-    message = "Malformed authentication payload"
-
-
-class ExpiredToken(GameError):
-    message = "Token has expired"
-
-
-class RateLimited(GameError):
-    """Over the connection's message budget; C{retry_after_ms} says when it has room."""
-    message = "Too many messages"
+# Every error here is a GameError; a malformed field of a command's payload
+# is an InvalidMessageFormat, as a malformed envelope is.
+from rpg.errors import GameError, InvalidMessageFormat  # noqa: F401  (raised by the rules)
 
 
 # -- movement
@@ -79,31 +39,6 @@ class MapNotFound(GameError):
 
 class InvalidCoordinates(GameError):
     message = "Invalid chunk coordinates"
-
-
-# -- chat
-class ChatRateLimited(GameError):
-    message = "Sending messages too fast"
-
-
-class ChatTooLong(GameError):
-    message = "Message exceeds the maximum length"
-
-
-class ChatEmpty(GameError):
-    message = "Message is empty"
-
-
-class ChatRecipientNotFound(GameError):
-    message = "Recipient not found or offline"
-
-
-class ChatInvalidChannel(GameError):
-    message = "Invalid chat channel"
-
-
-class ChatPermissionDenied(GameError):
-    message = "You may not send on this channel"
 
 
 # -- inventory and ground items
@@ -173,7 +108,3 @@ class InvalidTarget(GameError):
 class InvalidQuantity(GameError):
     message = "Quantity must be a whole number from 1 to the stack size"
 
-
-# -- capacity
-class ServerFull(GameError):
-    message = "The server is full; try again later"

@@ -12,7 +12,7 @@ from twisted.internet import reactor
 
 from rpg.config import Tunables
 from rpg.content import load_content
-from rpg.services.app import RpgService
+from rpg.server import RpgService
 from rpg.tap import default_maps_dir
 
 from .client import GameClient, http

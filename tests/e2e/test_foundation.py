@@ -1,12 +1,10 @@
 """End to end: HTTP auth, the envelope and the session over a real WebSocket."""
 
-import sqlite3
-
 import jwt
 import msgpack
 import pytest
 import pytest_twisted
-from twisted.internet import defer, reactor, task
+from twisted.internet import defer, task
 
 from rpg.models import Account
 
@@ -93,36 +91,6 @@ async def test_envelope_errors_keep_the_connection_open(tmp_path):
 
 
 @pytest_twisted.ensureDeferred
-async def test_token_errors_and_close_after_five_failures(tmp_path):
-    """Each kind of bad token has its code; the fifth failure closes with 1008."""
-    async with running_server(tmp_path) as server:
-        await server.register("bob_2")
-        now = int(reactor.seconds())
-        expired = jwt.encode({"sub": "bob_2", "iat": now - 100, "exp": now - 10},
-                             server.secret, algorithm="HS256")
-        wrong_key = jwt.encode({"sub": "bob_2", "iat": now, "exp": now + 100},
-                               "another-secret", algorithm="HS256")
-        client = await server.connect()
-        codes = []
-        for payload in ({}, {"token": None}, {"token": ""}, {"token": 12}):
-            reply = await client.request("cmd_authenticate", payload)
-            codes.append(reply["payload"]["error_code"])
-        assert codes == ["AUTHENTICATION_MISSING_TOKEN", "AUTHENTICATION_MISSING_TOKEN",
-                         "AUTHENTICATION_MISSING_TOKEN", "AUTHENTICATION_INVALID_PAYLOAD"]
-        client2 = await server.connect()
-        reply = await client2.request("cmd_authenticate", {"token": expired})
-        assert reply["payload"]["error_code"] == "AUTHENTICATION_EXPIRED_TOKEN"
-        reply = await client2.request("cmd_authenticate", {"token": wrong_key})
-        assert reply["payload"]["error_code"] == "AUTHENTICATION_FAILED"
-        reply = await client.request("cmd_authenticate", {"token": "garbage"})
-        assert reply["payload"]["error_code"] == "AUTHENTICATION_FAILED"
-        code, _ = await client.wait_closed()
-        assert code == 1008
-        assert not client2.closed.called
-        await client2.close()
-
-
-@pytest_twisted.ensureDeferred
 async def test_unknown_and_banned_players_fail(tmp_path):
     """A valid token for an unknown or banned player is AUTHENTICATION_FAILED;
     a banned account's login is 403, with no token."""
@@ -146,91 +114,6 @@ async def test_unknown_and_banned_players_fail(tmp_path):
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_login_that_fails_after_marking_online_leaves_no_online_record(tmp_path):
-    """A login refused after the player was marked online (here: its character
-    is gone) drops that record, so rpg-admin can change the player at once."""
-    async with running_server(tmp_path) as server:
-        account = await server.register("dora_1")
-        token = await server.login("dora_1")
-        with sqlite3.connect(tmp_path / "rpg.sqlite3") as db:
-            db.execute("PRAGMA foreign_keys = ON")
-            db.execute("DELETE FROM characters WHERE player_id = ?", (account["player_id"],))
-        db.close()
-        client = await server.connect()
-        reply = await client.request("cmd_authenticate", {"token": token})
-        assert reply["payload"]["error_code"] == "AUTHENTICATION_FAILED"
-        assert reply["payload"]["details"]["reason"] == "no_character"
-        await server.service.persistence.idle()
-        assert await server.service.store.online_server(account["player_id"]) is None
-        await client.close()
-
-
-@pytest_twisted.ensureDeferred
-async def test_authentication_timeout_closes_1008(tmp_path):
-    """No authentication within the timeout closes the connection with 1008."""
-    async with running_server(tmp_path, auth_timeout_s=0.3) as server:
-        client = await server.connect()
-        code, _ = await client.wait_closed()
-        assert code == 1008
-
-
-@pytest_twisted.ensureDeferred
-async def test_oversized_message_closes_1009(tmp_path):
-    """A message over 16 KiB closes the connection with a 1009 close frame."""
-    async with running_server(tmp_path) as server:
-        client = await server.connect()
-        client.send("cmd_chat_send", {"message": "x" * 17000})
-        code, _ = await client.wait_closed()
-        assert code == 1009
-
-
-@pytest_twisted.ensureDeferred
-async def test_authenticating_twice_is_refused(tmp_path):
-    """A second cmd_authenticate on a session is AUTHENTICATION_FAILED, already_authenticated."""
-    async with running_server(tmp_path) as server:
-        client = await server.player("dave_4")
-        token = await server.login("dave_4")
-        reply = await client.request("cmd_authenticate", {"token": token})
-        assert reply["type"] == "resp_error"
-        assert reply["payload"]["details"] == {"reason": "already_authenticated"}
-        await client.close()
-
-
-@pytest_twisted.ensureDeferred
-async def test_second_login_closes_the_first_with_4001(tmp_path):
-    """Logging in again closes the older connection with 4001; the player is in the world once."""
-    async with running_server(tmp_path) as server:
-        first = await server.player("erin_5")
-        second = await server.player("erin_5")
-        code, reason = await first.wait_closed()
-        assert (code, reason) == (4001, "logged in elsewhere")
-        game = second.events_of("event_game_update")[0]
-        me = f"player_{second.welcome['payload']['player_id']}"
-        assert [e["id"] for e in game["entities"]].count(me) == 1
-        reply = await second.request("cmd_move", {"direction": "UP"})
-        assert reply["type"] == "resp_success"
-        assert len(server.service.world_service.clients) == 1
-        await second.close()
-
-
-@pytest_twisted.ensureDeferred
-async def test_disconnect_shows_in_removed_entities(tmp_path, db_url):
-    """When a player disconnects, a player nearby gets its integer id in removed_entities."""
-    async with running_server(tmp_path, database_url=db_url) as server:
-        watcher = await server.player("fay_6")
-        leaver = await server.player("gus_7")
-        leaver_id = leaver.welcome["payload"]["player_id"]
-        await watcher.wait_for_event(
-            "event_game_update",
-            lambda p: any(e["id"] == f"player_{leaver_id}" for e in p["entities"]),
-            include_past=True)
-        await leaver.close()
-        update = await watcher.wait_for_event(
-            "event_game_update", lambda p: leaver_id in p["removed_entities"])
-        assert update["payload"]["map_id"] == "field"
-
-
-@pytest_twisted.ensureDeferred
 async def test_position_survives_restart(tmp_path, db_url):
     """A moved player's position is saved on disconnect and restored after a restart."""
     async with running_server(tmp_path, database_url=db_url) as server:
@@ -243,23 +126,6 @@ async def test_position_survives_restart(tmp_path, db_url):
         client = await server.player("hal_8")
         assert (client.welcome["payload"]["x"], client.welcome["payload"]["y"]) == (5, 4)
         assert client.welcome["payload"]["facing_direction"] == "north"
-        await client.close()
-
-
-@pytest_twisted.ensureDeferred
-async def test_shutdown_notifies_saves_and_closes_1001(tmp_path):
-    """Shutdown sends event_server_shutdown, saves everyone and closes with 1001."""
-    async with running_server(tmp_path) as server:
-        client = await server.player("ivy_9")
-        await client.request("cmd_move", {"direction": "UP"})
-        await server.service.stopService()
-        code, _ = await client.wait_closed()
-        assert code == 1001
-        shutdown = client.events_of("event_server_shutdown")
-        assert len(shutdown) == 1 and set(shutdown[0]) == {"message", "seconds"}
-    async with running_server(tmp_path) as server:
-        client = await server.player("ivy_9")
-        assert client.welcome["payload"]["y"] == 4
         await client.close()
 
 

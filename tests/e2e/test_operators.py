@@ -163,10 +163,10 @@ async def test_token_lifetime_is_capped_by_the_server_whatever_exp_says(tmp_path
 async def test_forged_bus_messages_are_dropped_with_a_warning(tmp_path):
     """A System message and a kick published on Valkey without the server secret's signature
     are dropped with a warning; a signed System message is delivered."""
-    import msgpack
     from twisted.logger import globalLogPublisher
 
-    from rpg.services.chat import SYSTEM_CHANNEL, system_event
+    from rpg.protocol.bus import (
+        SYSTEM_CHANNEL, broadcast_message, kick_message, server_channel, system_event)
     from rpg.store.valkey import connect_valkey
     from tests.store.test_presence_contract import valkey_url
     url = valkey_url()
@@ -183,14 +183,13 @@ async def test_forged_bus_messages_are_dropped_with_a_warning(tmp_path):
         globalLogPublisher.addObserver(observe)
         try:
             system = forger.bus.channel_key(SYSTEM_CHANNEL)
-            fake = msgpack.packb({"origin": "evil", "event": system_event("I am System", 0.0)})
+            fake = broadcast_message("evil", system_event("I am System", 0.0))
             await forger.execute("PUBLISH", system, fake)
-            kick = msgpack.packb({"kind": "kick", "player_id": client.welcome["payload"]["player_id"],
-                                  "connection_id": hub.sessions[
-                                      client.welcome["payload"]["player_id"]].connection_id})
+            player_id = client.welcome["payload"]["player_id"]
+            kick = kick_message(player_id, hub.sessions[player_id].connection_id)
             await forger.execute("PUBLISH", forger.bus.channel_key(
-                hub.server_channel(hub.server_id)), kick)
-            real = msgpack.packb({"origin": "admin", "event": system_event("Real news", 0.0)})
+                server_channel(hub.server_id)), kick)
+            real = broadcast_message("admin", system_event("Real news", 0.0))
             await signer.execute("PUBLISH", system, signer.bus.signed(SYSTEM_CHANNEL, real))
             event = await client.wait_for_event(
                 "event_chat_message", lambda p: p["message"] == "Real news", include_past=True)

@@ -157,3 +157,65 @@ def test_error_details_carry_only_small_plain_values():
     assert details["deep"] == [[]] and details["nested"] == {"a": {}}
     for key in ("ext", "raw", "huge", "obj"):
         assert key not in details
+
+
+class CountingMetrics:
+    """Counts error codes as rpg.services.metrics.Metrics.errors does."""
+
+    def __init__(self):
+        self.counted = []
+        outer = self
+
+        class Errors:
+            def labels(self, code):
+                outer.counted.append(code)
+                return self
+
+            def inc(self, n=1):
+                pass
+        self.errors = Errors()
+
+
+class FailureLog:
+    def __init__(self):
+        self.failures = []
+
+    def failure(self, why, failure, **fields):
+        self.failures.append((why.format(**fields), failure.type))
+
+
+def test_error_frame_answers_a_game_error_with_its_code_and_counts_it():
+    """A game error becomes its own resp_error, counted under its code, with nothing logged."""
+    from rpg.protocol.envelope import error_frame
+    metrics, log = CountingMetrics(), FailureLog()
+    frame = msgpack.unpackb(error_frame("r1", MoveBlocked("Wall", x=1), metrics, log))
+    assert frame["id"] == "r1" and frame["payload"]["error_code"] == "MOVEMENT_BLOCKED"
+    assert frame["payload"]["details"] == {"x": 1}
+    assert metrics.counted == ["MOVEMENT_BLOCKED"] and log.failures == []
+
+
+def test_error_frame_answers_anything_else_internal_and_logs_it():
+    """An unexpected exception is logged with its reason and answered INTERNAL_SERVER_ERROR."""
+    from twisted.python.failure import Failure
+
+    from rpg.protocol.envelope import error_frame
+    metrics, log = CountingMetrics(), FailureLog()
+    try:
+        raise KeyError("bug")
+    except KeyError:
+        failure = Failure()
+    frame = msgpack.unpackb(error_frame("r2", failure, metrics, log, "{type} failed",
+                                        type="cmd_move"))
+    assert frame["payload"] == {"error_code": "INTERNAL_SERVER_ERROR",
+                                "message": "Unexpected server error", "details": {}}
+    assert metrics.counted == ["INTERNAL_SERVER_ERROR"]
+    assert log.failures == [("cmd_move failed", KeyError)]
+
+
+def test_error_frame_answers_a_game_error_it_cannot_encode_internal():
+    """A game error whose message cannot be encoded is logged and answered INTERNAL_SERVER_ERROR."""
+    from rpg.protocol.envelope import error_frame
+    metrics, log = CountingMetrics(), FailureLog()
+    frame = msgpack.unpackb(error_frame("r3", MoveBlocked("\ud800"), metrics, log))
+    assert frame["payload"]["error_code"] == "INTERNAL_SERVER_ERROR"
+    assert metrics.counted == ["INTERNAL_SERVER_ERROR"] and len(log.failures) == 1

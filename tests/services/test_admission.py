@@ -7,7 +7,7 @@ from twisted.internet import task
 
 from rpg.config import Tunables
 from rpg.services.admission import Admission
-from rpg.world.errors import ServerFull
+from rpg.errors import ServerFull
 
 TICK = 0.05
 

@@ -124,7 +124,7 @@ def test_lifetime_is_capped_at_token_ttl_after_iat():
     """Whatever exp says, a token is expired token_ttl_s after its iat."""
     import pytest
 
-    from rpg.world.errors import ExpiredToken
+    from rpg.errors import ExpiredToken
     auth, _, clock = token_service(ttl=100)
     token = mint(clock, exp=253402300799)
     auth.check_token(token)
@@ -139,7 +139,7 @@ def test_foreign_or_malformed_claims_are_refused():
     """Another issuer or audience, an iat in the future, or a pid/ver of the wrong type is refused."""
     import pytest
 
-    from rpg.world.errors import AuthenticationFailed
+    from rpg.errors import AuthenticationFailed
     auth, _, clock = token_service()
     for claims in ({"iss": "someone-else"}, {"aud": "another-service"},
                    {"iat": int(clock.seconds()) + 3600}, {"pid": "7"}, {"ver": 1.5},
@@ -154,7 +154,7 @@ async def test_a_bumped_version_revokes_earlier_tokens():
     """After the account's token version is bumped, older tokens are refused (revoked_token)."""
     import pytest
 
-    from rpg.world.errors import AuthenticationFailed
+    from rpg.errors import AuthenticationFailed
     auth, store, clock = token_service()
     await store.create_account("Alice", "h", character())
     token = mint(clock)

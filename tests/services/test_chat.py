@@ -10,8 +10,9 @@ from rpg.config import Tunables
 from rpg.models import PresenceEntry
 from rpg.protocol.errors import error_code
 from rpg.services.chat import ChatService, ProfanityFilter, load_word_list
+from rpg.services.world import Players
 from rpg.store.presence import MemoryBus, MemoryPresence
-from rpg.world.errors import GameError
+from rpg.errors import GameError
 
 
 class FakeClient:
@@ -31,15 +32,9 @@ class FakeWorld:
         return self.near
 
 
-class FakeWorldService:
-    def __init__(self, clients, near):
-        self.clients = {c.player_id: c for c in clients}
-        self.world = FakeWorld(near)
-
-
 def make_chat(clock, clients, near=(), **tunables):
-    service = FakeWorldService(clients, list(near))
-    chat = ChatService("s1", MemoryPresence(), MemoryBus(), service,
+    players = Players({c.player_id: c for c in clients}, FakeWorld(list(near)))
+    chat = ChatService("s1", MemoryPresence(), MemoryBus(), players,
                        dataclasses.replace(Tunables(), **tunables), clock)
     chat.startService()
     return chat
@@ -218,3 +213,21 @@ def test_length_is_counted_after_cleaning():
     result = send(chat, alice, "local", ("e" + "\u0301\u0302" * 3) * 60)   # NFC é + 5 marks
     assert code_of(result) == "CHAT_MESSAGE_TOO_LONG"
     assert result.value.details["length"] == 60 * 5   # é and 4 marks kept after it
+
+
+def test_a_dm_to_a_player_of_another_process_crosses_the_bus_once():
+    """A DM to a player online elsewhere goes on that server's channel; only that chat delivers it."""
+    clock, presence, bus = task.Clock(), MemoryPresence(), MemoryBus()
+    alice, bob = FakeClient(1, "alice"), FakeClient(2, "bob")
+    chats = {}
+    for server_id, client in (("s1", alice), ("s2", bob)):
+        players = Players({client.player_id: client}, FakeWorld([client.player_id]))
+        chats[server_id] = ChatService(server_id, presence, bus, players, Tunables(), clock)
+        chats[server_id].startService()
+    presence.claim(PresenceEntry(2, "bob", "s2", "s2:1"))
+    reply = send(chats["s1"], alice, "dm", "psst", "bob")
+    assert reply["recipients"] == ["alice", "bob"]
+    (frame,) = bob.frames
+    event = msgpack.unpackb(frame, raw=False)["payload"]
+    assert (event["username"], event["message"], event["recipient"]) == ("alice", "psst", "bob")
+    assert len(alice.frames) == 1  # the sender's own copy

@@ -16,7 +16,7 @@ FIXTURES = Path(__file__).parent.parent / "world" / "fixtures"
 
 def make_hub():
     maps = {"small": load_map(FIXTURES / "small.tmx")}
-    return Hub("s1", None, None, None, None, None, None, maps, None), maps
+    return Hub("s1", None, None, None, None, None, None, maps, None, persistence=None), maps
 
 
 def test_a_reply_is_the_chunks_of_the_square_and_each_chunk_is_encoded_once(monkeypatch):

@@ -32,7 +32,7 @@ class PlayingSession:
 
 def started_hub(presence, clock):
     hub = Hub("s1", None, None, presence, MemoryBus(), None, None, {}, clock,
-              presence_refresh_s=10.0)
+              persistence=None, presence_refresh_s=10.0)
     hub.startService()
     return hub
 

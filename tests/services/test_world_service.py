@@ -31,7 +31,6 @@ class FakeClient:
     def __init__(self, player_id, username):
         self.player_id, self.username = player_id, username
         self.messages = []
-        self.transport_protocol = None
         self.state = "playing"
 
     def send_frame(self, frame):

@@ -43,7 +43,7 @@ def test_a_connection_that_stays_over_the_cap_is_closed_1008():
     """Output over output_buffer_max_bytes for output_buffer_grace_s closes the connection 1008."""
     factory, protocol, clock = connection(cap=1000, grace=5.0)
     protocol._send(b"x" * 2000)
-    factory.flush()
+    factory.outbox.flush()
     assert protocol.unsent_bytes() > 1000
     clock.advance(4.9)
     assert protocol.closes == []
@@ -55,7 +55,7 @@ def test_a_connection_that_catches_up_is_left_open():
     """Over the cap for a moment, then drained within the grace time: not closed, timer gone."""
     factory, protocol, clock = connection(cap=1000, grace=5.0)
     protocol._send(b"x" * 2000)
-    factory.flush()
+    factory.outbox.flush()
     protocol.transport._tempDataLen = 0   # the client read it all
     clock.advance(5.0)
     assert protocol.closes == [] and clock.getDelayedCalls() == []
@@ -65,7 +65,7 @@ def test_under_the_cap_nothing_is_scheduled():
     """A connection under the cap costs no timer."""
     factory, protocol, clock = connection(cap=1000)
     protocol._send(b"x" * 500)
-    factory.flush()
+    factory.outbox.flush()
     assert clock.getDelayedCalls() == []
 
 
@@ -73,7 +73,7 @@ def test_the_check_is_cancelled_when_the_connection_closes():
     """A connection lost while over the cap leaves no timer behind."""
     factory, protocol, clock = connection(cap=1000)
     protocol._send(b"x" * 2000)
-    factory.flush()
+    factory.outbox.flush()
     protocol.state = WebSocketServerProtocol.STATE_CLOSED
     protocol.onClose(False, 1006, None)
     assert clock.getDelayedCalls() == []

@@ -2,7 +2,6 @@
 
 import collections
 import itertools
-import types
 
 from autobahn.twisted.websocket import WebSocketServerProtocol
 import pytest_twisted
@@ -27,6 +26,11 @@ class CountingTransport(StringTransport):
         super().write(data)
 
 
+class Playing:
+    """A session the fan-out sends to (hashable, as sessions are)."""
+    closed = False
+
+
 def open_connection(factory):
     protocol = factory.buildProtocol(None)
     protocol.transport = CountingTransport()
@@ -46,13 +50,14 @@ def test_frames_of_a_tick_leave_in_order_in_one_write():
     factory, _ = make_factory()
     protocol = open_connection(factory)
     other = open_connection(factory)
-    sessions = [types.SimpleNamespace(transport_protocol=p, state="playing")
-                for p in (protocol, other)]
+    sessions = [Playing(), Playing()]
+    for session, p in zip(sessions, (protocol, other)):
+        factory.outbox.attach(session, p)
     protocol._send(b"reply")
-    factory.fanout(sessions, b"update")
+    factory.outbox.fanout(sessions, b"update")
     protocol._send(b"event")
     assert protocol.transport.writes == []
-    factory.flush()
+    factory.outbox.flush()
     assert protocol.transport.writes == [
         binary_frame(b"reply") + binary_frame(b"update") + binary_frame(b"event")]
     assert other.transport.writes == [binary_frame(b"update")]
@@ -63,7 +68,7 @@ def test_end_of_tick_flush_leaves_nothing_for_the_next_turn():
     factory, clock = make_factory()
     protocol = open_connection(factory)
     protocol._send(b"a")
-    factory.flush()
+    factory.outbox.flush()
     assert clock.getDelayedCalls() == []
     clock.advance(0)
     assert protocol.transport.writes == [binary_frame(b"a")]
@@ -88,7 +93,7 @@ def test_nothing_is_written_after_the_connection_closed():
     protocol.state = WebSocketServerProtocol.STATE_CLOSED
     protocol.onClose(False, 1006, None)
     clock.advance(0)
-    factory.flush()
+    factory.outbox.flush()
     assert protocol.transport.writes == []
 
 
@@ -101,7 +106,7 @@ def test_waiting_frames_go_before_a_close_frame():
     protocol._close(1008, "policy")
     writes = protocol.transport.writes
     assert writes == [binary_frame(b"bye"), b"CLOSE"]
-    factory.flush()
+    factory.outbox.flush()
     assert len(protocol.transport.writes) == 2
 
 
@@ -111,7 +116,8 @@ async def test_the_server_flushes_the_edge_at_the_end_of_every_tick(tmp_path):
     from tests.e2e.server import running_server
     async with running_server(tmp_path) as server:
         service = server.service
-        assert service.world_service.end_of_tick == service.factory.flush
+        assert service.world_service.end_of_tick == service.factory.outbox.flush
+        assert service.world_service.fanout == service.factory.outbox.fanout
         assert service.factory.metrics is service.metrics
 
 

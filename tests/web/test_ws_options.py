@@ -5,7 +5,7 @@ import dataclasses
 import autobahn.websocket
 
 from rpg.config import Tunables
-from rpg.services.app import check_nvx
+from rpg.server import check_nvx
 from rpg.web.ws import GameFactory
 
 

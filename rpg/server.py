@@ -1,20 +1,29 @@
 """
-The whole server, assembled: start-up in order, shutdown in order.
+The whole server, built in one place: L{build_game} makes every part of the
+game from constructor arguments, and L{RpgService} runs it (start-up in
+order, shutdown in order) behind the WebSocket and HTTP edge.
 
 C{MultiService} neither waits for its children's start nor orders their
-stop, so this service chains both itself: stop accepting, tell players,
-save the world, close connections, then close the store.
+stop, so L{RpgService} chains both itself: store migrated, Valkey connected,
+world loaded, services started, then listening; and at the end stop
+accepting, tell players, save the world, close connections, then close the
+store (docs/persistence.md).
+
+This is the top: the one module that imports the edge (L{rpg.web}).
 """
 
 import gc
+from dataclasses import dataclass
 
 from twisted.application.service import MultiService
 from twisted.internet import defer, endpoints, task
 from twisted.logger import Logger
 
+from rpg.protocol.close_codes import CLOSE_GOING_AWAY
 from rpg.services.admission import Admission
 from rpg.services.auth import AuthService
 from rpg.services.chat import ChatService
+from rpg.services.commands import COMMANDS
 from rpg.services.hub import Hub
 from rpg.services.metrics import Metrics
 from rpg.services.operators import OperatorActions
@@ -23,10 +32,81 @@ from rpg.services.world import WorldService
 from rpg.store.presence import MemoryBus, MemoryPresence
 from rpg.store.urls import open_store
 from rpg.web.site import build_operations_site, build_site
-from rpg.web.ws import GameFactory
+from rpg.web.ws import GameFactory, Outbox
 from rpg.world.game import GameWorld
 
-CLOSE_GOING_AWAY = 1001
+
+@dataclass
+class Game:
+    """
+    The parts of one server process's game, as L{build_game} made them.
+    L{services} are started in that order (and stopped in reverse).
+    """
+
+    world: GameWorld
+    persistence: Persistence
+    admission: Admission  # or None: every login is admitted
+    world_service: WorldService
+    auth: AuthService
+    chat: ChatService
+    hub: Hub
+    operators: OperatorActions
+
+    @property
+    def services(self):
+        return (self.auth, self.world_service, self.chat, self.hub, self.operators)
+
+
+def build_game(*, store, presence, bus, content, start_map, secret, tunables, server_id,
+               clock, ground_items=(), ground_item_maps=None, metrics=None, fanout=None,
+               end_of_tick=None,
+               commands=COMMANDS, rng=None, effects=None, behaviours=None,
+               wall_clock=None, run_in_thread=None, admission=True):
+    """
+    Build every part of the game, each from what it needs.  Nothing is
+    started and nothing waits: the store is open (and migrated), presence
+    and bus are ready, C{ground_items} are what the store saved.
+
+    @param ground_item_maps: the maps whose ground items each save
+        replaces (C{None}: the whole table, for the database's only process).
+    @param fanout: C{fanout(clients, frame)} sends one frame to many (the
+        edge's L{rpg.web.ws.Outbox.fanout}); each client's own
+        C{send_frame} by default.
+    @param end_of_tick: called at the end of each tick (the edge writes
+        there what the tick sent), or C{None}.
+    @param wall_clock: the time ground items are saved with
+        (C{time.time} by default).
+    @param run_in_thread: how password hashes are computed (in a thread by
+        default).
+    @param admission: whether logins are refused C{SERVER_FULL} at
+        C{max_players} and while the tick falls behind (L{Admission});
+        C{False} for a test that runs the tick on a clock of its own, whose
+        real duration says nothing.
+    @return: a L{Game}.
+    """
+    world = GameWorld(content, start_map, tunables,
+                      **_given(rng=rng, effects=effects, behaviours=behaviours))
+    world.restore_ground_items(list(ground_items), clock.seconds())
+    persistence = Persistence(store, server_id, tunables.online_ttl_s, metrics,
+                              ground_item_maps=ground_item_maps)
+    admission = Admission(tunables, clock) if admission else None
+    world_service = WorldService(world, persistence, tunables, clock=clock, metrics=metrics,
+                                 fanout=fanout, end_of_tick=end_of_tick,
+                                 tick_monitor=admission, commands=commands,
+                                 **_given(wall_clock=wall_clock))
+    auth = AuthService(store, secret, tunables, world.new_character, clock=clock,
+                       **_given(run_in_thread=run_in_thread))
+    chat = ChatService(server_id, presence, bus, world_service.players, tunables, clock=clock)
+    hub = Hub(server_id, auth, store, presence, bus, world_service, chat, content.maps, clock,
+              persistence=persistence, admission=admission,
+              presence_refresh_s=tunables.online_ttl_s / 3, commands=commands,
+              metrics=metrics)
+    operators = OperatorActions(store, hub.admin_action, tunables.admin_poll_s, clock)
+    return Game(world, persistence, admission, world_service, auth, chat, hub, operators)
+
+
+def _given(**kwargs):
+    return {name: value for name, value in kwargs.items() if value is not None}
 
 
 def check_nvx(log):
@@ -109,38 +189,29 @@ class RpgService(MultiService):
             presence, bus = self.valkey.presence, self.valkey.bus
         else:
             presence, bus = MemoryPresence(), MemoryBus()
-        self.world = GameWorld(self.content, self.start_map, self.tunables)
+        self.outbox = Outbox(self.reactor, self.metrics)
         # One process serves every map: it restores the ground items of all
         # of them, and its saves replace only theirs.  Without Valkey it is
         # the database's only process: its saves replace the whole table, so
         # an item left on a map no longer served cannot keep a number the
         # world hands out again (docs/scaling.md, "Fencing and ground items").
         maps = sorted(self.content.maps)
-        self.world.restore_ground_items(await self.store.load_ground_items(maps),
-                                        self.reactor.seconds())
-        self.persistence = Persistence(self.store, self.server_id, self.tunables.online_ttl_s,
-                                       self.metrics,
-                                       ground_item_maps=maps if self.valkey_url else None)
-        self.admission = Admission(self.tunables, self.reactor)
-        self.world_service = WorldService(self.world, self.persistence, self.tunables,
-                                          clock=self.reactor, metrics=self.metrics,
-                                          tick_monitor=self.admission)
-        self.auth = AuthService(self.store, self.secret, self.tunables,
-                                self.world.new_character, clock=self.reactor)
-        self.chat = ChatService(self.server_id, presence, bus, self.world_service,
-                                self.tunables, clock=self.reactor)
-        self.hub = Hub(self.server_id, self.auth, self.store, presence, bus,
-                       self.world_service, self.chat, self.content.maps, self.reactor,
-                       admission=self.admission,
-                       presence_refresh_s=self.tunables.online_ttl_s / 3)
-        self.chat.hub = self.hub
-        self.factory = GameFactory(self.hub, self.tunables, self.reactor, metrics=self.metrics)
-        self.world_service.fanout = self.factory.fanout
-        # One write per connection per tick: what the tick sent leaves at its end.
-        self.world_service.end_of_tick = self.factory.flush
-        self.operators = OperatorActions(self.store, self.hub.admin_action,
-                                         self.tunables.admin_poll_s, self.reactor)
-        for child in (self.auth, self.world_service, self.chat, self.hub, self.operators):
+        game = build_game(
+            store=self.store, presence=presence, bus=bus, content=self.content,
+            start_map=self.start_map, secret=self.secret, tunables=self.tunables,
+            server_id=self.server_id, clock=self.reactor,
+            ground_items=await self.store.load_ground_items(maps),
+            ground_item_maps=maps if self.valkey_url else None, metrics=self.metrics,
+            # One write per connection per tick: what the tick sent leaves at its end.
+            fanout=self.outbox.fanout, end_of_tick=self.outbox.flush)
+        self.game = game
+        self.world, self.persistence, self.world_service = (
+            game.world, game.persistence, game.world_service)
+        self.admission, self.auth, self.chat, self.hub, self.operators = (
+            game.admission, game.auth, game.chat, game.hub, game.operators)
+        self.factory = GameFactory(self.hub, self.tunables, self.reactor, metrics=self.metrics,
+                                   outbox=self.outbox)
+        for child in game.services:
             child.setServiceParent(self)  # starts it: this service is running
         await self.hub.ready
         await self.chat.ready
@@ -179,7 +250,7 @@ class RpgService(MultiService):
     def health(self):
         """The detailed health, for operators (on --metrics-listen only)."""
         return {"status": "ok", "server_id": self.server_id,
-                "players_online": len(self.world_service.clients),
+                "players_online": len(self.world_service.players),
                 "maps": sorted(self.content.maps)}
 
     def stopService(self):
