@@ -13,7 +13,8 @@ from twisted.application.service import Service
 from twisted.internet import defer, task
 from twisted.logger import Logger
 
-from rpg.protocol.envelope import encode_error, encode_event, encode_internal_error, encode_success
+from rpg.protocol.envelope import (UpdateEncoder, encode_error, encode_event, encode_internal_error,
+                                   encode_success)
 from rpg.protocol.errors import error_code
 from rpg.world.errors import GameError
 
@@ -54,6 +55,7 @@ class WorldService(Service):
         self._queued_for = set()  # player ids with commands in the queue
         self.tick_number = 0
         self.missed_ticks = 0
+        self._sent_counters = {}  # message type -> its labelled messages_out
         self._loops = []
         self._saving = None
 
@@ -227,19 +229,37 @@ class WorldService(Service):
             self._deliver(player_ids, message_type, payload)
 
     def _phase_visibility(self, now):
+        encoder = UpdateEncoder()  # the diffs share records: each is encoded once
         for player_ids, payload in self.world.compute_updates():
-            self._deliver(player_ids, "event_game_update", payload)
+            clients = self._connected(player_ids)
+            if clients:
+                self._fan_out(clients, "event_game_update", encoder.encode(payload))
 
     def _phase_out(self, now):
         for player_ids, message_type, payload in self.world.drain_events():
             self._deliver(player_ids, message_type, payload)
 
     def _deliver(self, player_ids, message_type, payload):
-        clients = [self.clients[p] for p in player_ids if p in self.clients]
+        clients = self._connected(player_ids)
         if clients:
-            self.fanout(clients, encode_event(message_type, payload))
-            if self.metrics is not None:
-                self.metrics.messages_out.labels(message_type).inc(len(clients))
+            self._fan_out(clients, message_type, encode_event(message_type, payload))
+
+    def _connected(self, player_ids):
+        """The clients of those of C{player_ids} still connected."""
+        connected = self.clients
+        if len(player_ids) == 1:
+            client = connected.get(player_ids[0])
+            return [] if client is None else [client]
+        return [connected[p] for p in player_ids if p in connected]
+
+    def _fan_out(self, clients, message_type, frame):
+        self.fanout(clients, frame)
+        if self.metrics is not None:
+            counter = self._sent_counters.get(message_type)
+            if counter is None:
+                counter = self._sent_counters[message_type] = (
+                    self.metrics.messages_out.labels(message_type))
+            counter.inc(len(clients))
 
     def _count_players(self):
         if self.metrics is not None:

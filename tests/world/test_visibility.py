@@ -235,6 +235,22 @@ def test_grouped_field_changes_share_one_payload():
     assert sorted(updates[0][0]) == [1, 2, 3, 4, 5]
 
 
+def test_a_change_is_one_record_shared_by_every_payload_showing_it():
+    """A move seen from several chunks is one delta dict in each of their payloads."""
+    world = make_world()
+    enter(world, 1, 15, 5)   # chunk (0, 0)
+    enter(world, 2, 17, 5)   # chunk (1, 0)
+    enter(world, 3, 33, 5)   # chunk (2, 0): sees 2, not 1
+    enter(world, 4, 17, 20)  # chunk (1, 1)
+    world.compute_updates()
+    world.move(2, "DOWN", now=1.0)
+    updates = world.compute_updates()
+    records = [entity for _, payload in updates for entity in payload["entities"]]
+    assert len(updates) == 4
+    assert all(record is records[0] for record in records)
+    assert records[0] == {"id": "player_2", "y": 6, "animation_state": "walking"}
+
+
 def test_view_radius_configurable():
     """With radius 2 a player two chunks away is seen; with radius 0 only the own chunk."""
     wide = make_world(view_radius=2)
