@@ -57,6 +57,11 @@ class World:
         self._walking = deque()  # (move time, player), in time order
         self._move_listeners = []
         self._map_listeners = []
+        # Centre chunk -> (its view, the ids of its viewers) once every viewer
+        # there knows that view, as long as that view stays the same object
+        # (nobody entered or left it): the diff then takes them as one group
+        # without looking at each.
+        self._settled = {}
         # Players who changed map since the last diff: their next update
         # shows the new map from scratch (read by the ground items too).
         self.map_changed = set()
@@ -326,6 +331,7 @@ class World:
         visible = self.spatial.visible(player.chunk_key)
         player.known = visible
         player.view_key = player.chunk_key
+        self._settled.pop(player.chunk_key, None)  # one more viewer knows this view
         self.map_changed.discard(player_id)
         entities = self.entities
         shown = [player.full()]
@@ -362,9 +368,30 @@ class World:
         chunk_changes = self._chunk_changes(dirty)
         updates = []
         fulls = {}
+        settled = self._settled
         for centre in spatial.affected_centres():
+            visible = None
+            known_here = settled.get(centre)
+            if known_here is not None:
+                visible = visible_from(centre)
+                if known_here[0] is not visible:
+                    known_here = None
+            if known_here is not None:
+                # Nobody entered or left this view since its viewers were
+                # told it: they still form one group that knows all of it.
+                changes = []
+                for key in neighbourhood(centre):
+                    found = chunk_changes.get(key)
+                    if found is not None:
+                        changes.extend(found)
+                if changes:
+                    updates.append((known_here[1], {
+                        "entities": [delta for _, delta in changes],
+                        "removed_entities": [], "map_id": centre[0]}))
+                continue
             viewer_ids = all_viewers.get(centre)
             if not viewer_ids:
+                settled.pop(centre, None)
                 continue
             groups = {}
             for viewer_id in viewer_ids:
@@ -381,7 +408,8 @@ class World:
                     group.append(player)
             if not groups:
                 continue
-            visible = visible_from(centre)
+            if visible is None:
+                visible = visible_from(centre)
             # the changes in view, in the order of the view's chunks
             changes = []
             for key in neighbourhood(centre):
@@ -408,6 +436,9 @@ class World:
                     if payload is None:
                         continue
                 updates.append((tuple([p.player_id for p in group]), payload))
+            # every viewer here now knows this view
+            settled[centre] = (visible, tuple([entities[i].player_id for i in viewer_ids
+                                               if entities[i].known is not None]))
         for entity in self._changed:
             entity.changed = {}
         self._changed = set()

@@ -288,6 +288,47 @@ def test_player_without_initial_view_gets_no_diff():
     assert 1 not in updates_by_player(world.compute_updates())
 
 
+def test_a_late_initial_view_joins_the_diffs_of_an_unchanged_view():
+    """A player whose initial view comes ticks after it entered gets the next move near it."""
+    world = make_world()
+    world.add_player(character(1, 5, 5), now=0.0)
+    enter(world, 2, 6, 5)
+    world.compute_updates()
+    world.move(2, "RIGHT", now=1.0)
+    world.compute_updates()
+    world.initial_view(1)  # its chunk's view is unchanged since the last diff
+    world.move(2, "RIGHT", now=2.0)
+    seen = updates_by_player(world.compute_updates())
+    assert seen[1]["entities"] == [{"id": "player_2", "x": 8}]
+    assert seen[1] is seen[2]
+
+
+def test_unchanged_views_get_the_same_diffs_as_changed_ones():
+    """Over many ticks of walkers crossing chunks, every player's diff equals one made from
+    its known set alone (a world that keeps no view between ticks)."""
+    rng = random.Random(3)
+    worlds = [make_world(), make_world()]
+    for world in worlds:
+        for player_id in range(1, 41):
+            enter(world, player_id, 10 + (player_id * 7) % 60, 10 + (player_id * 13) % 60)
+        world.compute_updates()
+    for tick in range(200):
+        moves = [(p, rng.choice(["UP", "DOWN", "LEFT", "RIGHT"])) for p in range(1, 41)
+                 if rng.random() < 0.2]
+        results = []
+        for forgetful, world in enumerate(worlds):
+            for player_id, direction in moves:
+                try:
+                    world.move(player_id, direction, now=tick * 0.6)
+                except Exception:
+                    pass
+            world.step(tick * 0.6)
+            if forgetful:
+                world._settled.clear()
+            results.append(updates_by_player(world.compute_updates()))
+        assert results[0] == results[1]
+
+
 def test_diff_work_skips_quiet_neighbourhoods():
     """Players whose 3x3 chunks saw no change are not looked at (their known set stays)."""
     world = make_world()
