@@ -127,7 +127,7 @@ def build(options, workdir):
     clock = task.Clock()
     metrics = _Timings()
     factory = SimpleNamespace(metrics=metrics, tunables=tunables, clock=clock, _pending=[],
-                              _flush_call=None)
+                              _flush_call=None, bytes_sent=0)
     factory.mark_pending = lambda protocol: GameFactory.mark_pending(factory, protocol)
     factory.flush = lambda: GameFactory.flush(factory)
     service = WorldService(game, persistence=None, tunables=tunables, clock=clock,

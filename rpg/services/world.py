@@ -56,6 +56,7 @@ class WorldService(Service):
         self.tick_number = 0
         self.missed_ticks = 0
         self._sent_counters = {}  # message type -> its labelled messages_out
+        self._sent_this_tick = {}  # message type -> messages fanned out, not yet counted
         self._loops = []
         self._saving = None
 
@@ -183,6 +184,8 @@ class WorldService(Service):
                 timings["send"] = time.perf_counter() - mark
             if self.metrics is not None:
                 self.metrics.observe_tick(timings, tick_seconds)
+                if self._sent_this_tick:
+                    self._count_sent()
         except Exception:
             self.log.failure("Tick {n} failed; the next tick runs", n=self.tick_number)
         if self.tick_monitor is not None:
@@ -255,11 +258,18 @@ class WorldService(Service):
     def _fan_out(self, clients, message_type, frame):
         self.fanout(clients, frame)
         if self.metrics is not None:
+            sent = self._sent_this_tick
+            sent[message_type] = sent.get(message_type, 0) + len(clients)
+
+    def _count_sent(self):
+        """Add the tick's messages to C{messages_out}: one increment per type, not per send."""
+        sent, self._sent_this_tick = self._sent_this_tick, {}
+        for message_type, n in sent.items():
             counter = self._sent_counters.get(message_type)
             if counter is None:
                 counter = self._sent_counters[message_type] = (
                     self.metrics.messages_out.labels(message_type))
-            counter.inc(len(clients))
+            counter.inc(n)
 
     def _count_players(self):
         if self.metrics is not None:

@@ -58,6 +58,8 @@ def send_now(transport, data):
     C{transport.write}.  What the socket does not take at once (a partial
     send, C{EAGAIN}), and any error, is handed to C{transport.write}, so
     Twisted buffers it or finds the connection lost and reports it as usual.
+
+    @return: whether the socket took all of C{data} (nothing left buffered).
     """
     if (_FAST_PATH and type(transport) is tcp.Server and transport.connected
             and not transport.disconnecting and getattr(transport, "_tempDataLen", 1) == 0
@@ -67,9 +69,10 @@ def send_now(transport, data):
         except OSError:
             sent = 0
         if sent == len(data):
-            return
+            return True
         data = data[sent:]
     transport.write(data)
+    return False
 
 
 def unsent_bytes(transport):
@@ -160,9 +163,7 @@ class GameProtocol(WebSocketServerProtocol):
                 self._send_message(frame)
             else:
                 self._queue(binary_frame(frame))
-            metrics = self.factory.metrics
-            if metrics is not None:
-                metrics.bytes_out.inc(len(frame))
+            self.factory.bytes_sent += len(frame)
 
     def send_framed(self, framed, payload):
         """Send a frame made by L{binary_frame} from C{payload}."""
@@ -188,7 +189,8 @@ class GameProtocol(WebSocketServerProtocol):
             return
         self._out = None
         if self.state == WebSocketServerProtocol.STATE_OPEN:
-            send_now(self.transport, out[0] if len(out) == 1 else b"".join(out))
+            if send_now(self.transport, out[0] if len(out) == 1 else b"".join(out)):
+                return  # all of it is in the socket: nothing waits
             if (self._backlog_call is None
                     and self.unsent_bytes() > self.factory.tunables.output_buffer_max_bytes):
                 self._backlog_call = self.factory.clock.callLater(
@@ -243,6 +245,9 @@ class GameFactory(WebSocketServerFactory):
         self.clock = clock
         self.connections = set()
         self._pending = []  # connections with frames waiting
+        # Payload bytes sent since the last flush, added to the bytes_out
+        # counter once per flush rather than once per frame.
+        self.bytes_sent = 0
         self._flush_call = None
         self.setProtocolOptions(
             maxMessagePayloadSize=tunables.max_message_bytes,
@@ -271,8 +276,7 @@ class GameFactory(WebSocketServerFactory):
                 client.send_frame(frame)
             elif client.state != "closed":
                 transport.send_framed(framed, frame)
-        if self.metrics is not None:
-            self.metrics.bytes_out.inc(len(frame) * len(clients))
+        self.bytes_sent += len(frame) * len(clients)
 
     def mark_pending(self, protocol):
         """
@@ -291,6 +295,10 @@ class GameFactory(WebSocketServerFactory):
         pending, self._pending = self._pending, []
         for protocol in pending:
             protocol.flush()
+        if self.bytes_sent:
+            if self.metrics is not None:
+                self.metrics.bytes_out.inc(self.bytes_sent)
+            self.bytes_sent = 0
 
     def close_all(self, code, reason):
         for protocol in list(self.connections):

@@ -214,3 +214,31 @@ def test_other_transports_are_written_through_twisted():
     transport = CountingTransport()
     send_now(transport, b"frame")
     assert transport.writes == [b"frame"]
+
+
+def test_send_now_says_whether_the_socket_took_everything():
+    """send_now answers True when the socket took all, False when Twisted holds the rest."""
+    assert send_now(tcp_transport(FakeSocket()), b"abcdef") is True
+    partial = tcp_transport(FakeSocket(takes=2))
+    assert send_now(partial, b"abcdef") is False
+    assert partial.written == [b"cdef"]
+    assert send_now(CountingTransport(), b"abc") is False
+
+
+def test_bytes_out_counts_every_payload_byte_at_the_flush():
+    """Replies and fanned-out frames add their payload bytes to bytes_out, once per flush."""
+    increments = []
+    factory, _ = make_factory()
+    factory.metrics = types.SimpleNamespace(
+        bytes_out=types.SimpleNamespace(inc=increments.append))
+    protocol = open_connection(factory)
+    other = open_connection(factory)
+    sessions = [types.SimpleNamespace(transport_protocol=p, state="playing")
+                for p in (protocol, other)]
+    protocol._send(b"reply")
+    factory.fanout(sessions, b"update")
+    assert increments == []
+    factory.flush()
+    assert increments == [len(b"reply") + 2 * len(b"update")]
+    factory.flush()
+    assert increments == [17]  # nothing more sent, nothing more counted
