@@ -445,6 +445,7 @@ class World:
         self._departed = {}
         self.map_changed = set()
         spatial.dirty = set()
+        spatial.entered = set()
         return updates
 
     def _chunk_changes(self, dirty):
