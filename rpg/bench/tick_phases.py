@@ -13,7 +13,7 @@ tick runs its phases (commands, world, visibility, out) and, as its
 C{end_of_tick}, the edge's flush: every connection's frames are framed and
 joined by the same code as on a real server (L{rpg.web.ws.GameProtocol},
 L{rpg.web.ws.GameFactory.fanout}), and only the final write to a socket is
-left out.  It reports each phase (C{send}: the flush without its syscalls)
+left out (each write is taken whole, as a socket with room takes it).  It reports each phase (C{send}: the flush without its syscalls)
 and the bytes each player would get.
 
 With C{--cpu-time} the phases are timed in CPU time of this thread
@@ -48,7 +48,8 @@ from rpg.services import world as world_service_module
 from rpg.services.metrics import Metrics
 from rpg.services.world import WorldService
 from rpg.tap import default_maps_dir
-from rpg.web.ws import GameFactory, GameProtocol
+from rpg.web import ws as ws_module
+from rpg.web.ws import GameFactory, GameProtocol, send_now
 from rpg.world.game import GameWorld
 
 PHASES = ("commands", "world", "visibility", "out", "send", "tick")
@@ -159,10 +160,18 @@ def run(options):
         service, factory, clock, bots, side = build(options, workdir)
         if options.cpu_time:
             world_service_module.time = SimpleNamespace(perf_counter=time.thread_time)
+        # As a server's socket usually does, the transport takes every write at once.
+        ws_module.send_now = _taken_at_once
         try:
             return _run(options, service, factory, clock, bots, side)
         finally:
             world_service_module.time = time
+            ws_module.send_now = send_now
+
+
+def _taken_at_once(transport, data):
+    transport.write(data)
+    return True
 
 
 def _run(options, service, factory, clock, bots, side):
