@@ -172,7 +172,13 @@ class GameProtocol(WebSocketServerProtocol):
                 self.flush()
                 self._send_message(payload)
             else:
-                self._queue(framed)
+                # _queue, inlined: this runs for every receiver of every update
+                out = self._out
+                if out is None:
+                    self._out = [framed]
+                    self.factory.mark_pending(self)
+                else:
+                    out.append(framed)
 
     def _queue(self, framed):
         out = self._out
