@@ -32,7 +32,7 @@ import random
 import sys
 import tempfile
 import time
-from types import SimpleNamespace
+from types import MethodType, SimpleNamespace
 
 from autobahn.websocket.protocol import WebSocketProtocol
 from twisted.internet import task
@@ -129,12 +129,11 @@ def build(options, workdir):
     metrics = _Timings()
     factory = SimpleNamespace(metrics=metrics, tunables=tunables, clock=clock, _pending=[],
                               _flush_call=None, bytes_sent=0)
-    factory.mark_pending = lambda protocol: GameFactory.mark_pending(factory, protocol)
-    factory.flush = lambda: GameFactory.flush(factory)
+    # the edge's own methods, bound to this stand-in for its factory
+    factory.mark_pending = MethodType(GameFactory.mark_pending, factory)
+    factory.flush = MethodType(GameFactory.flush, factory)
     service = WorldService(game, persistence=None, tunables=tunables, clock=clock,
-                           metrics=metrics,
-                           fanout=lambda clients, frame: GameFactory.fanout(factory, clients,
-                                                                             frame))
+                           metrics=metrics, fanout=MethodType(GameFactory.fanout, factory))
     service.end_of_tick = factory.flush
     rng = random.Random(options.seed)
     centre = (side // 2, side // 2) if options.crowd else (None, None)
