@@ -3,6 +3,7 @@ The 2.0 envelope: one binary frame holds one MessagePack map
 C{{id, type, payload, version}}.
 """
 
+import threading
 from dataclasses import dataclass
 
 import msgpack
@@ -82,11 +83,26 @@ def decode_request(data, is_binary, max_size=16384, *, known_types):
     return Request(request_id, message_type, payload)
 
 
+_packers = threading.local()
+
+
+def _packer():
+    """
+    This thread's msgpack C{Packer}: the same bytes as C{msgpack.packb}
+    without making a packer per frame (a third of a small frame's cost).
+    A C{Packer} resets itself after each C{pack}, a failed one included.
+    """
+    try:
+        return _packers.packer
+    except AttributeError:
+        packer = _packers.packer = msgpack.Packer(use_bin_type=True)
+        return packer
+
+
 def encode(message_type, payload, request_id=None):
     """One outgoing frame."""
-    return msgpack.packb(
-        {"id": request_id, "type": message_type, "payload": payload, "version": VERSION},
-        use_bin_type=True)
+    return _packer().pack(
+        {"id": request_id, "type": message_type, "payload": payload, "version": VERSION})
 
 
 def encode_success(request_id, payload):
@@ -219,3 +235,60 @@ def _count(metrics, code):
 
 def encode_event(message_type, payload):
     return encode(message_type, payload, None)
+
+
+_UPDATE_KEYS = ("entities", "removed_entities", "map_id")
+
+
+class UpdateEncoder:
+    """
+    The C{event_game_update} frames of one tick's diffs, each entity record
+    encoded once however many payloads hold it, and spliced into each frame:
+    the same bytes as L{encode_event} would make.
+
+    Records are recognised by identity (the world's diffs share one dict
+    per changed entity among every payload that shows it), so an encoder
+    serves the payloads of one C{compute_updates()} while they are alive,
+    and is dropped with them.
+    """
+
+    def __init__(self):
+        self._records = {}  # id(record) -> its bytes
+        self._keep = []  # the records encoded, so that no id is reused meanwhile
+        self._tails = {}  # map id -> bytes from removed_entities on, when none is removed
+        packer = _packer()
+        self._head = b"".join((
+            b"\x84", packer.pack("id"), packer.pack(None), packer.pack("type"),
+            packer.pack("event_game_update"), packer.pack("payload"), b"\x83",
+            packer.pack("entities")))
+
+    def encode(self, payload):
+        """The frame of one C{event_game_update} C{payload}."""
+        entities = payload.get("entities") if type(payload) is dict else None
+        if type(entities) is not list or tuple(payload) != _UPDATE_KEYS:
+            return encode_event("event_game_update", payload)
+        packer = _packer()
+        records = self._records
+        parts = [self._head, packer.pack_array_header(len(entities))]
+        for record in entities:
+            encoded = records.get(id(record))
+            if encoded is None:
+                # kept with its record: the id stays unique while the record lives
+                encoded = records[id(record)] = packer.pack(record)
+                self._keep.append(record)
+            parts.append(encoded)
+        removed, map_id = payload["removed_entities"], payload["map_id"]
+        if removed == [] and type(map_id) is str:
+            tail = self._tails.get(map_id)
+            if tail is None:
+                tail = self._tails[map_id] = self._tail(packer, removed, map_id)
+        else:
+            tail = self._tail(packer, removed, map_id)
+        parts.append(tail)
+        return b"".join(parts)
+
+    @staticmethod
+    def _tail(packer, removed, map_id):
+        return b"".join((packer.pack("removed_entities"), packer.pack(removed),
+                         packer.pack("map_id"), packer.pack(map_id),
+                         packer.pack("version"), packer.pack(VERSION)))

@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from rpg.interfaces import IPlayers, IWorld
-from rpg.protocol.envelope import encode_event, encode_success, error_frame
+from rpg.protocol.envelope import UpdateEncoder, encode_event, encode_success, error_frame
 
 from .commands import COMMANDS
 
@@ -113,6 +113,8 @@ class WorldService(Service):
         self._queued_for = set()  # player ids with commands in the queue
         self.tick_number = 0
         self.missed_ticks = 0
+        self._sent_counters = {}  # message type -> its labelled messages_out
+        self._sent_this_tick = {}  # message type -> messages fanned out, not yet counted
         self._loops = []
         self._saving = None
 
@@ -236,8 +238,11 @@ class WorldService(Service):
             # The game's own phases (GameWorld.PHASES), each delivered and
             # timed as it ends.
             for phase, events in self.world.tick_phases(now):
+                # The visibility phase's diffs share one record per changed
+                # entity: each is encoded once for every frame that shows it.
+                encoder = UpdateEncoder() if phase == "visibility" else None
                 for player_ids, message_type, payload in events:
-                    self._deliver(player_ids, message_type, payload)
+                    self._deliver(player_ids, message_type, payload, encoder)
                 end = time.perf_counter()
                 timings[phase] = end - mark
                 mark = end
@@ -247,6 +252,8 @@ class WorldService(Service):
                 timings["send"] = time.perf_counter() - mark
             if self.metrics is not None:
                 self.metrics.observe_tick(timings, tick_seconds)
+                if self._sent_this_tick:
+                    self._count_sent()
         except Exception:
             self.log.failure("Tick {n} failed; the next tick runs", n=self.tick_number)
         if self.tick_monitor is not None:
@@ -281,12 +288,38 @@ class WorldService(Service):
                                "{type} from {player} failed", type=request.type,
                                player=client.player_id)
 
-    def _deliver(self, player_ids, message_type, payload):
-        clients = [self.clients[p] for p in player_ids if p in self.clients]
+    def _deliver(self, player_ids, message_type, payload, encoder=None):
+        clients = self._connected(player_ids)
         if clients:
-            self.fanout(clients, encode_event(message_type, payload))
-            if self.metrics is not None:
-                self.metrics.messages_out.labels(message_type).inc(len(clients))
+            if encoder is not None and message_type == "event_game_update":
+                frame = encoder.encode(payload)
+            else:
+                frame = encode_event(message_type, payload)
+            self._fan_out(clients, message_type, frame)
+
+    def _connected(self, player_ids):
+        """The clients of those of C{player_ids} still connected."""
+        connected = self.clients
+        if len(player_ids) == 1:
+            client = connected.get(player_ids[0])
+            return [] if client is None else [client]
+        return [connected[p] for p in player_ids if p in connected]
+
+    def _fan_out(self, clients, message_type, frame):
+        self.fanout(clients, frame)
+        if self.metrics is not None:
+            sent = self._sent_this_tick
+            sent[message_type] = sent.get(message_type, 0) + len(clients)
+
+    def _count_sent(self):
+        """Add the tick's messages to C{messages_out}: one increment per type, not per send."""
+        sent, self._sent_this_tick = self._sent_this_tick, {}
+        for message_type, n in sent.items():
+            counter = self._sent_counters.get(message_type)
+            if counter is None:
+                counter = self._sent_counters[message_type] = (
+                    self.metrics.messages_out.labels(message_type))
+            counter.inc(n)
 
     def _count_players(self):
         if self.metrics is not None:

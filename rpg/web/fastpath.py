@@ -86,6 +86,8 @@ def send_now(transport, data):
     C{transport.write}.  What the socket does not take at once (a partial
     send, C{EAGAIN}), and any error, is handed to C{transport.write}, so
     Twisted buffers it or finds the connection lost and reports it as usual.
+
+    @return: whether the socket took all of C{data} (nothing left buffered).
     """
     if (DIRECT_WRITES and type(transport) is tcp.Server and transport.connected
             and not transport.disconnecting and getattr(transport, "_tempDataLen", 1) == 0
@@ -95,9 +97,10 @@ def send_now(transport, data):
         except OSError:
             sent = 0
         if sent == len(data):
-            return
+            return True
         data = data[sent:]
     transport.write(data)
+    return False
 
 
 def unsent_bytes(transport):

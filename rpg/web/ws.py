@@ -118,9 +118,7 @@ class GameProtocol(WebSocketServerProtocol):
                 send_uncapped(self, frame)
             else:
                 self._queue(binary_frame(frame))
-            metrics = self.factory.metrics
-            if metrics is not None:
-                metrics.bytes_out.inc(len(frame))
+            self.factory.outbox.bytes_sent += len(frame)
 
     def send_framed(self, framed, payload):
         """Send a frame made by L{binary_frame} from C{payload}."""
@@ -129,7 +127,13 @@ class GameProtocol(WebSocketServerProtocol):
                 self.flush()
                 send_uncapped(self, payload)
             else:
-                self._queue(framed)
+                # _queue, inlined: this runs for every receiver of every update
+                out = self._out
+                if out is None:
+                    self._out = [framed]
+                    self.factory.outbox.mark_pending(self)
+                else:
+                    out.append(framed)
 
     def _queue(self, framed):
         out = self._out
@@ -146,7 +150,8 @@ class GameProtocol(WebSocketServerProtocol):
             return
         self._out = None
         if self.state == WebSocketServerProtocol.STATE_OPEN:
-            send_now(self.transport, out[0] if len(out) == 1 else b"".join(out))
+            if send_now(self.transport, out[0] if len(out) == 1 else b"".join(out)):
+                return  # all of it is in the socket: nothing waits
             if (self._backlog_call is None
                     and self.unsent_bytes() > self.factory.tunables.output_buffer_max_bytes):
                 self._backlog_call = self.factory.clock.callLater(
@@ -193,6 +198,9 @@ class Outbox:
         self.metrics = metrics
         self._protocols = {}  # session -> its GameProtocol
         self._pending = []  # connections with frames waiting
+        # Payload bytes sent since the last flush, added to the bytes_out
+        # counter once per flush rather than once per frame.
+        self.bytes_sent = 0
         self._flush_call = None
 
     def attach(self, session, protocol):
@@ -214,8 +222,7 @@ class Outbox:
                 client.send_frame(frame)
             elif not client.closed:
                 protocol.send_framed(framed, frame)
-        if self.metrics is not None:
-            self.metrics.bytes_out.inc(len(frame) * len(clients))
+        self.bytes_sent += len(frame) * len(clients)
 
     def mark_pending(self, protocol):
         """
@@ -234,6 +241,10 @@ class Outbox:
         pending, self._pending = self._pending, []
         for protocol in pending:
             protocol.flush()
+        if self.bytes_sent:
+            if self.metrics is not None:
+                self.metrics.bytes_out.inc(self.bytes_sent)
+            self.bytes_sent = 0
 
 
 class GameFactory(WebSocketServerFactory):

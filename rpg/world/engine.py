@@ -57,6 +57,11 @@ class Engine:
         self._walking = deque()  # (move time, player), in time order
         self._move_listeners = []
         self._map_listeners = []
+        # Centre chunk -> (its view, the ids of its viewers) once every viewer
+        # there knows that view, as long as that view stays the same object
+        # (nobody entered or left it): the diff then takes them as one group
+        # without looking at each.
+        self._settled = {}
         # Players who changed map since the last diff: their next update
         # shows the new map from scratch (read by the ground items too).
         self.map_changed = set()
@@ -331,6 +336,7 @@ class Engine:
         visible = self.spatial.visible(player.chunk_key)
         player.known = visible
         player.view_key = player.chunk_key
+        self._settled.pop(player.chunk_key, None)  # one more viewer knows this view
         self.map_changed.discard(player_id)
         entities = self.entities
         shown = [player.full()]
@@ -347,30 +353,59 @@ class Engine:
         itself and everything it sees on the new map in full, and nothing of
         the old map (its client drops what it knew when the map changes).
 
+        Each dirty chunk's changes (the deltas of its changed entities) are
+        listed once per call and shared by every centre that sees the chunk;
+        a group whose view did not change (the common case) takes them all
+        without looking at each one.
+
         @return: a list of C{(player_ids, payload)}; each player whose view
             changed is in exactly one entry.  Payloads share dicts: read only.
         """
         spatial = self.spatial
-        if not spatial.dirty:
+        dirty = spatial.dirty
+        if not dirty:
             return []
         entities = self.entities
         map_changed = self.map_changed
+        all_viewers = spatial.viewers
+        neighbourhood = spatial.neighbourhood
+        visible_from = spatial.visible
+        chunk_changes = self._chunk_changes(dirty)
         updates = []
         fulls = {}
-        deltas = {}
+        settled = self._settled
         for centre in spatial.affected_centres():
-            viewer_ids = spatial.viewers.get(centre)
+            visible = None
+            known_here = settled.get(centre)
+            if known_here is not None:
+                visible = visible_from(centre)
+                if known_here[0] is not visible:
+                    known_here = None
+            if known_here is not None:
+                # Nobody entered or left this view since its viewers were
+                # told it: they still form one group that knows all of it.
+                changes = []
+                for key in neighbourhood(centre):
+                    found = chunk_changes.get(key)
+                    if found is not None:
+                        changes.extend(found)
+                if changes:
+                    updates.append((known_here[1], {
+                        "entities": [delta for _, delta in changes],
+                        "removed_entities": [], "map_id": centre[0]}))
+                continue
+            viewer_ids = all_viewers.get(centre)
             if not viewer_ids:
+                settled.pop(centre, None)
                 continue
             groups = {}
-            map_id = centre[0]
             for viewer_id in viewer_ids:
                 player = entities[viewer_id]
                 known = player.known
                 if known is None:
                     continue  # no initial view yet
                 # a map change is alone: it starts from nothing
-                key = viewer_id if player.player_id in map_changed else id(known)
+                key = viewer_id if map_changed and player.player_id in map_changed else id(known)
                 group = groups.get(key)
                 if group is None:
                     groups[key] = [player]
@@ -378,52 +413,69 @@ class Engine:
                     group.append(player)
             if not groups:
                 continue
-            visible = spatial.visible(centre)
-            changed_here = self._changes_in(centre, deltas)
+            if visible is None:
+                visible = visible_from(centre)
+            # the changes in view, in the order of the view's chunks
+            changes = []
+            for key in neighbourhood(centre):
+                found = chunk_changes.get(key)
+                if found is not None:
+                    changes.extend(found)
+            map_id = centre[0]
             for group in groups.values():
                 first = group[0]
                 known = first.known
-                if first.player_id in map_changed:
+                if map_changed and first.player_id in map_changed:
                     known = _NOTHING
                 for player in group:
                     player.known = visible
                     player.view_key = centre
-                payload = self._diff(known, visible, changed_here, map_id, fulls)
-                if payload is not None:
-                    updates.append((tuple(p.player_id for p in group), payload))
+                if known is visible:
+                    # every changed entity in view is known: all are shown
+                    if not changes:
+                        continue
+                    payload = {"entities": [delta for _, delta in changes],
+                               "removed_entities": [], "map_id": map_id}
+                else:
+                    payload = self._diff(known, visible, changes, map_id, fulls)
+                    if payload is None:
+                        continue
+                updates.append((tuple([p.player_id for p in group]), payload))
+            # every viewer here now knows this view
+            settled[centre] = (visible, tuple([entities[i].player_id for i in viewer_ids
+                                               if entities[i].known is not None]))
         for entity in self._changed:
             entity.changed = {}
         self._changed = set()
         self._departed = {}
         self.map_changed = set()
         spatial.dirty = set()
+        spatial.entered = set()
         return updates
 
-    def _changes_in(self, centre, deltas):
-        """C{(entity id, delta)} of the changed entities visible from C{centre}."""
-        found = []
-        spatial = self.spatial
-        dirty = spatial.dirty
-        members = spatial.members
+    def _chunk_changes(self, dirty):
+        """
+        Dirty chunk key -> C{[(entity id, delta)]} of its entities with change
+        marks, for the chunks that have some (in the chunk's member order).
+        """
         entities = self.entities
-        for key in spatial.neighbourhood(centre):
-            if key in dirty:
-                for entity_id in members.get(key, ()):
-                    entity = entities[entity_id]
-                    if entity.changed:
-                        delta = deltas.get(entity_id)
-                        if delta is None:
-                            delta = deltas[entity_id] = entity.delta()
-                        found.append((entity_id, delta))
-        return found
+        members = self.spatial.members
+        by_chunk = {}
+        for key in dirty:
+            found = []
+            for entity_id in members.get(key, ()):
+                entity = entities[entity_id]
+                if entity.changed:
+                    found.append((entity_id, entity.delta()))
+            if found:
+                by_chunk[key] = found
+        return by_chunk
 
-    def _diff(self, known, visible, changed_here, map_id, fulls):
-        if known is visible:
-            entered = left = ()
-        else:
-            entered = visible - known
-            left = known - visible
-        shown = [delta for entity_id, delta in changed_here if entity_id in known]
+    def _diff(self, known, visible, changes, map_id, fulls):
+        """The payload of a group whose known set is not its view (or C{None})."""
+        entered = visible - known
+        left = known - visible
+        shown = [delta for entity_id, delta in changes if entity_id in known]
         if not (entered or left or shown):
             return None
         entities = self.entities

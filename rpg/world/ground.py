@@ -259,13 +259,13 @@ class GroundItems:
 
     def _moved_viewers(self):
         """The tracked players whose chunk is not the one their view was
-        computed from.  Only players in chunks the engine marked dirty this
-        tick can have moved, so only those are looked at."""
+        computed from.  Only players in chunks some entity entered this tick
+        can have moved, so only those are looked at."""
         spatial = self.engine.spatial
         entities = self.engine.entities
         view_key = self._view_key
         moved = set()
-        for key in spatial.dirty:
+        for key in spatial.entered:
             for entity_id in spatial.viewers.get(key, ()):
                 player = entities[entity_id]
                 recorded = view_key.get(player.player_id)

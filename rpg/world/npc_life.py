@@ -41,6 +41,9 @@ class NpcPopulation:
         for key in sorted(definitions):
             behaviours.check(definitions[key].behaviour, f"NPC {key!r}")
         self.states = {}
+        # The ids of the NPCs that attack unprovoked: the only ones a player's
+        # arrival wakes, so a move near none of them costs almost nothing.
+        self._aggressive = set()
         self.entities = {}
         self.map_of = {}
         self._due = Schedule()  # npc id, ties in the order scheduled
@@ -54,6 +57,8 @@ class NpcPopulation:
                 entity = NpcEntity(npc_id[4:], definition.key, definition.name, map_id,
                                    spawn.x, spawn.y, max_hp=definition.hitpoints)
                 self.states[npc_id] = npc
+                if definition.aggressive:
+                    self._aggressive.add(npc_id)
                 self.entities[npc_id] = entity
                 self.map_of[npc_id] = map_id
                 engine.add_entity(entity)
@@ -114,12 +119,17 @@ class NpcPopulation:
 
     def wake_near(self, map_id, x, y, now):
         """A player arrived at C{(x, y)}: wake the idle aggressive NPCs near it."""
+        aggressive = self._aggressive
+        if not aggressive:
+            return
         members = self.engine.spatial.members
         for key in self._chunks_around(map_id, x, y):
-            for entity_id in members.get(key, ()):
-                npc = self.states.get(entity_id)
-                if npc is not None and npc.state == "idle" and npc.definition.aggressive:
-                    self.wake(entity_id, now)
+            ids = members.get(key)
+            if ids and not aggressive.isdisjoint(ids):
+                for entity_id in ids:
+                    npc = self.states.get(entity_id)
+                    if npc is not None and npc.state == "idle" and npc.definition.aggressive:
+                        self.wake(entity_id, now)
 
     # -- stepping
     def step(self, npc_id, now, rng, target_position):

@@ -31,6 +31,9 @@ class SpatialIndex:
     @ivar viewers: chunk key -> set of ids of the viewing entities (players) in it.
     @ivar dirty: chunk keys where, since the last diff, an entity entered,
         left, or changed a public field.
+    @ivar entered: the dirty chunk keys where an entity entered (the only
+        chunks where a player can stand in another chunk than at the last
+        diff); cleared with C{dirty}.
     """
 
     def __init__(self, view_radius=1):
@@ -40,6 +43,7 @@ class SpatialIndex:
         self.members = {}
         self.viewers = {}
         self.dirty = set()
+        self.entered = set()
         self._neighbourhoods = {}
         # centre key -> frozenset of the ids visible from it; dropped whenever
         # an entity enters or leaves one of its chunks, so an unchanged view
@@ -59,6 +63,7 @@ class SpatialIndex:
         self.members.setdefault(key, set()).add(entity.id)
         if entity.is_viewer:
             self.viewers.setdefault(key, set()).add(entity.id)
+        self.entered.add(key)
         self._membership_changed(key)
 
     def remove(self, entity):

@@ -219,3 +219,46 @@ def test_error_frame_answers_a_game_error_it_cannot_encode_internal():
     frame = msgpack.unpackb(error_frame("r3", MoveBlocked("\ud800"), metrics, log))
     assert frame["payload"]["error_code"] == "INTERNAL_SERVER_ERROR"
     assert metrics.counted == ["INTERNAL_SERVER_ERROR"] and len(log.failures) == 1
+
+
+def _update(entities, removed=(), map_id="open"):
+    return {"entities": entities, "removed_entities": list(removed), "map_id": map_id}
+
+
+def test_update_encoder_makes_the_bytes_of_encode_event():
+    """UpdateEncoder's frames equal encode_event's, byte for byte, for every payload shape."""
+    moved = {"id": "player_1", "x": 3, "y": 4, "animation_state": "walking"}
+    hit = {"id": "npc_7", "current_hp": 2}
+    payloads = [
+        _update([moved, hit]),
+        _update([hit, moved, {"id": "player_2", "x": 300, "y": 70000}], removed=[5, "npc_3"]),
+        _update([], removed=[9]),
+        _update([moved], map_id="cave"),
+        _update([moved] * 20),
+        {"entities": [moved], "map_id": "open", "removed_entities": []},  # other key order
+        {"entities": [moved], "removed_entities": [], "map_id": "open", "extra": 1},
+    ]
+    encoder = envelope.UpdateEncoder()
+    for payload in payloads:
+        assert encoder.encode(payload) == encode_event("event_game_update", payload)
+
+
+def test_update_encoder_packs_a_shared_record_once(monkeypatch):
+    """A record held by many payloads of one tick is packed once and spliced into each."""
+    packed = []
+    real = envelope._packer()
+
+    class CountingPacker:
+        def pack(self, value):
+            packed.append(value)
+            return real.pack(value)
+
+        def pack_array_header(self, n):
+            return real.pack_array_header(n)
+
+    monkeypatch.setattr(envelope, "_packer", CountingPacker)
+    moved = {"id": "player_1", "x": 3, "y": 4}
+    encoder = envelope.UpdateEncoder()
+    frames = [encoder.encode(_update([moved, {"id": f"player_{n}", "x": n}])) for n in range(5)]
+    assert sum(value is moved for value in packed) == 1
+    assert len(set(frames)) == 5

@@ -16,6 +16,7 @@ from rpg.config import Tunables
 from rpg.content import load_content
 from rpg.protocol.envelope import Request
 from rpg.services.commands import COMMANDS
+from rpg.services.metrics import Metrics as ServerMetrics
 from rpg.services.persistence import Persistence
 from rpg.services.world import WorldService
 from rpg.store.memory import MemoryPlayerStore
@@ -274,3 +275,25 @@ async def test_a_reply_that_cannot_be_encoded_fails_alone(tmp_path, monkeypatch)
     replies = {m["id"]: m for m in client.messages if m["id"]}
     assert replies["a"]["payload"]["error_code"] == "INTERNAL_SERVER_ERROR"
     assert replies["b"]["type"] == "resp_success"
+
+
+@pytest_twisted.ensureDeferred
+async def test_messages_out_counts_each_tick_s_messages_by_type(tmp_path):
+    """The messages a tick fans out reach rpg_messages_out, by type, by the end of that tick."""
+    service, store, clock, _ = build(tmp_path)
+    metrics = service.metrics = ServerMetrics()
+    ann = await join(service, store, "ann")
+    bob = await join(service, store, "bob")
+    for client in (ann, bob):
+        service.world.engine.initial_view(client.player_id)
+    service.world.compute_updates()  # each has seen the other come in
+    service.submit(ann, Request("m1", "cmd_move", {"direction": "DOWN"}))
+    service.tick(1)
+    sent = metrics.registry.get_sample_value("rpg_messages_out_total",
+                                             {"type": "event_game_update"})
+    assert sent == 2  # ann's move, in one payload seen by both
+    service.submit(bob, Request("m2", "cmd_move", {"direction": "DOWN"}))
+    clock.advance(0.05)
+    service.tick(1)
+    assert metrics.registry.get_sample_value("rpg_messages_out_total",
+                                             {"type": "event_game_update"}) == 4

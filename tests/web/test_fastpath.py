@@ -64,6 +64,16 @@ def test_idle_tcp_connection_is_written_straight_to_the_socket():
     assert sock.sent == [b"frame"] and transport.written == []
 
 
+def test_send_now_says_whether_the_socket_took_everything():
+    """send_now answers True when the socket took all, False when Twisted holds the rest."""
+    assert send_now(tcp_transport(FakeSocket()), b"abcdef") is True
+    partial = tcp_transport(FakeSocket(takes=2))
+    assert send_now(partial, b"abcdef") is False
+    assert partial.written == [b"cdef"]
+    other = StringTransport()
+    assert send_now(other, b"abc") is False and other.value() == b"abc"
+
+
 def test_partial_send_leaves_the_rest_to_twisted():
     """What the socket does not take is handed to transport.write."""
     sock = FakeSocket(takes=2)

@@ -143,3 +143,25 @@ def test_end_of_tick_runs_after_the_out_phase_and_is_timed(monkeypatch):
     service.tick(1)
     assert calls == ["world", "visibility", "out", "send",
                      ["commands", "out", "send", "visibility", "world"], 4]
+
+
+def test_bytes_out_counts_every_payload_byte_at_the_flush():
+    """Replies and fanned-out frames add their payload bytes to bytes_out, once per flush."""
+    import types
+    increments = []
+    factory, _ = make_factory()
+    factory.outbox.metrics = types.SimpleNamespace(
+        bytes_out=types.SimpleNamespace(inc=increments.append))
+    protocol = open_connection(factory)
+    other = open_connection(factory)
+    sessions = [Playing(), Playing()]
+    for session, p in zip(sessions, (protocol, other)):
+        factory.outbox.attach(session, p)
+    protocol._send(b"reply")
+    factory.outbox.fanout(sessions, b"update")
+    assert increments == []
+    factory.outbox.flush()
+    assert increments == [len(b"reply") + 2 * len(b"update")]
+    factory.outbox.flush()
+    assert increments == [17]  # nothing more sent, nothing more counted
+

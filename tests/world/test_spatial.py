@@ -106,3 +106,16 @@ def test_viewers_within_any_radius():
     index.insert(npc(1), ("m", 0, 0))
     assert sorted(index.viewers_within(("m", 0, 0), 1)) == ["player_1"]
     assert sorted(index.viewers_within(("m", 0, 0), 3)) == ["player_1", "player_2"]
+
+
+def test_entered_lists_only_the_chunks_an_entity_came_into():
+    """A relocation marks the new chunk entered (and both dirty); a touch marks nothing entered."""
+    index = SpatialIndex(1)
+    walker = player(1)
+    index.insert(walker, ("m", 0, 0))
+    index.dirty, index.entered = set(), set()
+    index.touch(("m", 0, 0))
+    assert index.entered == set()
+    index.relocate(walker, ("m", 1, 0))
+    assert index.entered == {("m", 1, 0)}
+    assert index.dirty == {("m", 0, 0), ("m", 1, 0)}

@@ -235,6 +235,22 @@ def test_grouped_field_changes_share_one_payload():
     assert sorted(updates[0][0]) == [1, 2, 3, 4, 5]
 
 
+def test_a_change_is_one_record_shared_by_every_payload_showing_it():
+    """A move seen from several chunks is one delta dict in each of their payloads."""
+    world = make_world()
+    enter(world, 1, 15, 5)   # chunk (0, 0)
+    enter(world, 2, 17, 5)   # chunk (1, 0)
+    enter(world, 3, 33, 5)   # chunk (2, 0): sees 2, not 1
+    enter(world, 4, 17, 20)  # chunk (1, 1)
+    world.compute_updates()
+    world.move(2, "DOWN", now=1.0)
+    updates = world.compute_updates()
+    records = [entity for _, payload in updates for entity in payload["entities"]]
+    assert len(updates) == 4
+    assert all(record is records[0] for record in records)
+    assert records[0] == {"id": "player_2", "y": 6, "animation_state": "walking"}
+
+
 def test_view_radius_configurable():
     """With radius 2 a player two chunks away is seen; with radius 0 only the own chunk."""
     wide = make_world(view_radius=2)
@@ -270,6 +286,47 @@ def test_player_without_initial_view_gets_no_diff():
     world.add_player(character(1, 5, 5), now=0.0)
     enter(world, 2, 6, 5)
     assert 1 not in updates_by_player(world.compute_updates())
+
+
+def test_a_late_initial_view_joins_the_diffs_of_an_unchanged_view():
+    """A player whose initial view comes ticks after it entered gets the next move near it."""
+    world = make_world()
+    world.add_player(character(1, 5, 5), now=0.0)
+    enter(world, 2, 6, 5)
+    world.compute_updates()
+    world.move(2, "RIGHT", now=1.0)
+    world.compute_updates()
+    world.initial_view(1)  # its chunk's view is unchanged since the last diff
+    world.move(2, "RIGHT", now=2.0)
+    seen = updates_by_player(world.compute_updates())
+    assert seen[1]["entities"] == [{"id": "player_2", "x": 8}]
+    assert seen[1] is seen[2]
+
+
+def test_unchanged_views_get_the_same_diffs_as_changed_ones():
+    """Over many ticks of walkers crossing chunks, every player's diff equals one made from
+    its known set alone (a world that keeps no view between ticks)."""
+    rng = random.Random(3)
+    worlds = [make_world(), make_world()]
+    for world in worlds:
+        for player_id in range(1, 41):
+            enter(world, player_id, 10 + (player_id * 7) % 60, 10 + (player_id * 13) % 60)
+        world.compute_updates()
+    for tick in range(200):
+        moves = [(p, rng.choice(["UP", "DOWN", "LEFT", "RIGHT"])) for p in range(1, 41)
+                 if rng.random() < 0.2]
+        results = []
+        for forgetful, world in enumerate(worlds):
+            for player_id, direction in moves:
+                try:
+                    world.move(player_id, direction, now=tick * 0.6)
+                except Exception:
+                    pass
+            world.step(tick * 0.6)
+            if forgetful:
+                world._settled.clear()
+            results.append(updates_by_player(world.compute_updates()))
+        assert results[0] == results[1]
 
 
 def test_diff_work_skips_quiet_neighbourhoods():
