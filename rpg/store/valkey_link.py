@@ -190,9 +190,15 @@ class ValkeyLink:
         ready = Deferred()
         proto.whenConnected().addCallback(ready.callback)
 
-        def lost(_):
+        def failed():
             if not ready.called:
                 ready.errback(ValkeyUnavailable("connection lost while opening"))
+
+        def lost(_):
+            # On the next turn: the ClientService must hear of the loss
+            # before this failure may lead a caller to stop it (Twisted's
+            # ClientService has no transition for a loss once stopped).
+            self._clock.callLater(0, failed)
         proto.whenDisconnected().addCallback(lost)
         # The name shows in CLIENT LIST: which process and role a connection is.
         ready.addCallback(lambda p: p.execute_command("CLIENT", "SETNAME", self.name)
