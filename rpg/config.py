@@ -100,6 +100,9 @@ class Tunables:
     # /ws origins: browser origins accepted besides the server's own
     # ("scheme://host[:port]", or "*" for any)
     allowed_origins: tuple = ()
+    # ground item numbers: how many each reservation from the database
+    # takes (the next is reserved when half of one block is used)
+    ground_item_number_block: int = 1000
 
 
 class ConfigError(ValueError):
@@ -227,6 +230,8 @@ def apply_overrides(base, data, source="config"):
     for name in ("general", "move", "chat", "item", "combat", "query", "chunks"):
         if getattr(tunables, f"rate_{name}_burst") < 1:
             raise ConfigError(f"{source}: rate_{name}_burst must be at least 1")
+    if tunables.ground_item_number_block < 2:
+        raise ConfigError(f"{source}: ground_item_number_block must be at least 2")
     if tunables.max_message_bytes < 256:
         raise ConfigError(f"{source}: max_message_bytes must be at least 256")
     if tunables.http_max_body_bytes < 1024:

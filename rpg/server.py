@@ -24,6 +24,7 @@ from rpg.services.admission import Admission
 from rpg.services.auth import AuthService
 from rpg.services.chat import ChatService
 from rpg.services.commands import COMMANDS
+from rpg.services.ground_numbers import ReservedNumbers
 from rpg.services.hub import Hub
 from rpg.services.metrics import Metrics
 from rpg.services.operators import OperatorActions
@@ -58,7 +59,8 @@ class Game:
 
 
 def build_game(*, store, presence, bus, content, start_map, secret, tunables, server_id,
-               clock, ground_items=(), ground_item_maps=None, metrics=None, fanout=None,
+               clock, ground_items=(), ground_item_maps=None, ground_item_numbers=None,
+               metrics=None, fanout=None,
                end_of_tick=None,
                commands=COMMANDS, rng=None, effects=None, behaviours=None,
                wall_clock=None, run_in_thread=None, admission=True):
@@ -69,6 +71,10 @@ def build_game(*, store, presence, bus, content, start_map, secret, tunables, se
 
     @param ground_item_maps: the maps whose ground items each save
         replaces (C{None}: the whole table, for the database's only process).
+    @param ground_item_numbers: where the world takes new ground item
+        numbers: a primed L{ReservedNumbers} on a server (unique across the
+        processes on the database); C{None}, the world counts them itself
+        (L{rpg.world.ground.CountingNumbers}, deterministic, for tests).
     @param fanout: C{fanout(clients, frame)} sends one frame to many (the
         edge's L{rpg.web.ws.Outbox.fanout}); each client's own
         C{send_frame} by default.
@@ -85,7 +91,8 @@ def build_game(*, store, presence, bus, content, start_map, secret, tunables, se
     @return: a L{Game}.
     """
     world = GameWorld(content, start_map, tunables,
-                      **_given(rng=rng, effects=effects, behaviours=behaviours))
+                      **_given(rng=rng, effects=effects, behaviours=behaviours,
+                               ground_item_numbers=ground_item_numbers))
     world.restore_ground_items(list(ground_items), clock.seconds())
     persistence = Persistence(store, server_id, tunables.online_ttl_s, metrics,
                               ground_item_maps=ground_item_maps)
@@ -196,12 +203,18 @@ class RpgService(MultiService):
         # an item left on a map no longer served cannot keep a number the
         # world hands out again (docs/scaling.md, "Fencing and ground items").
         maps = sorted(self.content.maps)
+        # New ground item numbers come from blocks reserved in the database,
+        # unique across every process on it (docs/ground-items.md).
+        self.ground_numbers = ReservedNumbers(
+            self.store, self.reactor, block_size=self.tunables.ground_item_number_block)
+        await self.ground_numbers.prime()
         game = build_game(
             store=self.store, presence=presence, bus=bus, content=self.content,
             start_map=self.start_map, secret=self.secret, tunables=self.tunables,
             server_id=self.server_id, clock=self.reactor,
             ground_items=await self.store.load_ground_items(maps),
-            ground_item_maps=maps if self.valkey_url else None, metrics=self.metrics,
+            ground_item_maps=maps if self.valkey_url else None,
+            ground_item_numbers=self.ground_numbers, metrics=self.metrics,
             # One write per connection per tick: what the tick sent leaves at its end.
             fanout=self.outbox.fanout, end_of_tick=self.outbox.flush)
         self.game = game
@@ -211,7 +224,7 @@ class RpgService(MultiService):
             game.admission, game.auth, game.chat, game.hub, game.operators)
         self.factory = GameFactory(self.hub, self.tunables, self.reactor, metrics=self.metrics,
                                    outbox=self.outbox)
-        for child in game.services:
+        for child in (self.ground_numbers, *game.services):
             child.setServiceParent(self)  # starts it: this service is running
         await self.hub.ready
         await self.chat.ready

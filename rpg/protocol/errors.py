@@ -56,6 +56,9 @@ ERROR_CODES = {
     e.InvalidTarget: "COMBAT_INVALID_TARGET",
     e.InvalidQuantity: "INVENTORY_INVALID_QUANTITY",
     r.ServerFull: "SERVER_FULL",
+    # No ground item number at hand (the reserved block ran out before the
+    # next arrived): nothing changed, and no new code for a rare, passing state.
+    e.GroundItemsUnavailable: "INTERNAL_SERVER_ERROR",
 }
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"

@@ -108,3 +108,9 @@ class InvalidTarget(GameError):
 class InvalidQuantity(GameError):
     message = "Quantity must be a whole number from 1 to the stack size"
 
+
+class GroundItemsUnavailable(GameError):
+    """No ground item number can be handed out now (the reserved block ran
+    out before the next one arrived); nothing changed."""
+
+    message = "Items cannot be dropped right now, try again"

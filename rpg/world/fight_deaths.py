@@ -4,6 +4,7 @@ player respawns after C{respawn_delay_s}.
 """
 
 from rpg.models import ItemStack
+from rpg.world.errors import GroundItemsUnavailable
 from rpg.world.npc_definitions import roll_loot
 from rpg.world.schedule import Schedule
 
@@ -35,10 +36,18 @@ class Deaths:
         self._respawns = Schedule(ties="key")  # player id
 
     def _drop(self, map_id, x, y, stacks, owner_id, now):
-        """Put stacks on the ground; C{False} when ground items are not available."""
+        """
+        Put stacks on the ground; C{False} when ground items are not
+        available, or no ground item numbers are for now (then nothing is
+        dropped: a dead player keeps its inventory, an NPC's loot is not
+        made, and no item is ever duplicated).
+        """
         if self.drop_stacks is None or not stacks:
             return self.drop_stacks is not None
-        self.drop_stacks(map_id, x, y, stacks, owner_id, now)
+        try:
+            self.drop_stacks(map_id, x, y, stacks, owner_id, now)
+        except GroundItemsUnavailable:
+            return False
         return True
 
     def npc_died(self, npc_id, killer, now):

@@ -36,10 +36,14 @@ class GameWorld:
     @param rng: the world's one C{random.Random}.
     @param effects: what consumable items do, by name (L{ITEM_EFFECTS} by default).
     @param behaviours: how idle NPCs move, by name (L{NPC_BEHAVIOURS} by default).
+    @param ground_item_numbers: where new ground item numbers come from
+        (L{rpg.world.ground.CountingNumbers} by default: counted in this
+        world alone).
     @raise ValueError: an item or NPC names an effect or behaviour not registered.
     """
 
-    def __init__(self, content, start_map, tunables, rng=None, effects=None, behaviours=None):
+    def __init__(self, content, start_map, tunables, rng=None, effects=None, behaviours=None,
+                 ground_item_numbers=None):
         self.content = content
         self.catalog = content.items
         self.tunables = tunables
@@ -56,7 +60,8 @@ class GameWorld:
                            move_cooldown_tolerance_ms=tunables.move_cooldown_tolerance_ms,
                            rng=self.rng, visual_for=self.visual_for)
         self.events = []  # (player_ids, message_type, payload)
-        self.ground = GroundItems(self.engine, self.catalog, tunables, self.emit)
+        self.ground = GroundItems(self.engine, self.catalog, tunables, self.emit,
+                                  numbers=ground_item_numbers)
         self.fights = Fights(self.engine, content.npcs, self.catalog, tunables, self.rng,
                              self.behaviours, drop_stacks=self.ground.drop_stacks)
 

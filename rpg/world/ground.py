@@ -18,7 +18,7 @@ import re
 
 from rpg.models import GroundItemState
 from rpg.world import inventory as inv
-from rpg.world.errors import ItemNotFound, PickupOutOfRange
+from rpg.world.errors import GroundItemsUnavailable, ItemNotFound, PickupOutOfRange
 from rpg.world.items import item_payload
 from rpg.world.schedule import Schedule
 from rpg.world.spatial import chunk_key
@@ -42,6 +42,38 @@ def parse_wire_id(value):
     if match is None:
         raise ItemNotFound()
     return int(match.group(1))
+
+
+class CountingNumbers:
+    """
+    Ground item numbers counted up from 1 in this world alone, after the
+    largest one restored: the world's default, deterministic, for a world
+    that is the only one numbering ground items on its database (tests, the
+    harness).  A server hands the world numbers reserved from the database
+    instead (L{rpg.services.ground_numbers.ReservedNumbers}), unique across
+    processes.
+
+    Every source of numbers has these three methods; the world asks
+    L{available} before it takes, and refuses a drop it has no number for.
+    """
+
+    def __init__(self, first=1):
+        self._next = first
+
+    def available(self):
+        """How many numbers L{take} can hand out now, without waiting."""
+        return float("inf")
+
+    def take(self):
+        """The next number, never handed out before (while L{available} is at
+        least 1)."""
+        number = self._next
+        self._next += 1
+        return number
+
+    def seen(self, number):
+        """C{number} is in use (a restored item): never hand it out."""
+        self._next = max(self._next, number + 1)
 
 
 class GroundItem:
@@ -81,17 +113,19 @@ class GroundItems:
     @param tunables: L{rpg.config.Tunables} (C{ground_item_private_s},
         C{despawn_common_s}, C{despawn_uncommon_s}, C{despawn_rare_s}).
     @param emit: C{emit(player_ids, message_type, payload)} queues an event.
+    @param numbers: where new ground item numbers come from (L{CountingNumbers}
+        by default): C{available()}, C{take()} and C{seen(number)}.
     """
 
-    def __init__(self, engine, catalog, tunables, emit):
+    def __init__(self, engine, catalog, tunables, emit, numbers=None):
         self.engine = engine
         self.catalog = catalog
         self.tunables = tunables
         self.emit = emit
+        self.numbers = CountingNumbers() if numbers is None else numbers
         self.items = {}  # number -> GroundItem
         self._by_chunk = {}  # chunk key -> set of numbers
         self._timers = Schedule(ties="key")  # (number, _PUBLIC | _DESPAWN)
-        self._next_number = 1
         self._known = {}  # player id -> set of numbers its client holds
         self._view_key = {}  # player id -> chunk key that set was computed from
         self._touched = {}  # number -> GroundItem added, removed or made public this tick
@@ -109,18 +143,21 @@ class GroundItems:
         @param stacks: L{rpg.models.ItemStack}s (or anything with C{item_id}
             and C{quantity}).
         @return: the new L{GroundItem}s.
+        @raise GroundItemsUnavailable: not enough ground item numbers for
+            every piece now; nothing was dropped.
         """
         self._now = now
-        dropped = []
+        pieces = []
         for stack in stacks:
             defn = self.catalog.get(stack.item_id)
             if defn is not None and not defn.stackable and stack.quantity > 1:
-                pieces = [1] * stack.quantity
+                pieces.extend([(stack.item_id, 1)] * stack.quantity)
             else:
-                pieces = [stack.quantity]
-            for quantity in pieces:
-                dropped.append(self._add(stack.item_id, quantity, map_id, x, y, owner_id, now))
-        return dropped
+                pieces.append((stack.item_id, stack.quantity))
+        if self.numbers.available() < len(pieces):
+            raise GroundItemsUnavailable()
+        return [self._add(item_id, quantity, map_id, x, y, owner_id, now)
+                for item_id, quantity in pieces]
 
     def drop_from_inventory(self, player_id, slot, quantity, now):
         """
@@ -128,8 +165,11 @@ class GroundItems:
         the player's tile, private to the player.
 
         @return: the reply C{{ground_item_id, item_id, quantity}}.
-        @raise InvalidSlot, SlotEmpty, InvalidQuantity: nothing changed.
+        @raise InvalidSlot, SlotEmpty, InvalidQuantity, GroundItemsUnavailable:
+            nothing changed.
         """
+        if self.numbers.available() < 1:
+            raise GroundItemsUnavailable()
         player = self.engine.players[player_id]
         taken = inv.remove_from_slot(player.inventory, slot, quantity)
         left = player.inventory.get(slot)
@@ -175,10 +215,9 @@ class GroundItems:
     def _add(self, item_id, quantity, map_id, x, y, owner_id, now):
         defn = self.catalog.get(item_id)
         rarity = defn.rarity if defn is not None else "common"
-        item = GroundItem(self._next_number, item_id, quantity, map_id, x, y, owner_id,
+        item = GroundItem(self.numbers.take(), item_id, quantity, map_id, x, y, owner_id,
                           public_at=now + self.tunables.ground_item_private_s,
                           despawn_at=now + getattr(self.tunables, f"despawn_{rarity}_s"))
-        self._next_number += 1
         self._insert(item)
         self._touched[item.number] = item
         self._changed = True
@@ -375,14 +414,14 @@ class GroundItems:
         """
         Put back the saved set at start-up (before any player enters); items
         already despawned are left out.  New ids continue after the largest
-        loaded one.
+        loaded one (the numbers' source is told of each, L{CountingNumbers.seen}).
 
         @param items: L{GroundItemState}s.
         @param wall_now: the current time, on the clock the ticks will use.
         """
         self._now = wall_now
         for state in items:
-            self._next_number = max(self._next_number, state.ground_item_id + 1)
+            self.numbers.seen(state.ground_item_id)
             if state.despawn_at <= wall_now:
                 self._changed = True
                 continue

@@ -19,7 +19,7 @@ from rpg.world.game import GameWorld
 from rpg.world.maps import NpcSpawn
 from rpg.world.skills import new_skills, xp_for_level
 
-from .worldmaps import ascii_map, character
+from .worldmaps import ListedNumbers, ascii_map, character
 
 REPO_MAPS = Path(__file__).resolve().parents[2] / "maps"
 ITEMS = load_items(REPO_MAPS / "items.toml")
@@ -28,7 +28,7 @@ LETTERS = {"g": "goblin", "r": "giant_rat", "G": "guard"}
 TICK = 0.05
 
 
-def make_game(picture, pvp=False, seed=1, wander_radius=0, **tunables):
+def make_game(picture, pvp=False, seed=1, wander_radius=0, numbers=None, **tunables):
     """A game on one map drawn in ASCII; g, r and G are NPC spawns."""
     rows = [line.strip() for line in picture.strip().splitlines()]
     spawns = [NpcSpawn(LETTERS[cell], x, y, wander_radius)
@@ -39,7 +39,7 @@ def make_game(picture, pvp=False, seed=1, wander_radius=0, **tunables):
     game_map.pvp = pvp
     content = Content({"arena": game_map}, ITEMS, NPCS)
     return GameWorld(content, "arena", dataclasses.replace(Tunables(), **tunables),
-                     rng=random.Random(seed))
+                     rng=random.Random(seed), ground_item_numbers=numbers)
 
 
 def strong_skills():
@@ -416,6 +416,22 @@ def test_player_death_drops_inventory_and_respawns():
                           "spawn_position": {"x": 5, "y": 2, "map_id": "arena"},
                           "current_hp": 10, "max_hp": 10}]
     assert (player.x, player.y, player.current_hp, player.animation_state) == (5, 2, 10, "idle")
+
+
+def test_player_death_without_ground_item_numbers_keeps_the_inventory():
+    """No ground item number at hand when a player dies: it keeps its inventory, nothing drops."""
+    game = make_game("""
+        rrr...
+        r.r...
+        rrr..S
+    """, numbers=ListedNumbers([1]), respawn_delay_s=5.0)
+    inventory = {0: ItemStack(ITEMS.by_key("bread").item_id, 1),
+                 3: ItemStack(ITEMS.by_key("coins").item_id, 40)}
+    player = enter(game, 1, 1, 1, hp=1, inventory=inventory)
+    clock = Clock(game)
+    clock.run_until(lambda: clock.of("event_player_died"))
+    assert player.inventory == inventory and game.ground.items == {}
+    assert not clock.of("event_inventory_update", 1)
 
 
 def test_item_events_of_a_command_come_before_a_death_in_the_same_tick():

@@ -11,11 +11,13 @@ from rpg.config import Tunables
 from rpg.content import Content
 from rpg.models import GroundItemState, ItemStack
 from rpg.world.errors import (
-    InvalidQuantity, InvalidSlot, InventoryFull, ItemNotFound, PickupOutOfRange, SlotEmpty)
+    GroundItemsUnavailable, InvalidQuantity, InvalidSlot, InventoryFull, ItemNotFound,
+    PickupOutOfRange, SlotEmpty)
 from rpg.world.game import GameWorld
+from rpg.world.ground import CountingNumbers
 from rpg.world.items import ItemCatalog, ItemDef
 
-from .worldmaps import character, open_map
+from .worldmaps import ListedNumbers, character, open_map
 
 COINS = ItemDef(2, "coins", "Coins", stackable=True)
 SWORD = ItemDef(5, "bronze_sword", "Bronze sword", equipment_slot="weapon")
@@ -26,9 +28,10 @@ CATALOG = ItemCatalog([COINS, SWORD, RUNE, GEM, BONES])
 TUNABLES = Tunables()
 
 
-def make_game():
+def make_game(numbers=None):
     maps = {"open": open_map(256, 256), "cave": open_map(64, 64, map_id="cave")}
-    return GameWorld(Content(maps, CATALOG, {}), "open", TUNABLES, rng=random.Random(1))
+    return GameWorld(Content(maps, CATALOG, {}), "open", TUNABLES, rng=random.Random(1),
+                     ground_item_numbers=numbers)
 
 
 def enter(game, player_id, x, y, inventory=None, map_id="open", now=0.0):
@@ -372,3 +375,54 @@ def test_picked_up_items_leave_no_timers_behind(game):
     assert added_ids(tick(game, 62.0)[2]) == ["ground_item_1"]   # public after 60 s
     tick(game, 302.0)
     assert game.ground.items == {} and game.ground._timers._heap == []
+
+
+# -- where ground item numbers come from
+def test_counting_numbers_count_up_and_skip_seen_ones():
+    """The default source counts from 1 and never hands out a number restored (or below it)."""
+    numbers = CountingNumbers()
+    assert [numbers.take(), numbers.take()] == [1, 2]
+    numbers.seen(7)
+    numbers.seen(3)
+    assert numbers.take() == 8
+
+
+def test_new_items_take_the_numbers_they_are_given():
+    """Drops and drop_stacks number items from the world's source of numbers, in order."""
+    game = make_game(ListedNumbers([1001, 1002, 1003, 5000]))
+    enter(game, 1, 5, 5, {0: ItemStack(2, 100), 1: ItemStack(5)})
+    assert game.drop_item(1, 1, None, 1.0)["ground_item_id"] == "ground_item_1001"
+    game.ground.drop_stacks("open", 5, 5, [ItemStack(5, 3)], None, 1.0)
+    assert sorted(game.ground.items) == [1001, 1002, 1003, 5000]
+    assert game.pickup_item(1, "ground_item_5000", 2.0)["item"]["item_id"] == 5
+
+
+def test_restore_tells_the_source_of_numbers_what_is_stored():
+    """Every restored number, despawned ones included, is reported to the source as in use."""
+    numbers = ListedNumbers([])
+    game = make_game(numbers)
+    game.restore_ground_items([GroundItemState(3, 2, 5, "open", 5, 5, 1, 1000.0, 1100.0),
+                               GroundItemState(9, 5, 1, "open", 5, 5, None, 900.0, 1010.0)],
+                              1050.0)
+    assert numbers.seen_numbers == [3, 9]
+
+
+def test_drop_without_a_number_is_refused_and_changes_nothing():
+    """No number at hand: cmd_inventory_drop fails, the stack stays, nothing lies on the ground."""
+    game = make_game(ListedNumbers([]))
+    enter(game, 1, 5, 5, {0: ItemStack(2, 100)})
+    tick(game, 0.0)
+    with pytest.raises(GroundItemsUnavailable):
+        game.drop_item(1, 0, 10, 1.0)
+    assert game.player(1).inventory == {0: ItemStack(2, 100)}
+    assert game.ground.items == {} and game.ground_items_snapshot(1.0) is None
+    assert tick(game, 1.0) == {}
+
+
+def test_drop_stacks_short_of_numbers_drops_nothing():
+    """Three pieces with two numbers at hand: none is dropped, and both numbers stay unused."""
+    numbers = ListedNumbers([7, 8])
+    game = make_game(numbers)
+    with pytest.raises(GroundItemsUnavailable):
+        game.ground.drop_stacks("open", 5, 5, [ItemStack(5, 3)], None, 1.0)
+    assert game.ground.items == {} and numbers.numbers == [7, 8]

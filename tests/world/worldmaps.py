@@ -3,6 +3,7 @@ Building L{GameMap}s and worlds for tests from ASCII pictures.
 """
 
 from rpg.models import CharacterState
+from rpg.world.errors import GroundItemsUnavailable
 from rpg.world.maps import GameMap
 
 
@@ -38,3 +39,22 @@ def character(player_id, x, y, map_id="open", **fields):
     """A saved character named C{p<player_id>} at (x, y)."""
     fields.setdefault("username", f"p{player_id}")
     return CharacterState(player_id=player_id, map_id=map_id, x=x, y=y, **fields)
+
+
+class ListedNumbers:
+    """Hands out the numbers it is given, then none: a reserved block running out."""
+
+    def __init__(self, numbers):
+        self.numbers = list(numbers)
+        self.seen_numbers = []
+
+    def available(self):
+        return len(self.numbers)
+
+    def take(self):
+        if not self.numbers:
+            raise GroundItemsUnavailable()
+        return self.numbers.pop(0)
+
+    def seen(self, number):
+        self.seen_numbers.append(number)
