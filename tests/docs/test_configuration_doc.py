@@ -116,6 +116,21 @@ def test_the_server_table_example_is_given_to_the_options(tmp_path):
         "tcp:9999", "postgresql://rpg@db:5432/rpg", "town")
 
 
+def test_the_server_table_example_is_read_by_rpg_admin(tmp_path):
+    """rpg-admin --config with the [server] example takes its database, maps, Valkey and secret file."""
+    from rpg.admin import apply_config, build_parser
+
+    [example] = [block for block in _TOML_BLOCK.findall(read("configuration.md"))
+                 if "[server]" in block]
+    path = tmp_path / "rpg.toml"
+    path.write_text(example, "utf-8")
+    args = build_parser().parse_args(["--config", str(path), "broadcast", "hello"])
+    apply_config(args)
+    assert (args.database, args.valkey, args.jwt_secret_file, args.data_dir) == (
+        "postgresql://rpg@db:5432/rpg", "redis://cache:6379/0", "/etc/rpg/jwt-secret",
+        "/var/lib/rpg")
+
+
 def test_the_cells_reader_keeps_pipes_in_code():
     """A | inside a code span stays in its cell (the reader the tests above rely on)."""
     assert cells("| `a|b` | c |") == ["`a|b`", "c"]
