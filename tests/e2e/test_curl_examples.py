@@ -1,9 +1,9 @@
 """
-The curl examples of the README and docs/protocol.md work: each is sent, in
-order, to a real server (one per page), with the method, headers and body
-curl would send, and is answered with success; where a page shows the
-answer (``$ curl ...`` then the reply), the reply has the same keys and the
-same values, bar the tokens the page cuts short (``...``).
+End to end: the curl examples of the README and docs/protocol.md work.
+Each is sent, in order, to a real server (one per page), with the method,
+headers and body curl would send, and is answered with success; where a
+page shows the answer (``$ curl ...`` then the reply), the reply has the
+same keys and the same values, bar the tokens the page cuts short (``...``).
 """
 
 import json
@@ -14,8 +14,9 @@ import pytest
 import pytest_twisted
 
 from tests.docs.markdown import read
-from tests.e2e.client import http
-from tests.e2e.server import running_server
+
+from .client import http
+from .server import running_server
 
 PAGES = ["README.md", "protocol.md"]
 _BLOCK = re.compile(r"^```(?:sh|bash|console)?\n(.*?)^```", re.MULTILINE | re.DOTALL)
