@@ -94,7 +94,7 @@ def _add_common_options(parser, suppress):
         metavar="FILE",
         default=default(None),
         help="the server's TOML configuration: its [server] table gives database, data_dir,"
-        " maps and valkey unless given here",
+        " maps, valkey and jwt_secret_file unless given here",
     )
 
 

@@ -7,8 +7,9 @@ import json
 
 from rpg.errors import AuthenticationFailed, ExpiredToken
 from rpg.services.auth import BadCredentials, LoginThrottled, PasswordRefused
+from rpg.services.throttles import HashingBusy
 
-from .http import MAX_BODY, JSONError, _AsyncJSONResource, write_json
+from .http import MAX_BODY, JSONError, _AsyncJSONResource, busy, retry_after, write_json
 
 
 def bearer_token(request):
@@ -58,9 +59,14 @@ class PasswordResource(_AsyncJSONResource):
         except (ExpiredToken, AuthenticationFailed) as e:
             raise token_refused(e) from None
         except LoginThrottled as e:
-            retry = max(1, int(e.retry_after_s + 0.999))
+            headers = retry_after(e.retry_after_s)
             raise JSONError(429, "AUTHENTICATION_RATE_LIMITED",
-                            f"Too many attempts; try again in {retry} s") from None
+                            f"Too many attempts; try again in "
+                            f"{headers[b'retry-after'].decode()} s", headers) from None
+        except HashingBusy as e:
+            # The old password is checked, and the new one hashed, in the
+            # login and registration queue: full, it is 503 as they are.
+            raise busy(e) from None
         except BadCredentials:
             raise JSONError(401, "AUTHENTICATION_FAILED", "Wrong old password") from None
         except PasswordRefused as e:
