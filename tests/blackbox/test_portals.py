@@ -7,6 +7,7 @@ from tests.e2e.tmx import open_field
 
 from .harness import fresh, reply_ok
 
+XP_99 = 13_034_431
 RATS = [(10 + dx, 10 + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
 
 # town: spawn (5, 5), a portal at (10, 5) to the cave's (3, 3).  cave: spawn (20, 20).
@@ -99,10 +100,14 @@ async def test_query_chunks_of_the_new_map_works_after_a_crossing(server):
 
 @pytest_twisted.ensureDeferred
 async def test_respawn_on_another_map_shows_the_new_map(server):
-    """A player killed on the pit (no player_spawn) respawns at the town's spawn: after
-    event_player_respawned it gets the town in full (itself only, removed_entities []),
-    then the town's ground items, and query_chunks for the town works."""
+    """A player killed on the pit (no player_spawn) respawns at the town's spawn: a watcher
+    on the pit gets it in removed_entities; after event_player_respawned it gets the town in
+    full (itself only, removed_entities []), then the town's ground items, and query_chunks
+    for the town works."""
+    watcher = await server.placed(16, 10, map_id="pit", hp=99,
+                                  xp={"hitpoints": XP_99, "defense": XP_99})
     victim = await server.placed(10, 10, map_id="pit", hp=1)
+    await watcher.wait_for_event("event_game_update", sees(victim.entity_id), include_past=True)
     respawned = await victim.wait_for_event("event_player_respawned", timeout=30,
                                             include_past=True)
     assert respawned["payload"]["spawn_position"] == {"x": 5, "y": 5, "map_id": "town"}
@@ -120,6 +125,9 @@ async def test_respawn_on_another_map_shows_the_new_map(server):
     chunks = await reply_ok(victim, "query_chunks",
                             {"map_id": "town", "chunk_x": 0, "chunk_y": 0, "radius": 0})
     assert [(c["chunk_x"], c["chunk_y"]) for c in chunks["chunks"]] == [(0, 0)]
+    await watcher.wait_for_event("event_game_update",
+                                 lambda p: victim.player_id in p["removed_entities"],
+                                 include_past=True)
 
 
 @pytest_twisted.ensureDeferred
