@@ -166,8 +166,7 @@ class Session:
             self.metrics.messages_in.labels(request.type).inc()
         if request.type == "cmd_authenticate":
             if self.state == "playing":
-                # A failed cmd_authenticate like any other: it counts towards the limit.
-                self._auth_failed(request.id, AuthenticationFailed(
+                self.reply_error(request.id, AuthenticationFailed(
                     "Already authenticated", reason="already_authenticated"))
             else:
                 self._authenticate(request)

@@ -253,27 +253,6 @@ async def test_authenticating_twice(server):
 
 
 @pytest_twisted.ensureDeferred
-async def test_repeated_authentication_counts_as_failed_attempts(server):
-    """already_authenticated is a failed cmd_authenticate: with the failures before the
-    login, the fifth on the connection is answered and then closes it with 1008."""
-    name = fresh("again")
-    await server.register(name)
-    client = await server.connect()
-    for _ in range(2):
-        await reply_error(client, "cmd_authenticate", {"token": "junk"})
-    welcome = await client.request("cmd_authenticate", {"token": server.token(name)})
-    assert welcome["type"] == "event_welcome"
-    for _ in range(2):
-        payload = await reply_error(client, "cmd_authenticate", {"token": server.token(name)})
-        assert payload["details"] == {"reason": "already_authenticated"}
-    assert not client.closed.called
-    payload = await reply_error(client, "cmd_authenticate", {"token": server.token(name)})
-    assert payload["details"] == {"reason": "already_authenticated"}
-    code, _ = await client.wait_closed()
-    assert code == 1008
-
-
-@pytest_twisted.ensureDeferred
 async def test_four_failures_keep_the_connection(server):
     """Four failed attempts leave the connection open and a fifth try can still succeed."""
     name = fresh("four")

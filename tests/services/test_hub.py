@@ -194,16 +194,6 @@ def test_the_fifth_failed_login_closes_1008(stack):
     assert connection.closed == (CLOSE_POLICY, "too many failed authentication attempts")
 
 
-def test_repeated_authentication_counts_towards_the_limit(stack):
-    """already_authenticated is a failed attempt: the fifth on a playing connection closes it 1008."""
-    alice = stack.login("alice")
-    for attempt in range(1, 6):
-        request_id = alice.send("cmd_authenticate", {"token": stack.token("alice")})
-        assert alice.reply(request_id)["payload"]["details"] == {"reason": "already_authenticated"}
-        assert (alice.closed is None) == (attempt < 5)
-    assert alice.closed == (CLOSE_POLICY, "too many failed authentication attempts")
-
-
 def test_token_errors_have_their_codes(stack):
     """No token, an empty one, and one that is not a string each have their own code."""
     connection = Connection(stack)
