@@ -253,6 +253,19 @@ async def test_authenticating_twice(server):
 
 
 @pytest_twisted.ensureDeferred
+async def test_already_authenticated_does_not_count_towards_the_limit(server):
+    """Six cmd_authenticate after a login are each already_authenticated and the
+    connection stays open (only attempts before a login count towards the five)."""
+    client = await server.player()
+    for _ in range(6):
+        payload = await reply_error(client, "cmd_authenticate",
+                                    {"token": server.token(client.username)})
+        assert payload["details"] == {"reason": "already_authenticated"}
+    await reply_ok(client, "query_inventory", {})
+    assert not client.closed.called
+
+
+@pytest_twisted.ensureDeferred
 async def test_four_failures_keep_the_connection(server):
     """Four failed attempts leave the connection open and a fifth try can still succeed."""
     name = fresh("four")
