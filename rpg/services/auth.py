@@ -213,8 +213,11 @@ class AuthService(Service):
         """
         Check the signature, the claims and the lifetime: a token is expired
         at C{exp}, or C{token_ttl_s} after C{iat}, whichever comes first (the
-        server caps the lifetime whatever C{exp} says).  Whether the account
-        still accepts the token's version is the caller's check.
+        server caps the lifetime whatever C{exp} says).  A token without
+        C{iat} (as many JWT libraries mint them) is expired at C{exp}, and
+        refused when its C{exp} lies further ahead than C{token_ttl_s}: the
+        cap holds without it.  Whether the account still accepts the token's
+        version is the caller's check.
 
         @return: the L{TokenClaims}.
         @raise ExpiredToken: when it has expired.
@@ -226,7 +229,7 @@ class AuthService(Service):
         try:
             claims = jwt.decode(
                 token, self.secret, algorithms=["HS256"],
-                options={"require": ["sub", "exp", "iat"], "verify_exp": False,
+                options={"require": ["sub", "exp"], "verify_exp": False,
                          "verify_iat": False, "verify_nbf": False, "verify_aud": False,
                          "verify_iss": False})
         except jwt.PyJWTError:
@@ -236,14 +239,17 @@ class AuthService(Service):
         if claims.get("aud", TOKEN_AUDIENCE) not in (TOKEN_AUDIENCE, [TOKEN_AUDIENCE]):
             raise invalid()
         exp, iat = claims.get("exp"), claims.get("iat")
-        if not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in (exp, iat)):
+        times = (exp, iat) if "iat" in claims else (exp,)
+        if not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in times):
             raise invalid()
         # Expiry is checked against the service's clock, so tests can drive it.
         now = self.clock.seconds()
-        if iat > now + TOKEN_CLOCK_SKEW_S:
+        if iat is not None and iat > now + TOKEN_CLOCK_SKEW_S:
             raise invalid()
-        if exp <= now or iat + self.token_ttl <= now:
+        if exp <= now or (iat is not None and iat + self.token_ttl <= now):
             raise ExpiredToken("Token has expired")
+        if iat is None and exp > now + self.token_ttl + TOKEN_CLOCK_SKEW_S:
+            raise invalid()   # no start to cap its lifetime from, and an end past the cap
         username, player_id, version = claims["sub"], claims.get("pid"), claims.get("ver", 0)
         if not isinstance(username, str):
             raise invalid()

@@ -2,6 +2,8 @@
 The HTTP side of the port: /auth/register, /auth/login, /health.
 """
 
+import email.parser
+import email.policy
 import json
 from urllib.parse import parse_qs
 
@@ -49,7 +51,34 @@ def busy(e):
 
 
 JSON_TYPES = (b"application/json",)
-FORM_TYPES = (b"application/x-www-form-urlencoded",)
+URLENCODED_FORM = b"application/x-www-form-urlencoded"
+MULTIPART_FORM = b"multipart/form-data"
+# A form comes in either encoding (a browser's FormData is sent as multipart).
+FORM_TYPES = (URLENCODED_FORM, MULTIPART_FORM)
+
+
+def multipart_fields(body, content_type):
+    """
+    The C{{name: text}} of a multipart/form-data body (the first value of
+    each name; file parts are fields like any other).
+
+    @param content_type: the whole C{Content-Type} header, boundary included.
+    @raise JSONError: 400 C{INVALID_MESSAGE_FORMAT} for a body that is not
+        multipart or not UTF-8.
+    """
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type + b"\r\n\r\n" + body)
+    if not message.is_multipart():
+        raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Form body is not multipart")
+    fields = {}
+    for part in message.get_payload():
+        name = part.get_param("name", header="content-disposition")
+        if isinstance(name, str) and name not in fields:
+            try:
+                fields[name] = (part.get_payload(decode=True) or b"").decode("utf-8")
+            except UnicodeDecodeError:
+                raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Form body must be UTF-8") from None
+    return fields
 
 
 def read_credentials(request, allow_form):
@@ -69,12 +98,14 @@ def read_credentials(request, allow_form):
     body = request.content.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
         raise JSONError(413, "INVALID_MESSAGE_FORMAT", "Request body too large")
-    if content_type in FORM_TYPES:
+    if content_type == URLENCODED_FORM:
         try:
             fields = parse_qs(body.decode("utf-8"), strict_parsing=False)
         except UnicodeDecodeError:
             raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Form body must be UTF-8") from None
         data = {key: values[0] for key, values in fields.items()}
+    elif content_type == MULTIPART_FORM:
+        data = multipart_fields(body, request.getHeader(b"content-type"))
     else:
         try:
             data = json.loads(body)

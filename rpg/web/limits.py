@@ -103,6 +103,13 @@ class LimitedRequest(server.Request):
 
     _body_received = 0
 
+    def __init__(self, *args, **kwargs):
+        # The resources that take a body read it themselves (rpg.web.http):
+        # twisted.web's own form parsing would answer a malformed multipart
+        # body with a bare 400 that is not JSON, on any path.
+        kwargs.setdefault("parsePOSTFormSubmission", False)
+        super().__init__(*args, **kwargs)
+
     def handleContentChunk(self, data):
         self._body_received += len(data)
         if self._body_received > self.channel.max_body:

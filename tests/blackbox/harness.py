@@ -100,10 +100,11 @@ class _CharacterWrites:
 
 
 class BlackBoxServer(_CharacterWrites):
-    def __init__(self, root, maps, start_map, config=None, files=None):
+    def __init__(self, root, maps, start_map, config=None, files=None, portals=None):
         """
         @param maps: C{{map_id: picture}} drawn with L{tests.e2e.tmx.write_map}
             (a picture may be a C{(picture, pvp)} pair).
+        @param portals: C{{map_id: [(x, y, target_map, target_x, target_y)]}}.
         @param config: tunables written to the C{--config} TOML file; in a
             string value C{{root}} stands for the server's directory.
         @param files: C{{name: text}} written into that directory first.
@@ -118,7 +119,8 @@ class BlackBoxServer(_CharacterWrites):
             pvp = False
             if isinstance(picture, tuple):
                 picture, pvp = picture
-            write_map(self.maps_dir, map_id, picture, pvp=pvp)
+            write_map(self.maps_dir, map_id, picture, pvp=pvp,
+                      portals=(portals or {}).get(map_id, ()))
         metrics_port = free_port()
         options = ["--data-dir", str(self.data_dir), "--maps", str(self.maps_dir),
                    "--start-map", start_map, "--jwt-secret", SECRET,

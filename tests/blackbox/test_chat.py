@@ -211,3 +211,23 @@ async def test_chat_text_is_cleaned_for_everyone(server):
     error = await reply_error(sender, "cmd_chat_send",
                               {"channel": "local", "message": "\u200b\u2060\ufeff"})
     assert error["error_code"] == "CHAT_EMPTY_MESSAGE"
+
+
+@pytest_twisted.ensureDeferred
+async def test_rate_limited_details_and_what_the_cooldown_does_not_hide(server):
+    """CHAT_RATE_LIMITED carries details {retry_after_ms} within the cooldown; within it an
+    empty, a too long or a wrong-channel message still gets its own code (the message is
+    checked before the cooldown), and none of them restarts the cooldown."""
+    sender = await server.placed(2, 2)
+    await reply_ok(sender, "cmd_chat_send", {"channel": "local", "message": "first"})
+    error = await reply_error(sender, "cmd_chat_send", {"channel": "local", "message": "x"})
+    assert error["error_code"] == "CHAT_RATE_LIMITED"
+    assert set(error["details"]) == {"retry_after_ms"}
+    assert isinstance(error["details"]["retry_after_ms"], int)
+    assert 0 < error["details"]["retry_after_ms"] <= 300
+    for payload, code in (({"channel": "local", "message": " "}, "CHAT_EMPTY_MESSAGE"),
+                          ({"channel": "local", "message": "a" * 257}, "CHAT_MESSAGE_TOO_LONG"),
+                          ({"channel": "shout", "message": "x"}, "CHAT_INVALID_CHANNEL")):
+        assert (await reply_error(sender, "cmd_chat_send", payload))["error_code"] == code
+    await sleep(0.35)
+    await reply_ok(sender, "cmd_chat_send", {"channel": "local", "message": "again"})

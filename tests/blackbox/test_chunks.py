@@ -137,3 +137,24 @@ async def test_radius_5_is_allowed_even_far_past_the_map(shared_player):
     """Radius 5 is the maximum allowed; the centre chunk decides validity, not the square."""
     client = shared_player
     assert set(await chunks(client, 2, 1, 5)) == {(x, y) for x in range(3) for y in range(2)}
+
+
+@pytest.mark.parametrize("payload, code", [
+    ({"radius": 6, "map_id": "nowhere"}, "CHUNKS_RADIUS_TOO_LARGE"),
+    ({"radius": 6, "chunk_x": 99}, "CHUNKS_RADIUS_TOO_LARGE"),
+    ({"map_id": "nowhere", "chunk_x": "x"}, "CHUNKS_MAP_NOT_FOUND"),
+    ({"map_id": "nowhere", "radius": -1}, "CHUNKS_MAP_NOT_FOUND"),
+])
+@pytest_twisted.ensureDeferred
+async def test_the_order_of_the_chunk_checks(shared_player, payload, code):
+    """With several faults, the radius over 5 is named first, then the unknown map, then the
+    coordinates (the order the clarifications list them in)."""
+    assert await chunk_error(shared_player, **payload) == code
+
+
+@pytest_twisted.ensureDeferred
+async def test_radius_too_large_details(shared_player):
+    """CHUNKS_RADIUS_TOO_LARGE names the radius asked for and the maximum."""
+    reply = await reply_error(shared_player, "query_chunks",
+                              {"map_id": "field", "chunk_x": 0, "chunk_y": 0, "radius": 9})
+    assert reply["details"] == {"radius": 9, "max_radius": 5}

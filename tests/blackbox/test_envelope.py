@@ -3,8 +3,9 @@
 import msgpack
 import pytest
 import pytest_twisted
+from twisted.internet import reactor, task
 
-from .harness import field, reply_error
+from .harness import field, fresh, reply_error
 
 SERVER = dict(maps={"field": field()}, start_map="field")
 
@@ -202,4 +203,31 @@ async def test_connection_stays_open_after_many_errors(server):
     await reply_error(client, "cmd_fly", {})
     payload = await reply_error(client, "query_inventory", {})
     assert payload["details"] == {"reason": "not_authenticated"}
+    assert not client.closed.called
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_unauthenticated_flood_meets_the_budget(server):
+    """The budget covers a connection before authentication too, and comes first: 150
+    query_inventory sent at once are each answered, AUTHENTICATION_FAILED {reason:
+    not_authenticated} while within the budget (100 queries at once by default) and
+    RATE_LIMITED {retry_after_ms} past it; the connection stays open and may authenticate."""
+    client = await server.connect()
+    ids = [client.send("query_inventory", {}) for _ in range(150)]
+    replies = [await client.wait_for(lambda m, i=i: m["id"] == i, include_past=True)
+               for i in ids]
+    codes = [r["payload"]["error_code"] for r in replies]
+    assert codes[:100] == ["AUTHENTICATION_FAILED"] * 100
+    assert set(codes[100:]) <= {"AUTHENTICATION_FAILED", "RATE_LIMITED"}
+    assert codes.count("RATE_LIMITED") >= 40
+    for reply in replies:
+        details = reply["payload"]["details"]
+        if reply["payload"]["error_code"] == "RATE_LIMITED":
+            assert set(details) == {"retry_after_ms"} and details["retry_after_ms"] > 0
+        else:
+            assert details == {"reason": "not_authenticated"}
+    name = fresh("flood")
+    await server.register(name)
+    welcome = await client.request("cmd_authenticate", {"token": server.token(name)})
+    assert welcome["type"] == "event_welcome", welcome
     assert not client.closed.called

@@ -163,3 +163,84 @@ async def test_passwords_are_argon2id_hashes(server):
         (stored,) = db.execute("SELECT password_hash FROM accounts WHERE username = ?",
                                (name,)).fetchone()
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+@pytest_twisted.ensureDeferred
+async def test_content_types_with_parameters(server):
+    """application/json with a charset registers (201) and logs in (200); a form with a
+    charset logs in; every answer, errors included, is application/json."""
+    name = fresh("Ctype")
+    status, body, headers = await server.post(
+        "/auth/register", {"username": name, "password": PASSWORD},
+        content_type=b"application/json; charset=utf-8")
+    assert status == 201 and body["username"] == name
+    status, body, headers = await server.post(
+        "/auth/login", {"username": name, "password": PASSWORD},
+        content_type=b"application/json; charset=UTF-8")
+    assert status == 200 and body["token_type"] == "bearer"
+    assert headers.getRawHeaders(b"content-type")[0].startswith(b"application/json")
+    status, body, headers = await server.post(
+        "/auth/login", raw=f"username={name}&password={PASSWORD}".encode(),
+        content_type=b"application/x-www-form-urlencoded; charset=UTF-8")
+    assert status == 200 and body["token_type"] == "bearer"
+    for path, payload, expected in (
+            ("/auth/register", {"username": name, "password": PASSWORD}, 409),
+            ("/auth/register", {"username": "x", "password": PASSWORD}, 400),
+            ("/auth/login", {"username": name, "password": "wrong-password"}, 401)):
+        status, body, headers = await server.post(path, payload)
+        assert status == expected and error_body(body), (path, status, body)
+        assert headers.getRawHeaders(b"content-type")[0].startswith(b"application/json")
+
+
+@pytest.mark.parametrize("raw, content_type", [
+    (b"username=someone", b"application/x-www-form-urlencoded"),
+    (b'{"username": "someone"}', b"application/json"),
+    (b'{"username": 12345, "password": 12345678}', b"application/json"),
+    (b'{"username": ["a"], "password": {"b": 1}}', b"application/json"),
+])
+@pytest_twisted.ensureDeferred
+async def test_login_without_usable_credentials_is_401_json(server, raw, content_type):
+    """A login whose username or password is missing or not a string is 401
+    AUTHENTICATION_FAILED with a JSON body (wrong credentials), never a 500."""
+    status, body, _ = await server.post("/auth/login", raw=raw, content_type=content_type)
+    assert status == 401 and error_body(body), (status, body)
+    assert body["error_code"] == "AUTHENTICATION_FAILED"
+
+
+def multipart(**fields):
+    """A multipart/form-data body (what a browser's FormData sends) and its content type."""
+    boundary = "rpgFormBoundary7MA4YWxkTrZu0gW"
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + value.encode() + b"\r\n" for name, value in fields.items())
+    return body + f"--{boundary}--\r\n".encode(), \
+        f"multipart/form-data; boundary={boundary}".encode()
+
+
+@pytest_twisted.ensureDeferred
+async def test_login_with_a_multipart_form(server):
+    """Login accepts a multipart/form-data form too (a form in its other encoding); a wrong
+    password that way is 401, and register still wants JSON (415)."""
+    name = fresh("Multi")
+    await server.register(name)
+    body, content_type = multipart(username=name, password=PASSWORD)
+    status, reply, _ = await server.post("/auth/login", raw=body, content_type=content_type)
+    assert status == 200 and reply["token_type"] == "bearer", reply
+    assert jwt.decode(reply["access_token"], SECRET, algorithms=["HS256"])["sub"] == name
+    body, content_type = multipart(username=name, password="not-the-password")
+    status, reply, _ = await server.post("/auth/login", raw=body, content_type=content_type)
+    assert status == 401 and error_body(reply), reply
+    body, content_type = multipart(username=fresh("Multi"), password=PASSWORD)
+    status, reply, _ = await server.post("/auth/register", raw=body, content_type=content_type)
+    assert status == 415 and reply["error_code"] == "UNSUPPORTED_MEDIA_TYPE", reply
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/register", "/no/such/path"])
+@pytest_twisted.ensureDeferred
+async def test_a_malformed_multipart_body_gets_a_json_answer(server, path):
+    """A multipart body that does not parse is answered with the JSON error body of the path
+    (400 on login, 415 on register, 404 elsewhere), never a bare 400."""
+    status, reply, _ = await server.post(path, raw=b"garbage",
+                                         content_type=b"multipart/form-data")
+    assert error_body(reply), (status, reply)
+    assert status == {"/auth/login": 400, "/auth/register": 415}.get(path, 404)

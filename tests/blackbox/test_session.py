@@ -210,6 +210,25 @@ async def test_a_forged_token_for_a_known_player_authenticates(server):
     assert welcome["type"] == "event_welcome"
 
 
+@pytest.mark.parametrize("ttl, expected", [
+    (3600, "event_welcome"), (86400, "event_welcome"),
+    (-60, "AUTHENTICATION_EXPIRED_TOKEN"), (10 * 86400, "AUTHENTICATION_FAILED")])
+@pytest_twisted.ensureDeferred
+async def test_a_token_without_iat(server, ttl, expected):
+    """A token with only sub and exp (as many JWT libraries mint them) authenticates until
+    its exp and is then AUTHENTICATION_EXPIRED_TOKEN; one whose exp lies past the server's
+    24 h cap is AUTHENTICATION_FAILED."""
+    name = fresh("noiat")
+    await server.register(name)
+    token = jwt.encode({"sub": name, "exp": int(time.time()) + ttl}, SECRET, algorithm="HS256")
+    client = await server.connect()
+    reply = await client.request("cmd_authenticate", {"token": token})
+    got = reply["type"] if reply["type"] == "event_welcome" else reply["payload"]["error_code"]
+    assert got == expected, reply
+    if expected == "event_welcome":
+        await client.wait_for_event("event_ground_items_update", include_past=True)
+
+
 @pytest_twisted.ensureDeferred
 async def test_banned_player_fails(server):
     """A banned player's valid token is AUTHENTICATION_FAILED."""
@@ -230,6 +249,19 @@ async def test_authenticating_twice(server):
     payload = await reply_error(client, "cmd_authenticate", {"token": token})
     assert payload["error_code"] == "AUTHENTICATION_FAILED"
     assert payload["details"] == {"reason": "already_authenticated"}
+    assert not client.closed.called
+
+
+@pytest_twisted.ensureDeferred
+async def test_already_authenticated_does_not_count_towards_the_limit(server):
+    """Six cmd_authenticate after a login are each already_authenticated and the
+    connection stays open (only attempts before a login count towards the five)."""
+    client = await server.player()
+    for _ in range(6):
+        payload = await reply_error(client, "cmd_authenticate",
+                                    {"token": server.token(client.username)})
+        assert payload["details"] == {"reason": "already_authenticated"}
+    await reply_ok(client, "query_inventory", {})
     assert not client.closed.called
 
 
@@ -409,3 +441,30 @@ async def test_disconnect_saves_the_player(server):
     again = await server.player(client.username, register=False)
     assert (again.welcome["payload"]["x"], again.welcome["payload"]["y"]) == (5, 4)
     assert again.welcome["payload"]["facing_direction"] == "north"
+
+
+def chat_frame_of(size, request_id="edge"):
+    """A cmd_chat_send frame of exactly C{size} bytes."""
+    def frame(length):
+        return msgpack.packb({"id": request_id, "type": "cmd_chat_send", "version": "2.0",
+                              "payload": {"channel": "local", "message": "x" * length}})
+    length = size - len(frame(0))
+    while len(frame(length)) > size:   # the string header grows with the string
+        length -= 1
+    data = frame(length)
+    assert len(data) == size
+    return data
+
+
+@pytest_twisted.ensureDeferred
+async def test_16_kib_exactly_is_answered_one_byte_more_closes_1009(server):
+    """The limit is 16 KiB: a message of exactly 16,384 bytes is answered; one of 16,385
+    closes the connection with 1009."""
+    client = await server.player()
+    client.send_raw(chat_frame_of(16384))
+    reply = await client.wait_for(lambda m: m["id"] == "edge")
+    assert reply["payload"]["error_code"] == "CHAT_MESSAGE_TOO_LONG"
+    assert not client.closed.called
+    client.send_raw(chat_frame_of(16385))
+    code, _ = await client.wait_closed()
+    assert code == 1009

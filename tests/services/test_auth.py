@@ -166,3 +166,28 @@ async def test_a_bumped_version_revokes_earlier_tokens():
     assert (await auth.account_for_token(mint(clock, ver=1))).token_version == 1
     with pytest.raises(AuthenticationFailed):
         await auth.account_for_token(mint(clock, ver=1, pid=99))
+
+
+def test_a_token_without_iat_is_capped_by_its_exp():
+    """A token without iat is accepted until its exp, expired at exp (EXPIRED, not FAILED),
+    and refused when its exp lies further ahead than token_ttl_s (the cap needs no iat)."""
+    import jwt
+    import pytest
+
+    from rpg.errors import AuthenticationFailed, ExpiredToken
+    auth, _, clock = token_service(ttl=100)
+    now = int(clock.seconds())
+
+    def without_iat(exp):
+        return jwt.encode({"sub": "Alice", "exp": exp}, SECRET, algorithm="HS256")
+    token = without_iat(now + 100)
+    assert auth.check_token(token).username == "Alice"
+    clock.advance(100)
+    with pytest.raises(ExpiredToken):
+        auth.check_token(token)
+    with pytest.raises(ExpiredToken):
+        auth.check_token(without_iat(now - 5))
+    with pytest.raises(AuthenticationFailed):
+        auth.check_token(without_iat(int(clock.seconds()) + 100 + 61))
+    with pytest.raises(AuthenticationFailed):
+        auth.check_token(mint(clock, iat=None))
