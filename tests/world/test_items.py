@@ -70,7 +70,7 @@ def test_shipped_items_number_at_least_thirty(catalog):
 
 
 def test_shipped_required_items_have_their_properties(catalog):
-    """The required items carry the properties the brief names."""
+    """The required items carry the properties the items issue names."""
     assert catalog.by_key("rune_sword").requirements == {"attack": 40}
     assert catalog.by_key("bronze_2h_sword").two_handed
     arrow = catalog.by_key("bronze_arrow")
