@@ -55,6 +55,7 @@ class Tunables:
     tick_behind_window_s: float = 5.0
     tick_behind_late_ticks: int = 10
     tick_behind_load: float = 0.8
+    tick_behind_min_load: float = 0.25
     tick_recovered_load: float = 0.6
     move_cooldown_tolerance_ms: int = 50
     move_reply_at_once: bool = False

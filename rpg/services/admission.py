@@ -9,8 +9,9 @@ missed before this one and how long the tick and its send took.
 "Falling behind" is judged over the last C{tick_behind_window_s} seconds:
 
   - it starts when that window holds C{tick_behind_late_ticks} late ticks
-    or more (ticks that came after one or more missed intervals), or when
-    the tick (phases and send) kept the process busy for
+    or more (ticks that came after one or more missed intervals) while the
+    tick's own work took at least C{tick_behind_min_load} of the window's
+    time, or when the tick (phases and send) kept the process busy for
     C{tick_behind_load} of the window's time or more;
   - it ends only once the window holds no late tick at all and the busy
     share is down to C{tick_recovered_load}.
@@ -18,7 +19,9 @@ missed before this one and how long the tick and its send took.
 Late ticks are counted, not the intervals they missed: one stall (a slow
 start, a collection, the machine pausing us for a second) is one late tick
 and refuses nobody, while a tick that keeps overrunning is late again and
-again.  The window and the two loads are the hysteresis that keeps
+again.  Ticks late while this server's own work is light (the machine is
+busy with something else) refuse nobody either: refusing players would not
+give the tick its time back.  The window and the two loads are the hysteresis that keeps
 admission from flapping at the edge.
 """
 
@@ -35,6 +38,7 @@ class Admission:
         self.window_s = tunables.tick_behind_window_s
         self.late_limit = tunables.tick_behind_late_ticks
         self.behind_load = tunables.tick_behind_load
+        self.late_min_load = tunables.tick_behind_min_load
         self.recovered_load = tunables.tick_recovered_load
         self.interval = 1.0 / tunables.tick_rate
         self.behind = False
@@ -64,7 +68,8 @@ class Admission:
         if self.behind:
             if self._late == 0 and load is not None and load <= self.recovered_load:
                 self.behind = False
-        elif self._late >= self.late_limit or (load is not None and load >= self.behind_load):
+        elif load is not None and (load >= self.behind_load or (
+                self._late >= self.late_limit and load >= self.late_min_load)):
             self.behind = True
 
     def load(self):
