@@ -3,13 +3,11 @@ A logged-in player's account over HTTP: /auth/password and /auth/logout.
 Both take the player's token as C{Authorization: Bearer TOKEN}.
 """
 
-import json
-
 from rpg.errors import AuthenticationFailed, ExpiredToken
 from rpg.services.auth import BadCredentials, LoginThrottled, PasswordRefused
 from rpg.services.throttles import HashingBusy
 
-from .http import MAX_BODY, JSONError, _AsyncJSONResource, busy, retry_after, write_json
+from .http import MAX_BODY, JSONError, _AsyncJSONResource, busy, json_object, retry_after, write_json
 
 
 def bearer_token(request):
@@ -27,13 +25,7 @@ def read_json_object(request):
     body = request.content.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
         raise JSONError(413, "INVALID_MESSAGE_FORMAT", "Request body too large")
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Body must be a JSON object") from None
-    if not isinstance(data, dict):
-        raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Body must be a JSON object")
-    return data
+    return json_object(body)
 
 
 def token_refused(error):

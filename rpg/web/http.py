@@ -107,14 +107,27 @@ def read_credentials(request, allow_form):
     elif content_type == MULTIPART_FORM:
         data = multipart_fields(body, request.getHeader(b"content-type"))
     else:
-        try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            # RecursionError: arrays or objects nested thousands deep.
-            raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Body must be a JSON object") from None
+        data = json_object(body)
     if not isinstance(data, dict):
         raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Body must be a JSON object")
     return data.get("username"), data.get("password")
+
+
+def json_object(body):
+    """
+    The JSON object in C{body}.
+
+    @raise JSONError: 400 C{INVALID_MESSAGE_FORMAT} for anything else:
+        malformed JSON, invalid UTF-8, values nested thousands deep
+        (C{RecursionError}), or a value that is not an object.
+    """
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise JSONError(400, "INVALID_MESSAGE_FORMAT", "Body must be a JSON object")
+    return data
 
 
 class _AsyncJSONResource(resource.Resource):

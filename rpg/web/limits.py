@@ -16,6 +16,7 @@ tests/web/test_http_limits.py fails when they change.
 """
 
 import json
+from functools import partial
 
 from twisted.web import http, server
 
@@ -42,6 +43,16 @@ LINGER_S = 2.0
 
 def json_error(code, message):
     return json.dumps({"error_code": code, "message": message}).encode("utf-8")
+
+
+def release_connection(transport):
+    """
+    Uncount a connection counted by L{LimitedChannel}, whichever protocol
+    owns its transport by now; once only (nothing for an uncounted one).
+    """
+    release = getattr(transport, "__dict__", {}).pop("release_connection", None)
+    if release is not None:
+        release()
 
 
 class ConnectionLimits:
@@ -147,6 +158,11 @@ class LimitedChannel(http.HTTPChannel):
         super().connectionMade()
         self._counted = self.transport
         self.limits.opened(self.limits_key, self.transport)
+        # A WebSocket upgrade hands the transport to another protocol, and
+        # this channel never hears of its end: that protocol calls
+        # release_connection(transport) when it loses it (rpg.web.ws).
+        self.transport.release_connection = partial(self.limits.closed, self.limits_key,
+                                                    self.transport)
         self._arm_deadline()
 
     def connectionLost(self, reason):
@@ -154,7 +170,7 @@ class LimitedChannel(http.HTTPChannel):
         if self._linger is not None and self._linger.active():
             self._linger.cancel()
         if self._counted is not None:
-            self.limits.closed(self.limits_key, self._counted)
+            release_connection(self._counted)
         super().connectionLost(reason)
 
     def dataReceived(self, data):

@@ -25,6 +25,7 @@ from rpg.protocol.close_codes import CLOSE_POLICY
 from rpg.session import Session
 from rpg.web.fastpath import (
     binary_frame, frames_directly, send_close, send_now, send_uncapped, unsent_bytes)
+from rpg.web.limits import release_connection
 
 
 _log = Logger()
@@ -100,6 +101,12 @@ class GameProtocol(WebSocketServerProtocol):
     def onMessage(self, payload, isBinary):
         if self.session is not None:
             self.session.frame_received(payload, isBinary)
+
+    def connectionLost(self, reason):
+        # Uncount the connection at the HTTP side's caps (rpg.web.limits).
+        if self.transport is not None:
+            release_connection(self.transport)
+        super().connectionLost(reason)
 
     def onClose(self, wasClean, code, reason):
         self._out = None

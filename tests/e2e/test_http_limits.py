@@ -138,7 +138,8 @@ async def test_connections_over_the_per_address_cap_are_closed_websockets_includ
 
 @pytest_twisted.ensureDeferred
 async def test_deeply_nested_or_malformed_json_is_400_not_500(tmp_path):
-    """16,000 `[` is 400 INVALID_MESSAGE_FORMAT like any malformed JSON: no 500, no logged traceback."""
+    """16,000 `[` is 400 INVALID_MESSAGE_FORMAT like any malformed JSON, on every JSON endpoint
+    (/auth/password parses its body before it checks the token): no 500, no logged traceback."""
     failures = []
 
     def observe(event):
@@ -148,9 +149,10 @@ async def test_deeply_nested_or_malformed_json_is_400_not_500(tmp_path):
     globalLogPublisher.addObserver(observe)
     try:
         async with running_server(tmp_path) as server:
-            for path in ("/auth/register", "/auth/login"):
+            for path in ("/auth/register", "/auth/login", "/auth/password"):
                 for raw in (b"[" * 16000, b"{" * 8000, b'{"username": ', b"\xff\xfe"):
-                    code, body, _ = await http("POST", server.base_url + path, raw=raw)
+                    code, body, _ = await http("POST", server.base_url + path, raw=raw,
+                                               headers={b"authorization": b"Bearer not-checked"})
                     assert code == 400 and body["error_code"] == "INVALID_MESSAGE_FORMAT", \
                         (path, raw[:5])
     finally:
@@ -235,3 +237,21 @@ async def test_a_multi_range_request_gets_the_whole_file_once(tmp_path):
             b"GET /maps/samplemap.tmx HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\n"
             b"Connection: close\r\n\r\n")
         assert status(answer) == 206 and len(answer.split(b"\r\n\r\n", 1)[1]) == 10
+
+
+@pytest_twisted.ensureDeferred
+async def test_closed_websockets_are_uncounted_at_the_caps(tmp_path):
+    """A WebSocket that closes leaves the connection counts at once (the upgrade hands its
+    transport to Autobahn, which releases it), so the counts never grow with closed sockets."""
+    from twisted.internet import reactor, task
+    async with running_server(tmp_path) as server:
+        limits = server.service.port.factory.limits
+        clients = [await GameClient.connect(server.ws_url) for _ in range(5)]
+        assert limits.count() >= 5
+        for client in clients:
+            await client.close()
+        for _ in range(100):
+            if limits.count() == 0:
+                break
+            await task.deferLater(reactor, 0.02, lambda: None)
+        assert limits.count() == 0 and limits.count("127.0.0.1") == 0
