@@ -67,8 +67,6 @@ class Session:
         C{"moderator"}, C{"admin"}); an operator's change updates it.
     @ivar presence_entry: the L{rpg.models.PresenceEntry} this connection
         holds once playing, released when it leaves.
-    @ivar transport_protocol: the WebSocket protocol, for frames prepared
-        once and sent to many; None for a session without one.
     @ivar auth_failures: failed C{cmd_authenticate} so far; at
         C{max_auth_failures} the connection is closed 1008.
     @ivar budget: the connection's L{rpg.budget.MessageBudget}.

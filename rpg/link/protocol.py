@@ -36,14 +36,19 @@ class LinkProtocol(Int32StringReceiver, TimeoutMixin):
     @ivar peer_id: the other process's server id, once it has proved itself.
     @param node: the owner of this link: gives C{server_id}, C{secret},
         C{clock}, C{heartbeat_s}, C{timeout_s}, and is told
-        C{link_ready(protocol)}, C{link_message(protocol, kind, body)} and
-        C{link_lost(protocol)}.
+        C{link_ready(protocol)}, C{link_message(protocol, kind, body)},
+        C{link_lost(protocol)}, and C{link_failed(peer_id)} when a link it
+        dialled closes before the handshake completed.
+    @param expected_peer: on a link this process dialled, the server id it
+        must reach (a peer that names another is refused).
     """
     log = Logger()
     MAX_LENGTH = MAX_MESSAGE_BYTES
 
-    def __init__(self, node):
+    def __init__(self, node, expected_peer=None):
         self.node = node
+        # On a link this process opened: the server id it dialled.
+        self.expected_peer = expected_peer
         self.peer_id = None
         self._claimed_id = None
         self._nonce = os.urandom(16)
@@ -83,7 +88,8 @@ class LinkProtocol(Int32StringReceiver, TimeoutMixin):
 
     def _handshake(self, kind, body):
         if kind == "hello" and self._claimed_id is None and len(body) == 2 \
-                and isinstance(body[0], str) and isinstance(body[1], bytes):
+                and isinstance(body[0], str) and isinstance(body[1], bytes) \
+                and self.expected_peer in (None, body[0]):
             self._claimed_id = body[0]
             self.send("proof", proof(self.node.secret, body[1], self.node.server_id))
         elif kind == "proof" and self._claimed_id is not None and len(body) == 1 \
@@ -115,3 +121,5 @@ class LinkProtocol(Int32StringReceiver, TimeoutMixin):
             self._heartbeat.stop()
         if self.peer_id is not None:
             self.node.link_lost(self)
+        elif self.expected_peer is not None:
+            self.node.link_failed(self.expected_peer)

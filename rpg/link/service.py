@@ -15,11 +15,12 @@ MAX_WAITING = 10_000
 
 
 class _LinkFactory(Factory):
-    def __init__(self, links):
+    def __init__(self, links, expected_peer=None):
         self.links = links
+        self.expected_peer = expected_peer
 
     def buildProtocol(self, addr):
-        return LinkProtocol(self.links)
+        return LinkProtocol(self.links, self.expected_peer)
 
 
 class LinkService(Service):
@@ -82,15 +83,8 @@ class LinkService(Service):
             return
         self._opening[peer_id] = []
         endpoint = endpoints.clientFromString(self.reactor, address)
-        d = endpoint.connect(_LinkFactory(self))
-
-        def failed(failure):
-            waiting = self._opening.pop(peer_id, [])
-            self.log.warn("Could not link to {peer_id} at {address}: {error} "
-                          "({count} messages dropped)", peer_id=peer_id, address=address,
-                          error=failure.getErrorMessage(), count=len(waiting))
-            self.on_lost(peer_id)
-        d.addErrback(failed)
+        d = endpoint.connect(_LinkFactory(self, peer_id))
+        d.addErrback(lambda failure: self._not_linked(peer_id, failure.getErrorMessage()))
 
     def send(self, peer_id, kind, *body):
         """
@@ -109,7 +103,20 @@ class LinkService(Service):
         waiting.append((kind, body))
         return True
 
+    def _not_linked(self, peer_id, why):
+        waiting = self._opening.pop(peer_id, None)
+        if waiting is None:
+            return
+        self.log.warn("Could not link to {peer_id}: {why} ({count} messages dropped)",
+                      peer_id=peer_id, why=why, count=len(waiting))
+        self.on_lost(peer_id)
+
     # -- told by LinkProtocol
+    def link_failed(self, peer_id):
+        """A link dialled to C{peer_id} closed before its handshake completed."""
+        if not self.connected(peer_id):
+            self._not_linked(peer_id, "the link closed before its handshake completed")
+
     def link_ready(self, link):
         self.peers.setdefault(link.peer_id, set()).add(link)
         for kind, body in self._opening.pop(link.peer_id, []):

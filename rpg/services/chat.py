@@ -22,8 +22,7 @@ from rpg.errors import (
 from rpg.interfaces import IChat
 from rpg.models import PresenceEntry
 from rpg.protocol.bus import (
-    GLOBAL_CHANNEL, SYSTEM_CHANNEL, broadcast_message, chat_message, read_message, server_channel,
-    system_event)
+    GLOBAL_CHANNEL, SYSTEM_CHANNEL, broadcast_message, chat_message, read_message, server_channel)
 from rpg.protocol.envelope import encode_event
 
 CHANNELS = ("local", "global", "dm")
@@ -121,8 +120,6 @@ class ChatService(Service):
         message (the cooldown).
     @ivar last_ids: C{{player_id: (second, count)}} of each player's last
         C{message_id}.
-    @ivar hub: the L{rpg.services.hub.Hub}, for other processes' channel
-        names (set after construction).
     @ivar ready: a Deferred that fires once the bus channels are subscribed
         (set by C{startService}).
     """
@@ -152,10 +149,6 @@ class ChatService(Service):
             # DMs from other processes to players here.
             self.bus.subscribe(server_channel(self.server_id), self._dm_from_bus),
         ], consumeErrors=True)
-
-    # -- payloads
-    def system_payload(self, message):
-        return system_event(message, self.clock.seconds())
 
     # -- sending
     async def handle(self, session, payload):

@@ -144,6 +144,8 @@ class ReservedNumbers(Service):
 
     def _failed(self, failure):
         self._in_flight = False
+        if self._stopped:
+            return  # shutting down: the store is closing, nothing is owed
         self.log.failure("Could not reserve ground item numbers; trying again in {retry_s} s",
                          failure, retry_s=self.retry_s)
         self._call = self.clock.callLater(self.retry_s, self._refill)

@@ -127,7 +127,7 @@ class Hub(Service):
                    if session.presence_entry is not None]
         if not entries:
             return None
-        d = self.presence.refresh(entries)
+        d = defer.maybeDeferred(self.presence.refresh, entries)
         d.addErrback(lambda f: self.log.warn(
             "Could not refresh {count} presence entries: {error}",
             count=len(entries), error=f.getErrorMessage()))

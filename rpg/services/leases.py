@@ -110,7 +110,11 @@ class LeaseKeeper(Service):
             self.lost(lease)
 
     def _round(self):
-        return defer.ensureDeferred(self._renew_and_adopt())
+        # Nothing may escape to the LoopingCall (it would stop renewing for
+        # good and every map would be lost): a failed round is logged and the
+        # next one runs.
+        d = defer.ensureDeferred(self._renew_and_adopt())
+        return d.addErrback(lambda f: self.log.failure("A lease round failed", f))
 
     async def _renew_and_adopt(self):
         for map_id, lease in list(self.leases.items()):

@@ -63,7 +63,7 @@ class WorldService(Service):
     @ivar clock: the reactor or a C{task.Clock}: drives the loops.
     @ivar metrics: the server's L{rpg.services.metrics.Metrics}, or None.
     @ivar fanout: C{fanout(clients, frame)}: sends one frame to many
-        clients, framed once (the edge's L{rpg.web.ws.GameFactory.fanout});
+        clients, framed once (the edge's L{rpg.web.ws.Outbox.fanout});
         by default each client's C{send_frame}.
     @ivar end_of_tick: called after each tick's phases, timed as C{"send"};
         the edge writes there what the tick queued.  None: nothing.
@@ -257,7 +257,11 @@ class WorldService(Service):
         except Exception:
             self.log.failure("Tick {n} failed; the next tick runs", n=self.tick_number)
         if self.tick_monitor is not None:
-            self.tick_monitor.tick_observed(count - 1, time.perf_counter() - started)
+            try:
+                self.tick_monitor.tick_observed(count - 1, time.perf_counter() - started)
+            except Exception:
+                # nothing may escape the LoopingCall: it would stop the tick for good
+                self.log.failure("The tick monitor failed; the next tick runs")
 
     def _phase_commands(self, now):
         queue, self.queue = self.queue, []

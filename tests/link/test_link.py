@@ -20,7 +20,7 @@ class Node:
     def __init__(self, server_id, clock, secret=SECRET):
         self.server_id, self.clock, self.secret = server_id, clock, secret
         self.heartbeat_s, self.timeout_s = 1.0, 5.0
-        self.ready, self.messages, self.lost = [], [], []
+        self.ready, self.messages, self.lost, self.failed = [], [], [], []
 
     def link_ready(self, link):
         self.ready.append(link.peer_id)
@@ -30,6 +30,9 @@ class Node:
 
     def link_lost(self, link):
         self.lost.append(link.peer_id)
+
+    def link_failed(self, peer_id):
+        self.failed.append(peer_id)
 
 
 def linked(server_secret=SECRET, client_secret=SECRET):
@@ -117,3 +120,39 @@ async def test_two_services_link_over_tcp_and_report_a_stopped_peer():
     assert lost == ["one"]
     assert not two.send("one", "command", 43, b"late")
     await two.stopService()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_dialled_link_that_fails_its_handshake_is_reported_and_can_be_dialled_again():
+    """A peer with another secret: the dialled link closes, on_lost is told, waiting messages
+    are dropped, and a later connect() dials again instead of waiting forever."""
+    lost = []
+    one = LinkService("one", SECRET, "tcp:0:interface=127.0.0.1", reactor)
+    two = LinkService("two", b"x" * 32, "tcp:0:interface=127.0.0.1", reactor,
+                      on_lost=lost.append)
+    one.startService()
+    two.startService()
+    await defer.gatherResults([one.ready, two.ready])
+    two.connect("one", one.address)
+    assert two.send("one", "command", 1)  # waits for a link that will not come
+    for _ in range(200):
+        if lost:
+            break
+        await task.deferLater(reactor, 0.01, lambda: None)
+    assert lost == ["one"]
+    assert not two.send("one", "command", 2)  # nothing is opening now
+    two.connect("one", one.address)
+    assert two.send("one", "command", 3)  # dialling again
+    await one.stopService()
+    await two.stopService()
+
+
+def test_a_dialled_peer_that_names_another_server_is_refused():
+    """A link dialled to 'b' that answers as 'c' never becomes ready."""
+    clock = task.Clock()
+    a, c = Node("a", clock), Node("c", clock)
+    dialler, impostor = LinkProtocol(a, expected_peer="b"), LinkProtocol(c)
+    _, _, pump = iosim.connectedServerAndClient(lambda: impostor, lambda: dialler)
+    pump.flush()
+    assert a.ready == [] and c.ready == []
+    assert dialler.transport.disconnecting

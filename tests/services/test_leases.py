@@ -126,3 +126,17 @@ def test_stop_releases_every_lease_for_the_next_owner():
     assert store.owners().result == {}
     other, _ = keeper(store, clock, ["town"], server_id="b", adopt_after_s=None)
     assert other.holds("town")
+
+
+def test_a_failing_callback_does_not_stop_the_renewals():
+    """An acquired/lost callback that raises is logged; the keeper goes on renewing its other maps."""
+    clock = task.Clock()
+    store = MemoryMapLeases(clock)
+
+    def broken(lease):
+        raise RuntimeError("broken listener")
+    k = LeaseKeeper(store, "a", "tcp:a", ["town", "forest"], ["town"], clock, ttl_s=TTL,
+                    acquired=broken, adopt_after_s=10.0)
+    k.startService()  # claiming town calls the broken listener: logged, not fatal
+    clock.pump([1.0] * 60)
+    assert k.holds("town") and k._loop.running
