@@ -2,7 +2,9 @@
 A connection's message budget: token buckets per kind of message.
 
 Every message a connection sends is charged to the C{general} bucket and to
-the bucket of its kind (L{KINDS}); C{query_chunks} costs one token per chunk
+the bucket of its kind (registered with its message type:
+L{rpg.protocol.messages.MessageTypes.kinds}; a type with none, or a frame
+that is not a known message, is charged to C{general} only); C{query_chunks} costs one token per chunk
 it asks for.  A message is admitted only when both buckets hold its cost,
 and then both are charged: a refused message changes nothing, not even the
 budget.  Each refusal is a strike; strikes drain at a steady rate, and a
@@ -12,24 +14,9 @@ session closes it).  Time comes in as C{now} (seconds, the session's clock).
 
 import dataclasses
 
-# The kind of each client message; anything else (cmd_authenticate, frames
-# that are not a known message) is charged to C{general} only.
-KINDS = {
-    "cmd_move": "move",
-    "cmd_chat_send": "chat",
-    "cmd_inventory_use": "item",
-    "cmd_inventory_drop": "item",
-    "cmd_equipment_equip": "item",
-    "cmd_equipment_unequip": "item",
-    "cmd_pickup_item": "item",
-    "cmd_attack": "combat",
-    "cmd_set_auto_retaliate": "combat",
-    "query_inventory": "query",
-    "query_equipment": "query",
-    "query_chunks": "chunks",
-}
+from rpg.world.chunks import DEFAULT_RADIUS, MAX_RADIUS
+
 BUCKETS = ("general", "move", "chat", "item", "combat", "query", "chunks")
-MAX_CHUNK_RADIUS = 5
 
 
 class TokenBucket:
@@ -61,9 +48,9 @@ def message_cost(message_type, payload):
     for none and costs 1), else 1.
     """
     if message_type == "query_chunks":
-        radius = payload.get("radius", 1) if isinstance(payload, dict) else 1
+        radius = payload.get("radius", DEFAULT_RADIUS) if isinstance(payload, dict) else 1
         if (isinstance(radius, int) and not isinstance(radius, bool)
-                and 0 <= radius <= MAX_CHUNK_RADIUS):
+                and 0 <= radius <= MAX_RADIUS):
             return (2 * radius + 1) ** 2
     return 1
 
@@ -84,9 +71,11 @@ class MessageBudget:
     @param close_after: strikes (refusals not yet forgiven) that close the
         connection.
     @param forgive_per_s: strikes forgiven a second.
+    @param kinds: message type -> its bucket (C{MessageTypes.kinds}).
     """
 
-    def __init__(self, limits, close_after, forgive_per_s, now):
+    def __init__(self, limits, close_after, forgive_per_s, now, kinds=None):
+        self.kinds = kinds or {}
         self.buckets = {name: TokenBucket(rate, burst, now)
                         for name, (rate, burst) in limits.items()}
         self.close_after = close_after
@@ -99,9 +88,8 @@ class MessageBudget:
         general = self.buckets["general"]
         general.refill(now)
         charges = [(general, 1.0)]
-        kind = KINDS.get(message_type)
-        if kind is not None:
-            bucket = self.buckets[kind]
+        bucket = self.buckets.get(self.kinds.get(message_type))
+        if bucket is not None:
             bucket.refill(now)
             # A cost over the burst could never be paid: it empties the bucket.
             charges.append((bucket, min(float(message_cost(message_type, payload)),

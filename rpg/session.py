@@ -100,7 +100,8 @@ class Session:
         self._backlog = backlog
         self.over_budget = False  # closed for sustained excess: nothing more is read
         self.budget = MessageBudget(limits_from(tunables), tunables.rate_limit_close_strikes,
-                                    tunables.rate_limit_forgive_per_s, clock.seconds())
+                                    tunables.rate_limit_forgive_per_s, clock.seconds(),
+                                    kinds=hub.commands.kinds)
 
     # -- IClient
     @property

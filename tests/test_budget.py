@@ -4,12 +4,15 @@ import dataclasses
 
 from rpg.budget import BUCKETS, MessageBudget, limits_from, message_cost
 from rpg.config import Tunables
+from rpg.services.commands import COMMANDS
+
+KINDS = COMMANDS.kinds
 
 
 def budget(now=0.0, close_after=100, forgive_per_s=10.0, **limits):
     base = {name: (1000.0, 1000) for name in BUCKETS}
     base.update(limits)
-    return MessageBudget(base, close_after, forgive_per_s, now)
+    return MessageBudget(base, close_after, forgive_per_s, now, kinds=KINDS)
 
 
 def test_a_burst_is_admitted_then_refused_with_the_time_to_wait():
@@ -82,7 +85,7 @@ def test_the_default_limits_let_a_cooldown_keeping_client_through():
     500 ms, chat every second and a query a second for a minute, are all admitted."""
     tunables = Tunables()
     b = MessageBudget(limits_from(tunables), tunables.rate_limit_close_strikes,
-                      tunables.rate_limit_forgive_per_s, 0.0)
+                      tunables.rate_limit_forgive_per_s, 0.0, kinds=KINDS)
     assert all(b.charge("query_chunks", {"radius": 0}, 0.0).admitted for _ in range(121))
     assert b.charge("query_chunks", {"radius": 5}, 2.0).admitted
     for tick in range(1, 120):
@@ -108,6 +111,18 @@ def test_the_default_bursts_hold_the_64_messages_that_may_wait_for_a_login():
     for message_type in ("cmd_move", "cmd_chat_send", "cmd_pickup_item", "cmd_attack",
                          "query_equipment", "query_chunks"):
         b = MessageBudget(limits_from(tunables), tunables.rate_limit_close_strikes,
-                          tunables.rate_limit_forgive_per_s, 0.0)
+                          tunables.rate_limit_forgive_per_s, 0.0, kinds=KINDS)
         payload = {"radius": 1}
         assert all(b.charge(message_type, payload, 0.0).admitted for _ in range(64)), message_type
+
+
+def test_every_client_command_has_a_bucket_of_its_own():
+    """The registry gives every command and query but cmd_authenticate a kind that is a bucket."""
+    assert set(KINDS) == set(COMMANDS) - {"cmd_authenticate"}
+    assert set(KINDS.values()) <= set(BUCKETS) - {"general"}
+
+
+def test_a_type_without_a_kind_is_charged_to_the_general_bucket_only():
+    """A game's command registered without kind= (or an unknown frame) costs general tokens only."""
+    b = budget(general=(1.0, 3), move=(1.0, 1))
+    assert [b.charge("cmd_emote", {}, 0.0).admitted for _ in range(4)] == [True] * 3 + [False]

@@ -33,14 +33,19 @@ class MessageTypes:
     @ivar by_arrival: tick commands whose handler also gets C{received_at},
         the time the server received the command (the move cooldown runs on
         arrival times).
+    @ivar kinds: message type -> the kind of message it is for the
+        connection's message budget (C{"move"}, C{"chat"}, C{"item"},
+        C{"combat"}, C{"query"}, C{"chunks"}: L{rpg.budget.BUCKETS}); a type
+        with none is charged to the general bucket only.
     """
 
     def __init__(self):
         self.handlers = {}
         self.at_once = set()
         self.by_arrival = set()
+        self.kinds = {}
 
-    def register(self, message_type, handler, *, on_tick=True, by_arrival=False):
+    def register(self, message_type, handler, *, on_tick=True, by_arrival=False, kind=None):
         """
         Serve C{message_type} with C{handler} (see the module's docstring).
 
@@ -56,12 +61,14 @@ class MessageTypes:
             self.at_once.add(message_type)
         if by_arrival:
             self.by_arrival.add(message_type)
+        if kind is not None:
+            self.kinds[message_type] = kind
         return handler
 
-    def command(self, message_type, *, on_tick=True, by_arrival=False):
+    def command(self, message_type, *, on_tick=True, by_arrival=False, kind=None):
         """L{register} as a decorator: C{@commands.command("cmd_emote")}."""
         return lambda handler: self.register(message_type, handler, on_tick=on_tick,
-                                             by_arrival=by_arrival)
+                                             by_arrival=by_arrival, kind=kind)
 
     def __contains__(self, message_type):
         return message_type in self.handlers
@@ -75,4 +82,5 @@ class MessageTypes:
         other.handlers = dict(self.handlers)
         other.at_once = set(self.at_once)
         other.by_arrival = set(self.by_arrival)
+        other.kinds = dict(self.kinds)
         return other

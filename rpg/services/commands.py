@@ -24,24 +24,24 @@ COMMANDS.register("cmd_authenticate", None, on_tick=False)
 
 
 # -- answered at once, outside the tick
-@command("query_chunks", on_tick=False)
+@command("query_chunks", on_tick=False, kind="chunks")
 def query_chunks(hub, client, payload):
     return hub.encoded_chunks(payload)
 
 
-@command("cmd_chat_send", on_tick=False)
+@command("cmd_chat_send", on_tick=False, kind="chat")
 def chat_send(hub, client, payload):
     return defer.ensureDeferred(hub.chat.handle(client, payload))
 
 
 # -- run by the tick: the game's own commands, methods of its façade
-COMMANDS.register("cmd_move", GameWorld.cmd_move, by_arrival=True)
-COMMANDS.register("query_inventory", GameWorld.query_inventory)
-COMMANDS.register("query_equipment", GameWorld.query_equipment)
-COMMANDS.register("cmd_inventory_use", GameWorld.cmd_inventory_use)
-COMMANDS.register("cmd_equipment_equip", GameWorld.cmd_equipment_equip)
-COMMANDS.register("cmd_equipment_unequip", GameWorld.cmd_equipment_unequip)
-COMMANDS.register("cmd_inventory_drop", GameWorld.cmd_inventory_drop)
-COMMANDS.register("cmd_pickup_item", GameWorld.cmd_pickup_item)
-COMMANDS.register("cmd_attack", GameWorld.cmd_attack)
-COMMANDS.register("cmd_set_auto_retaliate", GameWorld.cmd_set_auto_retaliate)
+COMMANDS.register("cmd_move", GameWorld.cmd_move, by_arrival=True, kind="move")
+COMMANDS.register("query_inventory", GameWorld.query_inventory, kind="query")
+COMMANDS.register("query_equipment", GameWorld.query_equipment, kind="query")
+COMMANDS.register("cmd_inventory_use", GameWorld.cmd_inventory_use, kind="item")
+COMMANDS.register("cmd_equipment_equip", GameWorld.cmd_equipment_equip, kind="item")
+COMMANDS.register("cmd_equipment_unequip", GameWorld.cmd_equipment_unequip, kind="item")
+COMMANDS.register("cmd_inventory_drop", GameWorld.cmd_inventory_drop, kind="item")
+COMMANDS.register("cmd_pickup_item", GameWorld.cmd_pickup_item, kind="item")
+COMMANDS.register("cmd_attack", GameWorld.cmd_attack, kind="combat")
+COMMANDS.register("cmd_set_auto_retaliate", GameWorld.cmd_set_auto_retaliate, kind="combat")
