@@ -7,7 +7,8 @@ from rpg.errors import AuthenticationFailed, ExpiredToken
 from rpg.services.auth import BadCredentials, LoginThrottled, PasswordRefused
 from rpg.services.throttles import HashingBusy
 
-from .http import MAX_BODY, JSONError, _AsyncJSONResource, busy, json_object, retry_after, write_json
+from .http import (MAX_BODY, JSONError, _AsyncJSONResource, busy, json_object, login_throttled,
+                   write_json)
 
 
 def bearer_token(request):
@@ -51,10 +52,7 @@ class PasswordResource(_AsyncJSONResource):
         except (ExpiredToken, AuthenticationFailed) as e:
             raise token_refused(e) from None
         except LoginThrottled as e:
-            headers = retry_after(e.retry_after_s)
-            raise JSONError(429, "AUTHENTICATION_RATE_LIMITED",
-                            f"Too many attempts; try again in "
-                            f"{headers[b'retry-after'].decode()} s", headers) from None
+            raise login_throttled(e, "attempts") from None
         except HashingBusy as e:
             # The old password is checked, and the new one hashed, in the
             # login and registration queue: full, it is 503 as they are.

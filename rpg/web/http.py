@@ -50,6 +50,14 @@ def busy(e):
                      retry_after(e.retry_after_s))
 
 
+def login_throttled(e, what="login attempts"):
+    """The 429 of a L{LoginThrottled}, its wait in C{Retry-After} and the message."""
+    headers = retry_after(e.retry_after_s)
+    return JSONError(429, "AUTHENTICATION_RATE_LIMITED",
+                     f"Too many {what}; try again in {headers[b'retry-after'].decode()} s",
+                     headers)
+
+
 JSON_TYPES = (b"application/json",)
 URLENCODED_FORM = b"application/x-www-form-urlencoded"
 MULTIPART_FORM = b"multipart/form-data"
@@ -192,10 +200,7 @@ class LoginResource(_AsyncJSONResource):
         try:
             token, expires_in = await self.auth.login(username, password, host)
         except LoginThrottled as e:
-            headers = retry_after(e.retry_after_s)
-            raise JSONError(429, "AUTHENTICATION_RATE_LIMITED",
-                            f"Too many login attempts; try again in "
-                            f"{headers[b'retry-after'].decode()} s", headers) from None
+            raise login_throttled(e) from None
         except HashingBusy as e:
             raise busy(e) from None
         except BadCredentials:
