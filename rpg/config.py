@@ -22,6 +22,11 @@ class Tunables:
     # persistence
     snapshot_interval_s: float = 10.0
     online_ttl_s: float = 30.0
+    # several processes, one world (docs/scaling.md)
+    map_lease_ttl_s: float = 10.0
+    map_adopt_after_s: float = 5.0
+    link_heartbeat_s: float = 1.0
+    link_timeout_s: float = 5.0
     # websocket and session
     max_message_bytes: int = 16384
     max_frame_bytes: int = 16384
@@ -226,6 +231,12 @@ def apply_overrides(base, data, source="config"):
     if tunables.move_cooldown_tolerance_ms > tunables.move_cooldown_ms:
         raise ConfigError(f"{source}: move_cooldown_tolerance_ms must not exceed"
                           " move_cooldown_ms")
+    if tunables.map_lease_ttl_s < 1:
+        raise ConfigError(f"{source}: map_lease_ttl_s must be at least 1 (leases are renewed "
+                          "every third of it)")
+    if not 0 < tunables.link_heartbeat_s < tunables.link_timeout_s:
+        raise ConfigError(f"{source}: link_heartbeat_s must be above 0 and below"
+                          " link_timeout_s")
     if tunables.admin_poll_s <= 0:
         raise ConfigError(f"{source}: admin_poll_s must be above 0")
     for name in ("general", "move", "chat", "item", "combat", "query", "chunks"):

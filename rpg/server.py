@@ -19,7 +19,7 @@ from twisted.application.service import MultiService
 from twisted.internet import defer, endpoints, task
 from twisted.logger import Logger
 
-from rpg.protocol.close_codes import CLOSE_GOING_AWAY
+from rpg.protocol.close_codes import CLOSE_GOING_AWAY, CLOSE_SERVICE_RESTART
 from rpg.services.admission import Admission
 from rpg.services.auth import AuthService
 from rpg.services.chat import ChatService
@@ -63,7 +63,8 @@ def build_game(*, store, presence, bus, content, start_map, secret, tunables, se
                metrics=None, fanout=None,
                end_of_tick=None,
                commands=COMMANDS, rng=None, effects=None, behaviours=None,
-               wall_clock=None, run_in_thread=None, admission=True):
+               wall_clock=None, run_in_thread=None, admission=True,
+               ownership=None, relay=None):
     """
     Build every part of the game, each from what it needs.  Nothing is
     started and nothing waits: the store is open (and migrated), presence
@@ -84,6 +85,10 @@ def build_game(*, store, presence, bus, content, start_map, secret, tunables, se
         (C{time.time} by default).
     @param run_in_thread: how password hashes are computed (in a thread by
         default).
+    @param ownership: the L{rpg.services.ownership.Ownership} of the maps
+        this process serves, with C{--valkey}; C{None}: it serves every map.
+    @param relay: the L{rpg.services.relay.Relay} to the other processes,
+        with C{ownership}.
     @param admission: whether logins are refused C{SERVER_FULL} at
         C{max_players} and while the tick falls behind (L{Admission});
         C{False} for a test that runs the tick on a clock of its own, whose
@@ -95,7 +100,7 @@ def build_game(*, store, presence, bus, content, start_map, secret, tunables, se
                                ground_item_numbers=ground_item_numbers))
     world.restore_ground_items(list(ground_items), clock.seconds())
     persistence = Persistence(store, server_id, tunables.online_ttl_s, metrics,
-                              ground_item_maps=ground_item_maps)
+                              ground_item_maps=ground_item_maps, fence=ownership)
     admission = Admission(tunables, clock) if admission else None
     world_service = WorldService(world, persistence, tunables, clock=clock, metrics=metrics,
                                  fanout=fanout, end_of_tick=end_of_tick,
@@ -107,7 +112,12 @@ def build_game(*, store, presence, bus, content, start_map, secret, tunables, se
     hub = Hub(server_id, auth, store, presence, bus, world_service, chat, content.maps, clock,
               persistence=persistence, admission=admission,
               presence_refresh_s=tunables.online_ttl_s / 3, commands=commands,
-              metrics=metrics)
+              metrics=metrics, ownership=ownership, relay=relay,
+              retry_after_ms=tunables.server_full_retry_after_ms)
+    if relay is not None:
+        relay.hub = hub
+    if ownership is not None:
+        ownership.lost = hub.map_lost
     operators = OperatorActions(store, hub.admin_action, tunables.admin_poll_s, clock)
     return Game(world, persistence, admission, world_service, auth, chat, hub, operators)
 
@@ -149,7 +159,8 @@ class RpgService(MultiService):
 
     def __init__(self, listen, database_url, valkey_url, content, start_map, secret,
                  tunables, maps_dir, server_id, reactor=None, gc_tuning=True,
-                 metrics_listen=None):
+                 metrics_listen=None, own_maps=None, link_listen="tcp:0:interface=127.0.0.1",
+                 link_address=None):
         super().__init__()
         if reactor is None:
             from twisted.internet import reactor
@@ -165,6 +176,16 @@ class RpgService(MultiService):
         self.server_id = server_id
         self.gc_tuning = gc_tuning
         self.metrics_listen = metrics_listen
+        # With Valkey: the maps claimed at start-up (None: every map no live
+        # process serves), and where this process's link listens and is
+        # dialled (docs/scaling.md).
+        self.own_maps = own_maps
+        self.link_listen = link_listen
+        self.link_address = link_address
+        self.ownership = None
+        self.relay = None
+        self.links = None
+        self._built = defer.Deferred()  # fires with the Game once built
         self.metrics = Metrics()
         self.port = None
         self.metrics_port = None
@@ -203,6 +224,10 @@ class RpgService(MultiService):
         # an item left on a map no longer served cannot keep a number the
         # world hands out again (docs/scaling.md, "Fencing and ground items").
         maps = sorted(self.content.maps)
+        if self.valkey_url:
+            # Several processes, one world: this one serves the maps it
+            # holds a lease on, and relays the others' players.
+            maps = await self._claim_maps(maps)
         # New ground item numbers come from blocks reserved in the database,
         # unique across every process on it (docs/ground-items.md).
         self.ground_numbers = ReservedNumbers(
@@ -216,12 +241,14 @@ class RpgService(MultiService):
             ground_item_maps=maps if self.valkey_url else None,
             ground_item_numbers=self.ground_numbers, metrics=self.metrics,
             # One write per connection per tick: what the tick sent leaves at its end.
-            fanout=self.outbox.fanout, end_of_tick=self.outbox.flush)
+            fanout=self.outbox.fanout, end_of_tick=self._end_of_tick,
+            ownership=self.ownership, relay=self.relay)
         self.game = game
         self.world, self.persistence, self.world_service = (
             game.world, game.persistence, game.world_service)
         self.admission, self.auth, self.chat, self.hub, self.operators = (
             game.admission, game.auth, game.chat, game.hub, game.operators)
+        self._built.callback(game)
         self.factory = GameFactory(self.hub, self.tunables, self.reactor, metrics=self.metrics,
                                    outbox=self.outbox)
         for child in (self.ground_numbers, *game.services):
@@ -237,6 +264,53 @@ class RpgService(MultiService):
             tune_gc()
         self.log.info("rpg {server_id} serving on {address}", server_id=self.server_id,
                       address=self.port.getHost())
+
+    def _end_of_tick(self):
+        if self.relay is not None:
+            self.relay.flush()
+        self.outbox.flush()
+
+    async def _claim_maps(self, maps):
+        """
+        Open the links to the other processes, claim this process's maps and
+        install their epochs.
+
+        @return: the maps served here once started.
+        """
+        import hashlib
+
+        from rpg.link.service import LinkService
+        from rpg.services.ownership import Ownership
+        from rpg.services.relay import Relay
+        tunables = self.tunables
+        self.relay = Relay(None, self.reactor, tunables, self.metrics)
+        secret = self.secret.encode() if isinstance(self.secret, str) else self.secret
+        self.links = LinkService(
+            self.server_id, hashlib.sha256(b"rpg-link:" + secret).digest(), self.link_listen,
+            self.reactor, reactor=self.reactor, address=self.link_address,
+            heartbeat_s=tunables.link_heartbeat_s, timeout_s=tunables.link_timeout_s,
+            on_message=self.relay.message, on_lost=self.relay.lost)
+        self.relay.links = self.links
+        self.links.startService()
+        await self.links.ready
+        self.ownership = Ownership(
+            self.valkey.leases, self.store, self.server_id, self.links.address, maps,
+            maps if self.own_maps is None else self.own_maps, self.reactor, tunables)
+        self.ownership.startService()
+        await self.ownership.start()
+        # From now on a map won is served once its ground items are in the
+        # world (built below with those of the maps served now).
+        self.ownership.served = self._serve_map
+        served = sorted(self.ownership.serving)
+        self.log.info("Serving maps {maps} (links on {address})",
+                      maps=", ".join(served) or "(none yet)", address=self.links.address)
+        return served
+
+    async def _serve_map(self, map_id):
+        """A map adopted while running: its ground items join the world."""
+        items = await self.store.load_ground_items([map_id])
+        game = await self._built
+        game.world.restore_ground_items(items, self.reactor.seconds())
 
     async def _listen_for_operators(self):
         """
@@ -262,9 +336,11 @@ class RpgService(MultiService):
 
     def health(self):
         """The detailed health, for operators (on --metrics-listen only)."""
+        served = (sorted(self.content.maps) if self.ownership is None
+                  else sorted(m for m in self.ownership.serving if self.ownership.held(m)))
         return {"status": "ok", "server_id": self.server_id,
                 "players_online": len(self.world_service.players),
-                "maps": sorted(self.content.maps)}
+                "maps": sorted(self.content.maps), "maps_owned": served}
 
     def stopService(self):
         return defer.ensureDeferred(self._stop())
@@ -283,11 +359,20 @@ class RpgService(MultiService):
         if grace:
             await task.deferLater(self.reactor, grace, lambda: None)
         await self.world_service.shutdown()
+        if self.relay is not None:
+            # Players served here for other processes: saved above; their
+            # edges stay up, so they can log in again at once.
+            self.relay.close_all(CLOSE_SERVICE_RESTART, "service restart")
         self.factory.close_all(CLOSE_GOING_AWAY, "server shutting down")
         await self._connections_closed(timeout=2.0)
         for child in list(self):
             await defer.maybeDeferred(child.stopService)
         await self.persistence.idle()
+        if self.ownership is not None:
+            # Only once every save is written: the next owner must load them.
+            await self.ownership.stopService()
+        if self.links is not None:
+            await defer.maybeDeferred(self.links.stopService)
         await self.store.close()
         if self.valkey is not None:
             await self.valkey.close()

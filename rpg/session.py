@@ -41,15 +41,18 @@ class Session:
     Its C{state} moves through::
 
         new --cmd_authenticate--> authenticating --login done--> playing
-         ^                              |
-         +--------login failed----------+
+         ^                              |  \
+         +--------login failed----------+   +--player's map served elsewhere--> forwarded
         (any) --connection lost, SERVER_FULL, kicked--> closed
 
     In C{new} only C{cmd_authenticate} is served (anything else is
     answered C{AUTHENTICATION_FAILED}); in C{authenticating} frames wait in
     order for the login's outcome (more than L{MAX_PENDING} close the
     connection 1008); in C{playing} requests go to the hub; in C{closed}
-    nothing is read or sent.  The auth timer closes a connection still in C{new} or
+    nothing is read or sent.  In C{forwarded} every frame goes, as it came,
+    to the process that serves the player's map, which runs this
+    conversation there (L{rpg.services.relay}); this one only carries frames.
+    The auth timer closes a connection still in C{new} or
     C{authenticating} after C{auth_timeout_s}.
 
     @ivar hub: the L{rpg.services.hub.Hub} that logs players in and routes
@@ -96,6 +99,11 @@ class Session:
         self.auth_failures = 0
         self._pending = []
         self._auth_timer = None
+        # The frame of the login under way, as it came: what a forwarded
+        # connection sends first to the process that serves its player.
+        self.login_frame = None
+        # Where a forwarded connection's frames go (L{forward}).
+        self._channel = None
         # Bytes sent to this connection that it has not taken yet.
         self._backlog = backlog
         self.over_budget = False  # closed for sustained excess: nothing more is read
@@ -131,6 +139,10 @@ class Session:
     def connection_lost(self):
         if self.state == "closed":
             return
+        if self.state == "forwarded":
+            self.state = "closed"
+            self._channel.gone()
+            return
         was_playing = self.state == "playing"
         self.state = "closed"
         self._cancel_auth_timer()
@@ -139,6 +151,9 @@ class Session:
             self.hub.disconnected(self)
 
     def frame_received(self, data, is_binary):
+        if self.state == "forwarded":
+            self._channel.send(data, is_binary)
+            return
         if self.state == "closed" or self.over_budget:
             return
         if self.state == "authenticating":
@@ -168,6 +183,7 @@ class Session:
                 self.reply_error(request.id, AuthenticationFailed(
                     "Already authenticated", reason="already_authenticated"))
             else:
+                self.login_frame = (data, is_binary)
                 self._authenticate(request)
         elif self.state != "playing":
             self.reply_error(request.id, AuthenticationFailed(
@@ -212,15 +228,31 @@ class Session:
         d = defer.ensureDeferred(self.hub.login(self, token, request.id))
         d.addCallbacks(self._logged_in, self._login_failed, errbackArgs=(request.id,))
 
+    def forward(self, channel):
+        """
+        From now on this connection only carries frames: the login frame,
+        the frames that waited for it and every later one go to C{channel}
+        (C{send(data, is_binary)}; C{gone()} when the connection is lost),
+        for the process that serves the player's map.
+        """
+        self.state = "forwarded"
+        self._cancel_auth_timer()
+        channel.send(*self.login_frame)
+        self.login_frame = None
+        self._channel = channel
+        pending, self._pending = self._pending, []
+        for data, is_binary in pending:
+            channel.send(data, is_binary)
+
     def _logged_in(self, _):
-        if self.state == "closed":
+        if self.state in ("closed", "forwarded"):
             return
         self.state = "playing"
         self._cancel_auth_timer()
         self._drain_pending()
 
     def _login_failed(self, failure, request_id):
-        if self.state == "closed":
+        if self.state in ("closed", "forwarded"):
             return
         if failure.check(ServerFull):
             self._refused(request_id, failure.value)

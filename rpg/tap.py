@@ -28,6 +28,7 @@ def default_maps_dir():
 
 
 DEFAULT_METRICS_LISTEN = "tcp:9100:interface=127.0.0.1"
+DEFAULT_LINK_LISTEN = "tcp:0:interface=127.0.0.1"
 
 
 class StartupError(Exception):
@@ -64,12 +65,23 @@ class Options(usage.Options):
          "Twisted endpoint for /metrics and the detailed /health, for operators; 'none' "
          "serves neither.  A port in use is logged and the game served anyway "
          f"[default: {DEFAULT_METRICS_LISTEN}]."],
+        ["own-maps", None, None,
+         "With --valkey: ID[,ID...] the maps this process claims at start-up; any other map "
+         "it serves only once no live process does [default: every map no live process "
+         "serves]."],
+        ["link-listen", None, None,
+         "With --valkey: Twisted endpoint where the other processes of the world connect "
+         "to this one [default: tcp:0:interface=127.0.0.1, a free port on loopback]."],
+        ["link-address", None, None,
+         "With --valkey: the client endpoint the other processes dial to reach --link-listen, "
+         "e.g. tcp:10.0.0.5:7100 [default: the address --link-listen is bound to]."],
     ]
     # What an option left out takes, after the config file's [server] table.
     # An option with a default keeps None in optParameters and its default
     # here: None is how apply_config_file knows it was left out.
     option_defaults = {"listen": "tcp:8000", "data-dir": "./rpg-data",
-                       "metrics-listen": DEFAULT_METRICS_LISTEN}
+                       "metrics-listen": DEFAULT_METRICS_LISTEN,
+                       "link-listen": DEFAULT_LINK_LISTEN}
     # Options that are not settings of a [server] table.
     not_settings = ("config", "jwt-secret")
 
@@ -129,6 +141,22 @@ class Options(usage.Options):
                 parse_valkey_url(valkey)
             except ValueError as e:
                 raise usage.UsageError(f"--valkey: {e}") from None
+        try:
+            endpoints.serverFromString(reactor, self["link-listen"])
+        except (ValueError, TypeError, KeyError) as e:
+            raise usage.UsageError(
+                f"--link-listen: not a valid endpoint description: {e}") from None
+        if self["link-address"] is not None:
+            try:
+                endpoints.clientFromString(reactor, self["link-address"])
+            except (ValueError, TypeError, KeyError) as e:
+                raise usage.UsageError(
+                    f"--link-address: not a valid client endpoint description: {e}") from None
+        if self["own-maps"] is not None:
+            own = [m.strip() for m in self["own-maps"].split(",") if m.strip()]
+            if not own:
+                raise usage.UsageError("--own-maps: name at least one map id")
+            self["own-maps"] = own
         self["data-dir"] = Path(self["data-dir"])
         if self["data-dir"].exists() and not self["data-dir"].is_dir():
             raise usage.UsageError(f"--data-dir {self['data-dir']} is not a directory")
@@ -184,6 +212,9 @@ class Options(usage.Options):
         elif start not in maps:
             raise StartupError(f"--start-map {start}: no such map in {self['maps']}")
         self["start-map"] = start
+        unknown = [m for m in self["own-maps"] or () if m not in maps]
+        if unknown:
+            raise StartupError(f"--own-maps {','.join(unknown)}: no such map in {self['maps']}")
 
 
 MIN_SECRET_BYTES = 32
@@ -295,4 +326,7 @@ def makeService(options):
         maps_dir=options["maps"],
         server_id=server_id(),
         metrics_listen=options["metrics-listen"],
+        own_maps=options["own-maps"],
+        link_listen=options["link-listen"],
+        link_address=options["link-address"],
     )

@@ -12,10 +12,11 @@ from twisted.application.service import Service
 from twisted.internet import defer, task
 from twisted.logger import Logger
 
-from rpg.errors import AuthenticationFailed
+from rpg.errors import AuthenticationFailed, ServerFull
 from rpg.models import PresenceEntry
 from rpg.protocol.bus import kick_message, read_message, server_channel, system_event
-from rpg.protocol.close_codes import CLOSE_KICKED, CLOSE_LOGGED_IN_ELSEWHERE
+from rpg.protocol.close_codes import (
+    CLOSE_KICKED, CLOSE_LOGGED_IN_ELSEWHERE, CLOSE_SERVICE_RESTART)
 from rpg.protocol.envelope import (
     EncodedList, encode, encode_event, encode_success, encode_success_list, encode_value,
     error_frame)
@@ -59,6 +60,10 @@ class Hub(Service):
         (L{rpg.services.commands.COMMANDS}).
     @ivar chunk_bytes: C{{(map id, chunk x, chunk y): bytes}}, each chunk's
         MessagePack encoded once for every C{query_chunks} reply.
+    @ivar ownership: the L{rpg.services.ownership.Ownership} of the maps
+        served here, or None: this process serves every map.
+    @ivar relay: the L{rpg.services.relay.Relay} that forwards a login to
+        the process serving the player's map, or None.
     @ivar ready: a Deferred that fires once the server channel is
         subscribed (set by C{startService}).
     """
@@ -67,7 +72,8 @@ class Hub(Service):
 
     def __init__(self, server_id, auth, store, presence, bus, world, chat, maps,
                  clock, *, persistence, welcome_message="Welcome to the game!",
-                 admission=None, presence_refresh_s=10.0, commands=COMMANDS, metrics=None):
+                 admission=None, presence_refresh_s=10.0, commands=COMMANDS, metrics=None,
+                 ownership=None, relay=None, retry_after_ms=1000):
         self.server_id = server_id
         self.auth = auth
         self.store = store
@@ -104,6 +110,10 @@ class Hub(Service):
         # (map id, chunk x, chunk y) -> the chunk's MessagePack: maps never
         # change once loaded, so each chunk is encoded once, for every reply.
         self.chunk_bytes = {}
+        self.ownership = ownership
+        self.relay = relay
+        # What a login waits before trying again when its map has no owner.
+        self.retry_after_ms = retry_after_ms
 
     def startService(self):
         super().startService()
@@ -150,9 +160,32 @@ class Hub(Service):
             self.admission.check(len(self.sessions) + self.admitting)
         self.admitting += 1
         try:
+            if self.relay is not None and getattr(session, "edge_id", None) is None:
+                lease = await self._owner_elsewhere(token)
+                if lease is not None:
+                    self.relay.forward(session, lease, request_id)
+                    return
             await self._login(session, token, request_id)
         finally:
             self.admitting -= 1
+
+    async def _owner_elsewhere(self, token):
+        """
+        The lease of the process serving the player's map when it is not
+        this one, else None (the login runs here).
+
+        @raise ServerFull: the map has no live owner now (a crashed owner's
+            map is served again within seconds: the client tries again).
+        """
+        account = await self.auth.account_for_token(token)
+        character = (self.world.unsaved_state(account.player_id)
+                     or await self.store.load_character(account.player_id))
+        if character is None or self.ownership.held(character.map_id):
+            return None
+        lease = await self.ownership.keeper.store.owner(character.map_id)
+        if lease is None or lease.server_id == self.server_id:
+            raise ServerFull(retry_after_ms=self.retry_after_ms)
+        return lease
 
     async def _login(self, session, token, request_id):
         account = await self.auth.account_for_token(token)
@@ -182,6 +215,9 @@ class Hub(Service):
                 if character is None:
                     raise AuthenticationFailed("No character for this account",
                                                reason="no_character")
+                if self.ownership is not None and not self.ownership.held(character.map_id):
+                    # Its map is served elsewhere now (or by nobody, for a moment).
+                    raise ServerFull(retry_after_ms=self.retry_after_ms)
                 current = await self.presence.lookup(account.username)
                 if current != entry:
                     # A newer login claimed the player while this one was loading.
@@ -266,9 +302,19 @@ class Hub(Service):
             holder = await self.store.online_server(player_id)
             if holder != previous.server_id:
                 return
+            if self.ownership is not None and not await self._owns_a_map(holder):
+                # Its leases are gone (it crashed or stalled past them): any
+                # write it still tries is fenced out, nothing to wait for.
+                self.log.info("Player {player_id}: {server} holds no map any more; taking over",
+                              player_id=player_id, server=holder)
+                return
             await task.deferLater(self.clock, HANDOVER_POLL_S, lambda: None)
         self.log.warn("Player {player_id} was not released by {server} in time; taking over",
                       player_id=player_id, server=previous.server_id)
+
+    async def _owns_a_map(self, server_id):
+        owners = await self.ownership.keeper.store.owners()
+        return any(lease.server_id == server_id for lease in owners.values())
 
     async def _kick_local(self, session):
         self.log.info("{username} logged in elsewhere; closing the older connection",
@@ -391,6 +437,30 @@ class Hub(Service):
         d.addCallback(release)
         self.log.info("{username} left", username=session.username)
         return d
+
+    def map_lost(self, map_id):
+        """
+        This process no longer serves C{map_id}: its players here leave the
+        world unsaved (another owner may already have loaded them; whatever
+        they did since the last snapshot is lost, which fencing makes
+        certain) and are closed 1012, so they can log in again on its new
+        owner.
+        """
+        evicted = self.world.evict_map(map_id)
+        for player_id in evicted:
+            session = self.sessions.pop(player_id, None)
+            if session is None:
+                continue
+            if self._playing_names.get(session.username) == player_id:
+                del self._playing_names[session.username]
+            if session.presence_entry is not None:
+                self.presence.release(session.presence_entry).addErrback(
+                    lambda f: self.log.warn("Could not release a presence entry: {error}",
+                                            error=f.getErrorMessage()))
+            session.kick(CLOSE_SERVICE_RESTART, "service restart")
+        if evicted:
+            self.log.warn("Map {map_id} lost: {n} players closed 1012", map_id=map_id,
+                          n=len(evicted))
 
     def broadcast_shutdown(self, message, seconds):
         # Whole seconds on the wire (a grace of 0.5 s says 1).

@@ -11,13 +11,15 @@ import time
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from rpg.interfaces import Fenced
 from rpg.models import WorldSnapshot
 
 
 class Persistence:
     log = Logger()
 
-    def __init__(self, store, server_id, online_ttl_s, metrics=None, ground_item_maps=None):
+    def __init__(self, store, server_id, online_ttl_s, metrics=None, ground_item_maps=None,
+                 fence=None):
         self.store = store
         self.server_id = server_id
         self.online_ttl_s = online_ttl_s
@@ -25,6 +27,9 @@ class Persistence:
         # The maps whose ground items a save replaces (None: every map).
         self.ground_item_maps = None if ground_item_maps is None else tuple(ground_item_maps)
         self._lock = defer.DeferredLock()
+        # The L{rpg.services.ownership.Ownership} whose epochs every save
+        # carries (and whose maps' ground items it replaces), or None.
+        self.fence = fence
 
     def _run(self, what, f, *args):
         async def timed():
@@ -42,10 +47,21 @@ class Persistence:
 
         @return: Deferred firing once committed.
         """
+        maps, epochs = self.ground_item_maps, {}
+        if self.fence is not None:
+            # Fenced: the database refuses the whole cut unless every map it
+            # writes is still this process's, at the epoch it holds.
+            epochs = self.fence.epochs()
+            maps = tuple(sorted(epochs))
+            if ground_items is not None:
+                ground_items = [item for item in ground_items if item.map_id in epochs]
+            characters = list(characters)
+            if characters and not epochs:
+                return defer.fail(Fenced(characters[0].map_id, None, None))
         snapshot = WorldSnapshot(
             characters=list(characters), ground_items=ground_items,
             released=[(player_id, self.server_id) for player_id in released],
-            ground_item_maps=self.ground_item_maps)
+            ground_item_maps=maps, epochs=epochs)
         return self._run("snapshot", self.store.save_snapshot, snapshot)
 
     def mark_online(self, player_ids):

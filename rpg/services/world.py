@@ -201,6 +201,26 @@ class WorldService(Service):
             return failure
         return d.addErrback(failed)
 
+    def evict_map(self, map_id):
+        """
+        Let go of a map this process no longer serves: its players leave the
+        world unsaved, a failed save of one who left it is dropped, and its
+        ground items are forgotten (its new owner restored them).
+
+        @return: the ids of the players taken out.
+        """
+        now = self.clock.seconds()
+        evicted = [p for p in self.clients if self.world.player(p).map_id == map_id]
+        for player_id in evicted:
+            del self.clients[player_id]
+            self.world.remove_player(player_id, now)
+        for player_id, state in list(self.unsaved_leavers.items()):
+            if state.map_id == map_id:
+                del self.unsaved_leavers[player_id]
+        self.world.forget_ground_items(map_id)
+        self._count_players()
+        return evicted
+
     def unsaved_state(self, player_id):
         """
         The state of a player whose logout save failed, if any: newer than

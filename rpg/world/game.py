@@ -202,6 +202,10 @@ class GameWorld:
     def restore_ground_items(self, items, wall_now):
         self.ground.restore(items, wall_now)
 
+    def forget_ground_items(self, map_id):
+        """Let go of the ground items of a map this process no longer serves."""
+        self.ground.forget_map(map_id)
+
     def drop_item(self, player_id, slot, quantity, now):
         return self.ground.drop_from_inventory(player_id, slot, quantity, now)
 

@@ -410,6 +410,24 @@ class GroundItems:
         """The last snapshot was not written: the next one carries the set."""
         self._changed = True
 
+    def forget_map(self, map_id):
+        """
+        Let go of every item on C{map_id} (this process no longer serves it:
+        another process restored them and owns them now); nothing is emitted
+        or saved for them.
+        """
+        for number in [n for n, item in self.items.items() if item.map_id == map_id]:
+            item = self.items.pop(number)
+            self._timers.cancel((number, _PUBLIC))
+            self._timers.cancel((number, _DESPAWN))
+            self._touched.pop(number, None)
+            key = self._chunk(item)
+            numbers = self._by_chunk.get(key)
+            if numbers is not None:
+                numbers.discard(number)
+                if not numbers:
+                    del self._by_chunk[key]
+
     def restore(self, items, wall_now):
         """
         Put back the saved set at start-up (before any player enters); items

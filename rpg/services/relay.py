@@ -1,0 +1,221 @@
+"""
+Connections whose player plays on another process: this process keeps the
+socket (it is the player's I{edge}), the process that serves the player's
+map runs the conversation (it is the player's I{owner}).
+
+Over the link between the two (L{rpg.link}):
+
+    edge -> owner   ["open", conn, peer, frame, is_binary]  a login to run there
+                    ["in", conn, frame, is_binary]          a client frame, as it came
+                    ["gone", conn]                          the client went away
+    owner -> edge   ["out", [[conn, frame], ...]]           frames for the edge's clients
+                    ["close", conn, code, reason]           close that client
+
+The owner runs a full L{rpg.session.Session} for each such connection (the
+same rules, budget and login as a local one) whose frames wait in one batch
+per edge and leave once per tick (L{Relay.flush}, at the end of the tick, or
+at the reactor's next turn for frames sent outside it): the owner does no
+socket I/O for the players connected elsewhere, and the edge writes the
+frames, already encoded, to its sockets.
+
+A lost link is the death of the process at its other end: the edge closes
+that owner's clients with 1012 (Service Restart), or answers a login still
+waiting with C{SERVER_FULL} and 1013; the owner takes that edge's players
+out of the world and saves them, as if each had disconnected
+(docs/scaling.md).
+"""
+
+import itertools
+
+from twisted.logger import Logger
+
+from rpg.errors import ServerFull
+from rpg.protocol.close_codes import CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER
+from rpg.protocol.envelope import error_frame
+from rpg.session import Session
+
+_conn_numbers = itertools.count(1)
+
+
+class _Channel:
+    """The edge's end of one forwarded connection (L{Session.forward})."""
+
+    def __init__(self, relay, session, owner_id, request_id):
+        self.relay = relay
+        self.session = session
+        self.owner_id = owner_id
+        # The login's request id, to answer it if the owner never does.
+        self.request_id = request_id
+        self.answered = False
+        self.opened = False
+
+    def send(self, data, is_binary):
+        relay = self.relay
+        if not self.opened:
+            self.opened = True
+            relay._sent("open", relay.links.send(
+                self.owner_id, "open", self.session.connection_id, self.session.peer,
+                data, is_binary))
+        else:
+            relay._sent("in", relay.links.send(
+                self.owner_id, "in", self.session.connection_id, data, is_binary))
+
+    def gone(self):
+        relay = self.relay
+        relay.forwarded.pop(self.session.connection_id, None)
+        relay.links.send(self.owner_id, "gone", self.session.connection_id)
+
+
+class Relay:
+    """
+    Both sides of the connections whose player plays on another process.
+
+    @ivar forwarded: on the edge, connection id to its L{_Channel}.
+    @ivar remote: on the owner, C{(edge id, connection id)} to the
+        L{Session} run here for it.
+    @param links: the L{rpg.link.service.LinkService}.
+    @param hub: the hub remote sessions log in through (set before use).
+    """
+
+    log = Logger()
+
+    def __init__(self, links, clock, tunables, metrics=None):
+        self.links = links
+        self.clock = clock
+        self.tunables = tunables
+        self.metrics = metrics
+        self.hub = None
+        self.forwarded = {}
+        self.remote = {}
+        self._batches = {}  # edge id -> [[conn, frame], ...] waiting for the flush
+        self._flush_call = None
+
+    # -- edge
+    def forward(self, session, lease, request_id):
+        """
+        Hand C{session}, whose login frame is C{session.login_frame}, to the
+        owner named by C{lease}: it runs the login and everything after.
+        """
+        self.links.connect(lease.server_id, lease.address)
+        channel = _Channel(self, session, lease.server_id, request_id)
+        self.forwarded[session.connection_id] = channel
+        session.forward(channel)
+
+    def _sent(self, kind, ok):
+        if not ok:
+            self.log.warn("Link queue full: a {kind} message was dropped", kind=kind)
+
+    def _edge_message(self, peer_id, kind, body):
+        if kind == "out":
+            for conn, frame in body[0]:
+                channel = self.forwarded.get(conn)
+                if channel is not None and channel.owner_id == peer_id:
+                    channel.answered = True
+                    channel.session.send_frame(frame)
+        elif kind == "close":
+            conn, code, reason = body
+            channel = self.forwarded.pop(conn, None)
+            if channel is not None and channel.owner_id == peer_id:
+                channel.session.kick(code, reason)
+            elif channel is not None:
+                self.forwarded[conn] = channel
+
+    def _owner_lost(self, peer_id):
+        lost = [c for c in self.forwarded.values() if c.owner_id == peer_id]
+        for channel in lost:
+            del self.forwarded[channel.session.connection_id]
+            session = channel.session
+            if channel.answered:
+                session.kick(CLOSE_SERVICE_RESTART, "service restart")
+            else:
+                # A login never left unanswered: the client tries again.
+                session.send_frame(error_frame(channel.request_id, ServerFull(
+                    retry_after_ms=self.tunables.server_full_retry_after_ms)))
+                session.kick(CLOSE_TRY_AGAIN_LATER, "server full")
+        if lost:
+            self.log.warn("Lost the link to {peer_id}: closed {n} of its players' connections",
+                          peer_id=peer_id, n=len(lost))
+
+    # -- owner
+    def _owner_message(self, edge_id, kind, body):
+        if kind == "open":
+            conn, peer, data, is_binary = body
+            if (edge_id, conn) in self.remote:
+                return
+            session = Session(self.hub, self._sender(edge_id, conn),
+                              self._closer(edge_id, conn), self.clock, self.tunables,
+                              peer=f"{peer} via {edge_id}", metrics=self.metrics)
+            session.connection_id = conn
+            session.edge_id = edge_id
+            self.remote[(edge_id, conn)] = session
+            session.connection_made()
+            session.frame_received(data, is_binary)
+        elif kind == "in":
+            conn, data, is_binary = body
+            session = self.remote.get((edge_id, conn))
+            if session is not None:
+                session.frame_received(data, is_binary)
+        elif kind == "gone":
+            session = self.remote.pop((edge_id, body[0]), None)
+            if session is not None:
+                session.connection_lost()
+
+    def _sender(self, edge_id, conn):
+        def send(frame):
+            batch = self._batches.get(edge_id)
+            if batch is None:
+                batch = self._batches[edge_id] = []
+                if self._flush_call is None:
+                    self._flush_call = self.clock.callLater(0, self.flush)
+            batch.append((conn, frame))
+        return send
+
+    def _closer(self, edge_id, conn):
+        def close(code, reason):
+            session = self.remote.pop((edge_id, conn), None)
+            self._flush_edge(edge_id)  # what was sent before the close goes before it
+            self.links.send(edge_id, "close", conn, code, reason)
+            if session is not None and session.state != "closed":
+                # Closed here (too many failed logins, a budget exceeded):
+                # the edge closes the socket; the session ends as if it had.
+                session.connection_lost()
+        return close
+
+    def flush(self):
+        """Send each edge its waiting frames, one link message per edge."""
+        call, self._flush_call = self._flush_call, None
+        if call is not None and call.active():
+            call.cancel()
+        for edge_id in list(self._batches):
+            self._flush_edge(edge_id)
+
+    def _flush_edge(self, edge_id):
+        batch = self._batches.pop(edge_id, None)
+        if batch:
+            self.links.send(edge_id, "out", batch)
+
+    def _edge_lost(self, edge_id):
+        self._batches.pop(edge_id, None)
+        lost = [key for key in self.remote if key[0] == edge_id]
+        for key in lost:
+            self.remote.pop(key).connection_lost()
+        if lost:
+            self.log.warn("Lost the link to {peer_id}: {n} of its players leave the world",
+                          peer_id=edge_id, n=len(lost))
+
+    # -- the link's reports
+    def message(self, peer_id, kind, body):
+        if kind in ("open", "in", "gone"):
+            self._owner_message(peer_id, kind, body)
+        elif kind in ("out", "close"):
+            self._edge_message(peer_id, kind, body)
+
+    def lost(self, peer_id):
+        self._edge_lost(peer_id)
+        self._owner_lost(peer_id)
+
+    def close_all(self, code, reason):
+        """At shutdown: close the clients this process serves for other edges."""
+        for (edge_id, conn), session in list(self.remote.items()):
+            session.kick(code, reason)
+        self.flush()
