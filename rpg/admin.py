@@ -8,8 +8,10 @@ re-read the account) for the server process holding the player; every server
 polls that queue (L{rpg.services.operators}).  Character changes (teleport,
 give) refuse a player who is online (on any server process sharing the
 database) and go through L{IPlayerStore.update_offline_character}, which
-checks and writes in one transaction.  The commands are in L{COMMANDS}; a new
-one is added with L{admin_command} (see docs/admin.md).
+checks and writes in one transaction.  C{maps} changes nothing: it shows each
+map's owner process (from the leases in Valkey) and its online players.  The
+commands are in L{COMMANDS}; a new one is added with L{admin_command} (see
+docs/admin.md).
 
 Exit codes: 0 done, 1 refused or failed (one line on stderr), 2 bad usage.
 """
@@ -478,11 +480,47 @@ def servers_secret(args, environ=None):
                      f"$RPG_JWT_SECRET, or a --data-dir holding it (no {kept})")
 
 
+# The namespace the servers' keys live under (rpg.server connects with
+# connect_valkey's default).
+VALKEY_NAMESPACE = "rpg"
+
+
+def check_valkey_url(url):
+    """
+    The parsed address of C{--valkey URL}.
+
+    @raise AdminError: a URL C{twistd rpg --valkey} would refuse too.
+    """
+    from rpg.store.valkey_link import parse_valkey_url
+
+    try:
+        return parse_valkey_url(url)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from None
+
+
+async def open_valkey(url, bus_secret=None):
+    """
+    A connection to the servers' Valkey (see L{rpg.store.valkey.connect_valkey}).
+
+    @raise AdminError: a bad URL, or Valkey cannot be reached (the message
+        never shows the URL's password).
+    """
+    from rpg.store.valkey import connect_valkey
+    from rpg.store.valkey_link import redact_url
+
+    address = check_valkey_url(url)
+    try:
+        return await connect_valkey(url, namespace=VALKEY_NAMESPACE, bus_secret=bus_secret)
+    except Exception as exc:
+        raise AdminError(f"cannot reach Valkey at {address}: "
+                         f"{_one_line(exc).replace(url, redact_url(url))}") from None
+
+
 @admin_command("broadcast", "send a System chat message to every player on every server",
                _configure_broadcast, needs_store=False)
 async def broadcast_command(args, store):
     from rpg.protocol.bus import ADMIN_ORIGIN, SYSTEM_CHANNEL, broadcast_message, system_event
-    from rpg.store.valkey import connect_valkey
 
     if not args.valkey:
         raise AdminError(
@@ -490,18 +528,9 @@ async def broadcast_command(args, store):
             "without --valkey share nothing another process can reach)")
     if not args.message.strip():
         raise AdminError("the message is empty")
-    from rpg.store.valkey_link import parse_valkey_url, redact_url
-    try:
-        address = parse_valkey_url(args.valkey)
-    except ValueError as exc:
-        raise AdminError(str(exc)) from None
+    address = check_valkey_url(args.valkey)
     secret = servers_secret(args)
-    try:
-        connection = await connect_valkey(args.valkey, bus_secret=secret)
-    except Exception as exc:
-        raise AdminError(f"cannot reach Valkey at {address}: "
-                         f"{_one_line(exc).replace(args.valkey, redact_url(args.valkey))}"
-                         ) from None
+    connection = await open_valkey(args.valkey, bus_secret=secret)
     try:
         message = broadcast_message(ADMIN_ORIGIN, system_event(args.message, time.time()))
         receivers = await connection.execute(
@@ -512,6 +541,114 @@ async def broadcast_command(args, store):
     if not receivers:
         raise AdminError(f"no running server is listening on {address}")
     return f"broadcast delivered to {receivers} server process(es)"
+
+
+def _configure_maps(parser):
+    parser.add_argument(
+        "--maps", metavar="DIR",
+        help="the server's directory of *.tmx maps (default: the server's own default)")
+    parser.add_argument(
+        "--valkey", metavar="URL",
+        help="the redis://host:port/db the servers share, where each map's owner holds its"
+        " lease (without it: one process serves every map, and no owner is shown)")
+    parser.add_argument("--players", action="store_true",
+                        help="name each map's online players, not only count them")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object instead of the table")
+
+
+@dataclass(frozen=True)
+class MapRow:
+    """
+    One line of C{rpg-admin maps}.
+
+    @ivar owner: the map's live L{rpg.models.MapLease}, or C{None}.
+    @ivar usernames: the online players whose character is on the map.
+    @ivar in_maps_dir: whether the maps directory has the map (a lease or a
+        character may name one that it does not).
+    """
+
+    map_id: str
+    owner: object
+    usernames: tuple
+    in_maps_dir: bool
+
+
+NO_VALKEY_NOTE = ("no --valkey: without Valkey one process serves every map, so no map has an"
+                  " owner to show; players online by map, from the database:")
+
+
+def _text_table(rows):
+    """Rows of cells as lines of left-aligned columns, two spaces apart."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+            for row in rows]
+
+
+def maps_text(rows, with_owners, with_players):
+    """The table C{rpg-admin maps} prints (see docs/admin.md)."""
+    lines = [] if with_owners else [NO_VALKEY_NOTE]
+    table = [["MAP", "OWNER", "EPOCH", "LINK", "PLAYERS"] if with_owners else ["MAP", "PLAYERS"]]
+    for row in rows:
+        players = str(len(row.usernames))
+        if with_players and row.usernames:
+            players += ": " + ", ".join(row.usernames)
+        if not with_owners:
+            table.append([row.map_id, players])
+        elif row.owner is None:
+            table.append([row.map_id, "no owner", "-", "-", players])
+        else:
+            table.append([row.map_id, row.owner.server_id, str(row.owner.epoch),
+                          row.owner.address or "-", players])
+    lines += _text_table(table)
+    summary = f"{len(rows)} maps"
+    if with_owners:
+        unowned = sum(row.owner is None for row in rows)
+        summary += f", {unowned} without an owner"
+    summary += f"; {sum(len(row.usernames) for row in rows)} players online"
+    strays = [row.map_id for row in rows if not row.in_maps_dir]
+    if strays:
+        summary += f"; not in the maps directory: {', '.join(strays)}"
+    return "\n".join(lines + [summary])
+
+
+def maps_json(rows, with_owners, with_players):
+    """The object C{rpg-admin maps --json} prints (see docs/admin.md)."""
+    maps = []
+    for row in rows:
+        entry = {"map_id": row.map_id, "in_maps_dir": row.in_maps_dir}
+        if with_owners:
+            entry["owner"] = None if row.owner is None else {
+                "server_id": row.owner.server_id, "epoch": row.owner.epoch,
+                "address": row.owner.address}
+        entry["players"] = len(row.usernames)
+        if with_players:
+            entry["usernames"] = list(row.usernames)
+        maps.append(entry)
+    return {"valkey": with_owners, "maps": maps,
+            "players_online": sum(len(row.usernames) for row in rows)}
+
+
+@admin_command("maps", "list each map with its owner process (from Valkey) and its online"
+               " players (from the database)", _configure_maps)
+async def maps_command(args, store):
+    import json
+
+    map_ids = set(load_game_maps(args.maps))
+    online = await store.online_players_by_map()
+    owners = None
+    if args.valkey:
+        connection = await open_valkey(args.valkey)
+        try:
+            owners = await connection.leases.owners()
+        finally:
+            await connection.close()
+    shown = sorted(map_ids | set(online) | set(owners or ()))
+    rows = [MapRow(map_id, (owners or {}).get(map_id), tuple(online.get(map_id, ())),
+                   map_id in map_ids) for map_id in shown]
+    if args.json:
+        return json.dumps(maps_json(rows, owners is not None, args.players), sort_keys=True)
+    return maps_text(rows, owners is not None, args.players)
 
 
 # -- running

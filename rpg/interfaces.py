@@ -165,6 +165,17 @@ class IAccountAdmin(Interface):
         @return: Deferred firing with the highest queued C{action_id}, or 0.
         """
 
+    def online_players_by_map():
+        """
+        Who is online where, for operators: each player with an unexpired
+        online record, by the map its stored character is on (the map of
+        its last save, so a player who crossed a portal since may still be
+        listed on the map it left).
+
+        @return: Deferred firing with C{{map_id: [username, ...]}}, only
+            maps with someone online, usernames sorted case-insensitively.
+        """
+
 
 class IPresence(Interface):
     """

@@ -32,11 +32,14 @@ class LeaseKeeper(Service):
     @param adopt_after_s: a map seen without an owner for this long is
         claimed (C{None}: never adopt); the grace lets a process started
         with C{--own-maps} take its own maps first.
+    @param metrics: a L{rpg.services.metrics.Metrics} that counts each
+        renewal's outcome and shows how many maps are held, or C{None}.
     """
     log = Logger()
 
     def __init__(self, store, server_id, address, maps, own_maps, clock, *, ttl_s=15.0,
-                 acquired=lambda lease: None, lost=lambda lease: None, adopt_after_s=10.0):
+                 acquired=lambda lease: None, lost=lambda lease: None, adopt_after_s=10.0,
+                 metrics=None):
         self.store = store
         self.server_id = server_id
         self.address = address
@@ -47,6 +50,7 @@ class LeaseKeeper(Service):
         self.acquired = acquired
         self.lost = lost
         self.adopt_after_s = adopt_after_s
+        self.metrics = metrics
         self.leases = {}
         self.valid_until = {}
         self._unowned_since = {}
@@ -97,6 +101,7 @@ class LeaseKeeper(Service):
                 continue
             self.leases[map_id] = lease
             self.valid_until[map_id] = sent + self.ttl_s
+            self._held_changed()
             self._unowned_since.pop(map_id, None)
             self.log.info("Serving map {map_id} (epoch {epoch})", map_id=map_id,
                           epoch=lease.epoch)
@@ -106,8 +111,17 @@ class LeaseKeeper(Service):
         lease = self.leases.pop(map_id, None)
         self.valid_until.pop(map_id, None)
         if lease is not None:
+            self._held_changed()
             self.log.warn("No longer serving map {map_id}: {why}", map_id=map_id, why=why)
             self.lost(lease)
+
+    def _held_changed(self):
+        if self.metrics is not None:
+            self.metrics.set_maps_owned(len(self.leases))
+
+    def _count_renewal(self, outcome):
+        if self.metrics is not None:
+            self.metrics.lease_renewal(outcome)
 
     def _round(self):
         # Nothing may escape to the LoopingCall (it would stop renewing for
@@ -125,7 +139,9 @@ class LeaseKeeper(Service):
                 kept = await self.store.renew(lease, self.ttl_s)
             except Exception as exc:
                 self.log.warn("Could not renew map {map_id}: {error}", map_id=map_id, error=exc)
+                self._count_renewal("failed")
                 continue  # holds() gives it up once valid_until passes
+            self._count_renewal("renewed" if kept else "lost")
             if self.leases.get(map_id) != lease:
                 continue
             if kept:

@@ -231,5 +231,14 @@ class MemoryPlayerStore:
         return self._admin_actions[-1].action_id if self._admin_actions else 0
 
     @_deferred
+    def online_players_by_map(self):
+        found = {}
+        for player_id in self._online:
+            character = self._characters.get(player_id)
+            if character is not None and self._online_server(player_id) is not None:
+                found.setdefault(character.map_id, []).append(character.username)
+        return {map_id: sorted(names, key=str.lower) for map_id, names in sorted(found.items())}
+
+    @_deferred
     def close(self):
         return None

@@ -541,6 +541,23 @@ class SQLPlayerStore:
         (last,) = txn.fetchone()
         return last or 0
 
+    def online_players_by_map(self):
+        return self._pool.runInteraction(self._online_players_by_map, self._clock.seconds())
+
+    def _online_players_by_map(self, txn, now):
+        self._execute(
+            txn,
+            "SELECT c.map_id, a.username FROM online_players o"
+            " JOIN characters c ON c.player_id = o.player_id"
+            " JOIN accounts a ON a.player_id = o.player_id"
+            " WHERE o.expires_at > ? ORDER BY c.map_id, a.username_lower",
+            (now,),
+        )
+        found = {}
+        for map_id, username in txn.fetchall():
+            found.setdefault(map_id, []).append(username)
+        return found
+
     def close(self):
         self._pool.close()
         return succeed(None)

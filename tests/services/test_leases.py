@@ -1,13 +1,16 @@
 """
 The lease keeper on task.Clock with the shipped in-memory lease store: maps
 claimed at start-up, kept by renewals, given up when a renewal fails for a
-lease time or another process owns the map, orphans adopted after a grace.
+lease time or another process owns the map, orphans adopted after a grace;
+each renewal's outcome and the maps held, in the metrics.
 """
 
 from twisted.internet import defer, task
 
 from rpg.services.leases import LeaseKeeper
+from rpg.services.metrics import Metrics
 from rpg.store.leases import MemoryMapLeases
+from tests.services.test_metrics import value
 
 TTL = 15.0
 
@@ -140,3 +143,53 @@ def test_a_failing_callback_does_not_stop_the_renewals():
     k.startService()  # claiming town calls the broken listener: logged, not fatal
     clock.pump([1.0] * 60)
     assert k.holds("town") and k._loop.running
+
+
+def renewals(metrics):
+    return {outcome: value(metrics, "rpg_lease_renewals_total", outcome=outcome)
+            for outcome in ("renewed", "lost", "failed")}
+
+
+def test_renewals_are_counted_renewed_and_failed_and_the_maps_owned_shown():
+    """Each renewal round counts one outcome per map: renewed, or failed while the store is away."""
+    clock = task.Clock()
+    store = FlakyLeases(MemoryMapLeases(clock))
+    metrics = Metrics()
+    k, _ = keeper(store, clock, ["town", "forest"], adopt_after_s=None, metrics=metrics)
+    assert value(metrics, "rpg_maps_owned") == 2
+    clock.pump([1.0] * 10)  # rounds at 5 s and 10 s
+    assert renewals(metrics) == {"renewed": 4, "lost": 0, "failed": 0}
+    store.down = True
+    clock.pump([1.0] * 5)  # round at 15 s
+    assert renewals(metrics) == {"renewed": 4, "lost": 0, "failed": 2}
+    assert value(metrics, "rpg_maps_owned") == 2
+    clock.pump([1.0] * 10)  # valid until 25 s: given up at the 25 s round
+    assert not k.leases and value(metrics, "rpg_maps_owned") == 0
+
+
+def test_a_renewal_refused_for_another_owner_counts_lost():
+    """The stalled owner's refused renewal counts as lost and its maps owned drop to 0."""
+    clock = task.Clock()
+    store = MemoryMapLeases(clock)
+    old_clock = task.Clock()
+    metrics = Metrics()
+    old, _ = keeper(store, old_clock, ["town"], server_id="a", adopt_after_s=None,
+                    metrics=metrics)
+    clock.advance(TTL)
+    keeper(store, clock, ["town"], server_id="b", adopt_after_s=None)
+    old_clock.advance(TTL / 3)
+    assert renewals(metrics) == {"renewed": 0, "lost": 1, "failed": 0}
+    assert value(metrics, "rpg_maps_owned") == 0
+
+
+def test_maps_owned_follows_adoption_and_stop():
+    """Adopted maps raise rpg_maps_owned; stopping, which releases them all, brings it to 0."""
+    clock = task.Clock()
+    store = MemoryMapLeases(clock)
+    metrics = Metrics()
+    k, _ = keeper(store, clock, ["town"], adopt_after_s=10.0, metrics=metrics)
+    assert value(metrics, "rpg_maps_owned") == 1
+    clock.pump([1.0] * 15)
+    assert value(metrics, "rpg_maps_owned") == 3
+    k.stopService()
+    assert value(metrics, "rpg_maps_owned") == 0
