@@ -118,6 +118,7 @@ def build_game(*, store, presence, bus, content, start_map, secret, tunables, se
         relay.hub = hub
     if ownership is not None:
         ownership.lost = hub.map_lost
+        world_service.serve_only(ownership.held, hub.departed)
     operators = OperatorActions(store, hub.admin_action, tunables.admin_poll_s, clock)
     return Game(world, persistence, admission, world_service, auth, chat, hub, operators)
 
@@ -283,19 +284,21 @@ class RpgService(MultiService):
         from rpg.services.ownership import Ownership
         from rpg.services.relay import Relay
         tunables = self.tunables
-        self.relay = Relay(None, self.reactor, tunables, self.metrics)
+        self.relay = Relay(None, self.reactor, tunables, self.metrics,
+                           server_id=self.server_id, leases=self.valkey.leases)
         secret = self.secret.encode() if isinstance(self.secret, str) else self.secret
         self.links = LinkService(
             self.server_id, hashlib.sha256(b"rpg-link:" + secret).digest(), self.link_listen,
             self.reactor, reactor=self.reactor, address=self.link_address,
             heartbeat_s=tunables.link_heartbeat_s, timeout_s=tunables.link_timeout_s,
-            on_message=self.relay.message, on_lost=self.relay.lost)
+            on_message=self.relay.message, on_lost=self.relay.lost, metrics=self.metrics)
         self.relay.links = self.links
         self.links.startService()
         await self.links.ready
         self.ownership = Ownership(
             self.valkey.leases, self.store, self.server_id, self.links.address, maps,
-            maps if self.own_maps is None else self.own_maps, self.reactor, tunables)
+            maps if self.own_maps is None else self.own_maps, self.reactor, tunables,
+            metrics=self.metrics)
         self.ownership.startService()
         await self.ownership.start()
         # From now on a map won is served once its ground items are in the

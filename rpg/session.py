@@ -156,7 +156,7 @@ class Session:
             return
         if self.state == "closed" or self.over_budget:
             return
-        if self.state == "authenticating":
+        if self.state in ("authenticating", "moving"):
             if len(self._pending) >= MAX_PENDING:
                 self._close(CLOSE_POLICY, "too many messages before authentication")
                 return
@@ -228,6 +228,37 @@ class Session:
         d = defer.ensureDeferred(self.hub.login(self, token, request.id))
         d.addCallbacks(self._logged_in, self._login_failed, errbackArgs=(request.id,))
 
+    def moving(self):
+        """
+        The player is crossing to a map served by another process: frames
+        wait, in order, until it is playing there (L{forward_moved}) or
+        here again (L{arrived}).
+        """
+        self.state = "moving"
+
+    def arrived(self):
+        """The player is playing (here) after crossing: the frames that waited are served."""
+        if self.state == "closed":
+            return
+        self.state = "playing"
+        self._drain_pending()
+
+    def forward_moved(self, channel):
+        """
+        The player plays on another process now: every frame goes to
+        C{channel}, those that waited first (see L{forward}).
+        """
+        self.state = "forwarded"
+        self._channel = channel
+        pending, self._pending = self._pending, []
+        for data, is_binary in pending:
+            channel.send(data, is_binary)
+
+    def take_pending(self):
+        """The frames that waited while moving, taken out (to go with the player)."""
+        pending, self._pending = self._pending, []
+        return pending
+
     def forward(self, channel):
         """
         From now on this connection only carries frames: the login frame,
@@ -285,7 +316,7 @@ class Session:
     def _drain_pending(self):
         pending, self._pending = self._pending, []
         for index, (data, is_binary) in enumerate(pending):
-            if self.state in ("closed", "authenticating"):
+            if self.state in ("closed", "authenticating", "moving"):
                 self._pending.extend(pending[index:])
                 return
             self.frame_received(data, is_binary)

@@ -70,6 +70,9 @@ class LinkProtocol(Int32StringReceiver, TimeoutMixin):
         self.messages_out += 1
         self.bytes_out += len(data)
         self.sendString(data)
+        metrics = getattr(self.node, "metrics", None)
+        if metrics is not None and self.peer_id is not None:
+            metrics.link_message("out", kind, len(data))
 
     def stringReceived(self, data):
         self.resetTimeout()
@@ -84,6 +87,9 @@ class LinkProtocol(Int32StringReceiver, TimeoutMixin):
         if self.peer_id is None:
             self._handshake(kind, body)
         elif kind != "ping":
+            metrics = getattr(self.node, "metrics", None)
+            if metrics is not None and isinstance(kind, str):
+                metrics.link_message("in", kind, len(data))
             self.node.link_message(self, kind, body)
 
     def _handshake(self, kind, body):

@@ -37,7 +37,7 @@ class LinkService(Service):
     log = Logger()
 
     def __init__(self, server_id, secret, listen, clock, *, reactor=None, address=None,
-                 heartbeat_s=1.0, timeout_s=5.0, on_message=None, on_lost=None):
+                 heartbeat_s=1.0, timeout_s=5.0, on_message=None, on_lost=None, metrics=None):
         if reactor is None:
             from twisted.internet import reactor
         self.server_id = server_id
@@ -50,6 +50,8 @@ class LinkService(Service):
         self.timeout_s = timeout_s
         self.on_message = on_message or (lambda peer_id, kind, body: None)
         self.on_lost = on_lost or (lambda peer_id: None)
+        # Counts each message and its bytes (rpg_link_messages, rpg_link_bytes).
+        self.metrics = metrics
         self.peers = {}
         self._opening = {}  # peer id -> messages waiting for the link
         self._port = None

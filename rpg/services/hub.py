@@ -438,6 +438,77 @@ class Hub(Service):
         self.log.info("{username} left", username=session.username)
         return d
 
+    # -- crossing to a map served by another process (docs/scaling.md)
+    def departed(self, session, map_id, saved):
+        """
+        The world service took a player out that crossed to C{map_id},
+        served elsewhere, and is saving it there: its frames wait until the
+        save committed, then the relay hands the connection to the map's
+        owner.  A failed save closes it 1012 (the world service keeps the
+        state for its next snapshot).
+        """
+        if self.sessions.get(session.player_id) is session:
+            del self.sessions[session.player_id]
+            if self._playing_names.get(session.username) == session.player_id:
+                del self._playing_names[session.username]
+        session.moving()
+        started = self.clock.seconds()
+
+        def done(_):
+            if self.metrics is not None:
+                self.metrics.handoff("completed", self.clock.seconds() - started)
+            if session.closed:
+                # Gone while it was saved: it is saved on its new map, and
+                # online nowhere.
+                self._release(session.presence_entry)
+                return defer.ensureDeferred(self._forget_online(session.player_id))
+            self.relay.moved(session, map_id)
+
+        def failed(failure):
+            self.log.failure("Handing {username} to map {map_id} failed", failure,
+                             username=session.username, map_id=map_id)
+            if self.metrics is not None:
+                self.metrics.handoff("failed", self.clock.seconds() - started)
+            self._release(session.presence_entry)
+            session.kick(CLOSE_SERVICE_RESTART, "service restart")
+        saved.addCallbacks(done, failed)
+
+    async def arrive(self, session):
+        """
+        Put in a player that crossed from a map served by another process
+        (which saved it on this process's map): the session carries its
+        identity and waits in C{moving} until it is in the world here.
+
+        @raise ServerFull: its map is not served here (any more).
+        """
+        player_id = session.player_id
+        entry = PresenceEntry(player_id, session.username, self.server_id,
+                              session.connection_id)
+        await self.presence.claim(entry)
+        try:
+            await self.persistence.mark_online([player_id])
+            character = await self.store.load_character(player_id)
+            if character is None or not self.ownership.held(character.map_id):
+                raise ServerFull(retry_after_ms=self.retry_after_ms)
+        except BaseException:
+            self._release(entry)
+            raise
+        if session.closed or player_id in self.sessions:
+            self._release(entry)
+            await self._forget_online(player_id)
+            return
+        session.presence_entry = entry
+        self.sessions[player_id] = session
+        self._playing_names[session.username] = player_id
+        self.world.arrive(session, character)
+        session.arrived()
+
+    def _release(self, entry):
+        if entry is not None:
+            self.presence.release(entry).addErrback(
+                lambda f: self.log.warn("Could not release a presence entry: {error}",
+                                        error=f.getErrorMessage()))
+
     def map_lost(self, map_id):
         """
         This process no longer serves C{map_id}: its players here leave the
@@ -453,10 +524,7 @@ class Hub(Service):
                 continue
             if self._playing_names.get(session.username) == player_id:
                 del self._playing_names[session.username]
-            if session.presence_entry is not None:
-                self.presence.release(session.presence_entry).addErrback(
-                    lambda f: self.log.warn("Could not release a presence entry: {error}",
-                                            error=f.getErrorMessage()))
+            self._release(session.presence_entry)
             session.kick(CLOSE_SERVICE_RESTART, "service restart")
         if evicted:
             self.log.warn("Map {map_id} lost: {n} players closed 1012", map_id=map_id,

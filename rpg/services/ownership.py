@@ -38,7 +38,7 @@ class Ownership(Service):
         self.keeper = LeaseKeeper(
             leases, server_id, address, maps, own_maps, clock,
             ttl_s=tunables.map_lease_ttl_s, adopt_after_s=tunables.map_adopt_after_s,
-            acquired=self._acquired, lost=self._lost)
+            acquired=self._acquired, lost=self._lost, metrics=metrics)
         self.serving = {}
         self.served = None
         self.lost = lambda map_id: None

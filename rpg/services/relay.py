@@ -6,10 +6,19 @@ map runs the conversation (it is the player's I{owner}).
 Over the link between the two (L{rpg.link}):
 
     edge -> owner   ["open", conn, peer, frame, is_binary]  a login to run there
+                    ["enter", conn, peer, player, username, role]
+                                                            a player crossing into its map
                     ["in", conn, frame, is_binary]          a client frame, as it came
                     ["gone", conn]                          the client went away
+                    ["drain", conn]                         no more frames for a player moved away
     owner -> edge   ["out", [[conn, frame], ...]]           frames for the edge's clients
                     ["close", conn, code, reason]           close that client
+                    ["moved", conn, map, player, username, role, [[frame, is_binary], ...]]
+                                                            the player crossed to C{map}, served
+                                                            elsewhere, and is saved there; the
+                                                            frames that waited go with it
+                    ["bounce", conn, frame, is_binary]      a frame that came after "moved"
+                    ["drained", conn]                       the last "bounce" was sent
 
 The owner runs a full L{rpg.session.Session} for each such connection (the
 same rules, budget and login as a local one) whose frames wait in one batch
@@ -17,6 +26,14 @@ per edge and leave once per tick (L{Relay.flush}, at the end of the tick, or
 at the reactor's next turn for frames sent outside it): the owner does no
 socket I/O for the players connected elsewhere, and the edge writes the
 frames, already encoded, to its sockets.
+
+A player crossing a portal to a map served by another process is saved on
+that map by its old owner (a fenced write: the old owner still holds the map
+it leaves), then its edge hands the connection to the new owner with
+C{enter}: the new owner loads what was saved and shows the player the map as
+a crossing on one process would.  Frames the client sends meanwhile wait,
+and none is lost or reordered: those that reached the old owner come back
+(C{bounce}, then C{drained}) before any later one goes to the new owner.
 
 A lost link is the death of the process at its other end: the edge closes
 that owner's clients with 1012 (Service Restart), or answers a login still
@@ -27,6 +44,7 @@ out of the world and saves them, as if each had disconnected
 
 import itertools
 
+from twisted.internet import defer
 from twisted.logger import Logger
 
 from rpg.errors import ServerFull
@@ -48,8 +66,21 @@ class _Channel:
         self.request_id = request_id
         self.answered = False
         self.opened = False
+        # While the player moves to another owner: (player, username, role),
+        # the frames that reached the old owner ("early") and those that came
+        # here since ("late"), the next owner once known, and whether the old
+        # owner has sent back everything it had.
+        self.moving = False
+        self.identity = None
+        self.early = []
+        self.late = []
+        self.next_owner = None
+        self.drained = False
 
     def send(self, data, is_binary):
+        if self.moving:
+            self.late.append((data, is_binary))
+            return
         relay = self.relay
         if not self.opened:
             self.opened = True
@@ -63,7 +94,8 @@ class _Channel:
     def gone(self):
         relay = self.relay
         relay.forwarded.pop(self.session.connection_id, None)
-        relay.links.send(self.owner_id, "gone", self.session.connection_id)
+        if self.owner_id is not None:
+            relay.links.send(self.owner_id, "gone", self.session.connection_id)
 
 
 class Relay:
@@ -79,8 +111,11 @@ class Relay:
 
     log = Logger()
 
-    def __init__(self, links, clock, tunables, metrics=None):
+    def __init__(self, links, clock, tunables, metrics=None, server_id=None, leases=None):
         self.links = links
+        self.server_id = server_id
+        # The L{rpg.interfaces.IMapLeases} that names each map's owner.
+        self.leases = leases
         self.clock = clock
         self.tunables = tunables
         self.metrics = metrics
@@ -89,6 +124,8 @@ class Relay:
         self.remote = {}
         self._batches = {}  # edge id -> [[conn, frame], ...] waiting for the flush
         self._flush_call = None
+        # On an old owner: (edge id, conn) of players moved away, until drained.
+        self._moved_away = set()
 
     # -- edge
     def forward(self, session, lease, request_id):
@@ -112,6 +149,30 @@ class Relay:
                 if channel is not None and channel.owner_id == peer_id:
                     channel.answered = True
                     channel.session.send_frame(frame)
+        elif kind == "moved":
+            conn, map_id, player_id, username, role, pending = body
+            channel = self.forwarded.get(conn)
+            if channel is None or channel.owner_id != peer_id or channel.moving:
+                self.links.send(peer_id, "drain", conn)
+                return
+            channel.identity = (player_id, username, role)
+            channel.moving = True
+            channel.early = [(data, is_binary) for data, is_binary in pending]
+            channel.late = []
+            channel.next_owner = None
+            channel.drained = False
+            self.links.send(peer_id, "drain", conn)
+            self._route(channel, map_id)
+        elif kind == "bounce":
+            conn, data, is_binary = body
+            channel = self.forwarded.get(conn)
+            if channel is not None and channel.moving and channel.owner_id == peer_id:
+                channel.early.append((data, is_binary))
+        elif kind == "drained":
+            channel = self.forwarded.get(body[0])
+            if channel is not None and channel.moving and channel.owner_id == peer_id:
+                channel.drained = True
+                self._finish_move(channel)
         elif kind == "close":
             conn, code, reason = body
             channel = self.forwarded.pop(conn, None)
@@ -119,6 +180,91 @@ class Relay:
                 channel.session.kick(code, reason)
             elif channel is not None:
                 self.forwarded[conn] = channel
+
+    def moved(self, session, map_id):
+        """
+        On the old owner, once the player crossing to C{map_id} is saved
+        there: hand its connection on.  Its edge is told (C{moved}); when
+        this process is its edge, the connection goes to the new owner here.
+        """
+        pending = session.take_pending()
+        edge_id = getattr(session, "edge_id", None)
+        conn = session.connection_id
+        if edge_id is None:
+            channel = _Channel(self, session, None, None)
+            channel.opened = True
+            channel.identity = (session.player_id, session.username, session.role)
+            channel.moving = True
+            channel.early = pending
+            channel.drained = True  # nothing in flight: this process is the edge
+            self.forwarded[conn] = channel
+            session.forward_moved(channel)
+            self._route(channel, map_id)
+            return
+        key = (edge_id, conn)
+        self.remote.pop(key, None)
+        self._moved_away.add(key)
+        session.state = "closed"  # its frames from now on bounce to the edge
+        self._flush_edge(edge_id)  # what it was sent before it moved goes first
+        self.links.send(edge_id, "moved", conn, map_id, session.player_id, session.username,
+                        session.role, [[data, is_binary] for data, is_binary in pending])
+
+    def _route(self, channel, map_id):
+        d = defer.maybeDeferred(self.leases.owner, map_id)
+
+        def found(lease):
+            if channel.session.closed:
+                self.forwarded.pop(channel.session.connection_id, None)
+                return
+            if lease is None:
+                self._cannot_move(channel, f"map {map_id} has no live owner")
+                return
+            channel.next_owner = lease
+            self._finish_move(channel)
+
+        def failed(failure):
+            self._cannot_move(channel, failure.getErrorMessage())
+        d.addCallbacks(found, failed)
+
+    def _cannot_move(self, channel, why):
+        """The player is saved on its new map; it logs in again once the map is served."""
+        self.log.warn("Cannot hand {username} to its new map: {why}",
+                      username=channel.identity[1], why=why)
+        self.forwarded.pop(channel.session.connection_id, None)
+        channel.session.kick(CLOSE_SERVICE_RESTART, "service restart")
+
+    def _finish_move(self, channel):
+        lease = channel.next_owner
+        if lease is None or not channel.drained:
+            return
+        session = channel.session
+        conn = session.connection_id
+        frames = channel.early + channel.late
+        channel.moving = False
+        channel.early = channel.late = []
+        if session.closed:
+            self.forwarded.pop(conn, None)
+            return
+        player_id, username, role = channel.identity
+        if lease.server_id == self.server_id:
+            # The new map is served here: the player plays here again.
+            self.forwarded.pop(conn, None)
+            session.player_id, session.username, session.role = player_id, username, role
+            session.moving()
+            session._pending = list(frames)
+            d = defer.ensureDeferred(self.hub.arrive(session))
+            d.addErrback(self._arrival_failed, session)
+            return
+        channel.owner_id = lease.server_id
+        self.links.connect(lease.server_id, lease.address)
+        self.links.send(lease.server_id, "enter", conn, session.peer, player_id, username, role)
+        for data, is_binary in frames:
+            self.links.send(lease.server_id, "in", conn, data, is_binary)
+
+    def _arrival_failed(self, failure, session):
+        if not failure.check(ServerFull):
+            self.log.failure("A player crossing from another process could not enter", failure)
+        session.kick(CLOSE_SERVICE_RESTART, "service restart")
 
     def _owner_lost(self, peer_id):
         lost = [c for c in self.forwarded.values() if c.owner_id == peer_id]
@@ -150,12 +296,32 @@ class Relay:
             self.remote[(edge_id, conn)] = session
             session.connection_made()
             session.frame_received(data, is_binary)
+        elif kind == "enter":
+            conn, peer, player_id, username, role = body
+            if (edge_id, conn) in self.remote:
+                return
+            session = Session(self.hub, self._sender(edge_id, conn),
+                              self._closer(edge_id, conn), self.clock, self.tunables,
+                              peer=f"{peer} via {edge_id}", metrics=self.metrics)
+            session.connection_id = conn
+            session.edge_id = edge_id
+            session.player_id, session.username, session.role = player_id, username, role
+            session.moving()
+            self.remote[(edge_id, conn)] = session
+            d = defer.ensureDeferred(self.hub.arrive(session))
+            d.addErrback(self._arrival_failed, session)
         elif kind == "in":
             conn, data, is_binary = body
             session = self.remote.get((edge_id, conn))
             if session is not None:
                 session.frame_received(data, is_binary)
+            elif (edge_id, conn) in self._moved_away:
+                self.links.send(edge_id, "bounce", conn, data, is_binary)
+        elif kind == "drain":
+            self._moved_away.discard((edge_id, body[0]))
+            self.links.send(edge_id, "drained", body[0])
         elif kind == "gone":
+            self._moved_away.discard((edge_id, body[0]))
             session = self.remote.pop((edge_id, body[0]), None)
             if session is not None:
                 session.connection_lost()
@@ -196,6 +362,7 @@ class Relay:
 
     def _edge_lost(self, edge_id):
         self._batches.pop(edge_id, None)
+        self._moved_away = {key for key in self._moved_away if key[0] != edge_id}
         lost = [key for key in self.remote if key[0] == edge_id]
         for key in lost:
             self.remote.pop(key).connection_lost()
@@ -205,9 +372,9 @@ class Relay:
 
     # -- the link's reports
     def message(self, peer_id, kind, body):
-        if kind in ("open", "in", "gone"):
+        if kind in ("open", "enter", "in", "gone", "drain"):
             self._owner_message(peer_id, kind, body)
-        elif kind in ("out", "close"):
+        elif kind in ("out", "close", "moved", "bounce", "drained"):
             self._edge_message(peer_id, kind, body)
 
     def lost(self, peer_id):

@@ -116,6 +116,14 @@ class WorldService(Service):
         self._sent_counters = {}  # message type -> its labelled messages_out
         self._sent_this_tick = {}  # message type -> messages fanned out, not yet counted
         self._loops = []
+        # Several processes (docs/scaling.md): C{serves(map_id)} says
+        # whether a map is served here; a player whose map changes to one
+        # that is not leaves this world after the phase that moved it, is
+        # saved on its new map, and is handed to C{departed(client, saved)}
+        # (the hub), C{saved} a Deferred firing once the save committed.
+        self.serves = None
+        self.departed = None
+        self._map_changes = []
         self._saving = None
 
     # -- lifecycle
@@ -124,6 +132,8 @@ class WorldService(Service):
         self._start_loop(self.tick, 1.0 / self.tunables.tick_rate, with_count=True)
         self._start_loop(self.snapshot, self.tunables.snapshot_interval_s)
         self._start_loop(self.heartbeat, max(1.0, self.tunables.online_ttl_s / 3))
+        if self.metrics is not None:
+            self._start_loop(self.count_players_by_map, 1.0)
 
     def _start_loop(self, f, interval, with_count=False):
         loop = task.LoopingCall.withCount(f) if with_count else task.LoopingCall(f)
@@ -172,13 +182,49 @@ class WorldService(Service):
     def welcome_payload(self, player_id):
         return self.world.welcome_payload(player_id)
 
-    def leave(self, player_id):
+    def arrive(self, client, character):
+        """Put in a player that crossed from a map served by another process."""
+        self.world.arrive(character, self.clock.seconds())
+        self.clients[client.player_id] = client
+        if self.unsaved_leavers.pop(client.player_id, None) is not None:
+            self.world.mark_unsaved([client.player_id])
+        self._count_players()
+
+    def serve_only(self, serves, departed):
+        """
+        Serve only the maps C{serves(map_id)} names (several processes, one
+        world): a player moving to another map leaves, saved there, and goes
+        to C{departed(client, map_id, saved)}.
+        """
+        self.serves = serves
+        self.departed = departed
+        self.world.engine.add_map_listener(self._map_changed)
+
+    def _map_changed(self, engine, player, old_map_id, now):
+        if self.serves is not None and not self.serves(player.map_id):
+            self._map_changes.append(player.player_id)
+
+    def _hand_off_departures(self):
+        """Players now on a map served elsewhere leave this world, saved there."""
+        departures, self._map_changes = self._map_changes, []
+        for player_id in departures:
+            client = self.clients.get(player_id)
+            player = self.world.engine.player(player_id)
+            if client is None or player is None or self.serves(player.map_id):
+                continue  # left, or back on a map served here
+            saved = self.leave(player_id, release=False)
+            self.departed(client, player.map_id, saved)
+
+    def leave(self, player_id, release=True):
         """
         Take a player out and save it; returns a Deferred firing once saved.
 
         When ground items changed, they and every other unsaved player go in
         the same cut: an item moved between an inventory and the ground must
         never be saved on one side only.
+
+        @param release: drop its online record in the same cut (not for a
+            player handed to another process, which holds it next).
         """
         client = self.clients.pop(player_id, None)
         if client is None:
@@ -191,7 +237,7 @@ class WorldService(Service):
             others = [p for p in self.world.dirty_player_ids() if p in self.clients]
             self.world.mark_saved(others)
         states = [state] + [self.world.character_state(p) for p in others]
-        d = self.persistence.save(states, ground, released=[player_id])
+        d = self.persistence.save(states, ground, released=[player_id] if release else [])
 
         def failed(failure):
             self.unsaved_leavers[player_id] = state
@@ -253,6 +299,8 @@ class WorldService(Service):
         try:
             now = self.clock.seconds()
             self._phase_commands(now)
+            if self._map_changes:
+                self._hand_off_departures()
             mark = time.perf_counter()
             timings = {"commands": mark - started}
             # The game's own phases (GameWorld.PHASES), each delivered and
@@ -263,6 +311,9 @@ class WorldService(Service):
                 encoder = UpdateEncoder() if phase == "visibility" else None
                 for player_ids, message_type, payload in events:
                     self._deliver(player_ids, message_type, payload, encoder)
+                if self._map_changes:
+                    # Before the next phase shows them a map served elsewhere.
+                    self._hand_off_departures()
                 end = time.perf_counter()
                 timings[phase] = end - mark
                 mark = end
@@ -379,6 +430,14 @@ class WorldService(Service):
 
     def ground_items_snapshot(self):
         return self.world.ground_items_snapshot(self.wall_clock())
+
+    def count_players_by_map(self):
+        """Set C{rpg_players_by_map}: the players in the world here, by map."""
+        counts = {}
+        for player_id in self.clients:
+            map_id = self.world.player(player_id).map_id
+            counts[map_id] = counts.get(map_id, 0) + 1
+        self.metrics.set_players_by_map(counts)
 
     def heartbeat(self):
         if self.clients:

@@ -343,6 +343,15 @@ class Engine:
         shown.extend(entities[i].full() for i in visible if i != player.id)
         return {"entities": shown, "removed_entities": [], "map_id": player.map_id}
 
+    def arrived(self, player_id):
+        """
+        A player put in the world after changing map on another process: its
+        client knows nothing of this map, so its next update is the whole
+        view, as after a map change here (L{compute_updates}).
+        """
+        self.players[player_id].known = _NOTHING
+        self.map_changed.add(player_id)
+
     def compute_updates(self):
         """
         The diffs since the last call, then clear every change mark.

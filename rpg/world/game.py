@@ -87,6 +87,17 @@ class GameWorld:
         self.fights.player_added(player.player_id, now)
         return player
 
+    def arrive(self, character, now):
+        """
+        Put in a player that crossed from a map served by another process:
+        its next update shows it this map from scratch, exactly as after a
+        portal crossed here (no welcome: its client knows it already).
+        """
+        player = self.add_player(character, now)
+        self.engine.arrived(player.player_id)
+        self.ground.arrived(player.player_id)
+        return player
+
     def remove_player(self, player_id, now=None):
         """
         Take a player out (a dead one respawned first, so it is saved alive).

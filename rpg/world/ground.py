@@ -272,6 +272,11 @@ class GroundItems:
         self._view_key[player_id] = player.chunk_key
         return [self.entry(self.items[n]) for n in sorted(visible)]
 
+    def arrived(self, player_id):
+        """A player that changed map on another process: its next update shows every item it sees here."""
+        self._known[player_id] = frozenset()
+        self._view_key[player_id] = self.engine.players[player_id].chunk_key
+
     def player_leaving(self, player_id):
         self._known.pop(player_id, None)
         self._view_key.pop(player_id, None)

@@ -235,3 +235,82 @@ async def test_killing_the_owner_closes_its_players_on_the_edge_with_1012_and_th
     finally:
         a.kill()
         b.stop()
+
+
+@pytest.fixture
+def split(tmp_path):
+    """Process 0 serves town, process 1 serves cave."""
+    servers = cluster(tmp_path, ["--own-maps", "town"], ["--own-maps", "cave"])
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def event_after(client, index, message_type, predicate, timeout=5):
+    """The first event of C{message_type} matching C{predicate} among the frames from C{index} on."""
+    from twisted.internet import defer
+    for message in client.frames[index:]:
+        if (message.get("id") is None and message.get("type") == message_type
+                and predicate(message["payload"])):
+            return defer.succeed(message)
+    return client.wait_for_event(message_type, predicate, timeout)
+
+
+async def walk_to_portal(client):
+    """From the town's spawn (5, 5) to the portal at (10, 5): five steps east."""
+    for _ in range(4):
+        reply = await client.request("cmd_move", {"direction": "RIGHT"})
+        assert reply["type"] == "resp_success", reply
+    return await client.request("cmd_move", {"direction": "RIGHT"})
+
+
+@pytest.mark.parametrize("connect_to", [0, 1])
+@pytest_twisted.ensureDeferred
+async def test_crossing_a_portal_to_a_map_served_elsewhere_looks_as_on_one_process(
+        split, connect_to):
+    """Through the town's portal to the cave (served by the other process) and back, connected to either."""
+    town, cave = split
+    assert health(town)["maps_owned"] == ["town"]
+    assert health(cave)["maps_owned"] == ["cave"]
+    watcher = await player(cave, "watcher")  # plays in town, connected to the cave's process
+    client = await player(split[connect_to], "walker")
+    me = client.frames[0]["payload"]["player_id"]
+    reply = await walk_to_portal(client)
+    assert reply["type"] == "resp_success", reply
+    assert reply["payload"]["new_position"]["map_id"] == "cave"
+    crossed = client.frames.index(reply)
+    update = await event_after(client, crossed, "event_game_update",
+                               lambda p: p.get("map_id") == "cave")
+    assert update["payload"]["removed_entities"] == []
+    assert update["payload"]["entities"][0]["id"] == f"player_{me}"
+    await event_after(client, crossed, "event_ground_items_update", lambda p: p["removed"] == [])
+    # Nothing came between the reply and the new map's view, as on one process.
+    assert client.frames.index(update) == crossed + 1, client.frames[crossed:]
+    # Others in town saw it leave.
+    await watcher.wait_for_event(
+        "event_game_update", lambda p: me in p.get("removed_entities", []), timeout=5,
+        include_past=True)
+    # It plays in the cave now: moves are answered there, and its map is saved.
+    reply = await client.request("cmd_move", {"direction": "DOWN"})
+    assert reply["type"] == "resp_success", reply
+    assert reply["payload"]["new_position"]["map_id"] == "cave"
+    # And back to town through the cave's portal at (3, 10): from (3, 4), six steps down.
+    for _ in range(5):
+        reply = await client.request("cmd_move", {"direction": "DOWN"})
+        assert reply["type"] == "resp_success", reply
+    reply = await client.request("cmd_move", {"direction": "DOWN"})
+    assert reply["payload"]["new_position"]["map_id"] == "town", reply
+    back = await event_after(client, client.frames.index(reply), "event_game_update",
+                             lambda p: p.get("map_id") == "town")
+    assert back["payload"]["removed_entities"] == []
+    await watcher.wait_for_event(
+        "event_game_update",
+        lambda p: any(e.get("id") == f"player_{me}" for e in p.get("entities", [])),
+        timeout=5, include_past=True)
+    reply = await client.request("cmd_chat_send", {"channel": "local", "message": "back"})
+    assert reply["type"] == "resp_success", reply
+    await client.close()
+    await watcher.close()
+    await task.deferLater(reactor, 0.5, lambda: None)
+    assert rows("SELECT map_id FROM characters c JOIN accounts a USING (player_id)"
+                " WHERE a.username_lower = 'walker'") == [("town",)]
