@@ -17,7 +17,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from rpg.interfaces import IPlayers, IWorld
+from rpg.interfaces import Fenced, IPlayers, IWorld
 from rpg.protocol.envelope import UpdateEncoder, encode_event, encode_success, error_frame
 
 from .commands import COMMANDS
@@ -240,7 +240,7 @@ class WorldService(Service):
         d = self.persistence.save(states, ground, released=[player_id] if release else [])
 
         def failed(failure):
-            self.unsaved_leavers[player_id] = state
+            self._keep_unsaved(player_id, state, failure, replace=True)
             self.world.mark_unsaved(others)
             if ground is not None:
                 self.world.mark_ground_items_unsaved()
@@ -266,6 +266,23 @@ class WorldService(Service):
         self.world.forget_ground_items(map_id)
         self._count_players()
         return evicted
+
+    def _keep_unsaved(self, player_id, state, failure, replace=False):
+        """
+        Keep the state of a player whose save failed, for the next snapshot;
+        unless the save was fenced and the player's map is not served here:
+        this process can never write it (a newer owner has the map), and
+        retrying would fence every later snapshot too.
+        """
+        if (failure.check(Fenced) and self.serves is not None
+                and not self.serves(state.map_id)):
+            self.log.warn("Player {player_id} not saved: its map {map_id} is served elsewhere",
+                          player_id=player_id, map_id=state.map_id)
+            return
+        if replace:
+            self.unsaved_leavers[player_id] = state
+        else:
+            self.unsaved_leavers.setdefault(player_id, state)
 
     def unsaved_state(self, player_id):
         """
@@ -422,7 +439,7 @@ class WorldService(Service):
         def failed(failure):
             self.log.failure("Snapshot failed; the players stay marked for the next", failure)
             for player_id, state in leavers.items():
-                self.unsaved_leavers.setdefault(player_id, state)
+                self._keep_unsaved(player_id, state, failure)
             self.world.mark_unsaved(dirty)
             if ground is not None:
                 self.world.mark_ground_items_unsaved()

@@ -297,3 +297,31 @@ async def test_messages_out_counts_each_tick_s_messages_by_type(tmp_path):
     service.tick(1)
     assert metrics.registry.get_sample_value("rpg_messages_out_total",
                                              {"type": "event_game_update"}) == 4
+
+
+def test_a_fenced_logout_save_of_a_map_served_elsewhere_is_not_retried(tmp_path):
+    """
+    Several processes: a logout save refused as fenced, for a map this
+    process no longer serves, is dropped (a newer owner has the map; retrying
+    would fence every later snapshot); one refused for another reason, or for
+    a map still served, is kept for the next snapshot.
+    """
+    from rpg.interfaces import Fenced
+    served = {"field"}
+    for fenced, serving, kept in ((True, False, False), (True, True, True),
+                                  (False, False, True)):
+        harness = GameHarness(maps=field(tmp_path), start_map="field")
+        service = harness.world_service
+        service.serves = served.__contains__ if serving else (lambda map_id: False)
+        save_snapshot = harness.store.save_snapshot
+
+        def refuse(snapshot, fenced=fenced):
+            harness.store.save_snapshot = save_snapshot
+            return defer.fail(Fenced("field", 1, 2) if fenced
+                              else ConnectionError("database is away"))
+        client = harness.connect("hal")
+        client.request("cmd_move", {"direction": "UP"})
+        harness.store.save_snapshot = refuse
+        client.disconnect()
+        assert (client.player_id in service.unsaved_leavers) is kept, (fenced, serving)
+        harness.close()
