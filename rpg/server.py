@@ -298,7 +298,7 @@ class RpgService(MultiService):
         self.ownership = Ownership(
             self.valkey.leases, self.store, self.server_id, self.links.address, maps,
             maps if self.own_maps is None else self.own_maps, self.reactor, tunables,
-            metrics=self.metrics)
+            metrics=self.metrics, bus=self.valkey.bus)
         self.ownership.startService()
         await self.ownership.start()
         # From now on a map won is served once its ground items are in the

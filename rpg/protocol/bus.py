@@ -9,6 +9,9 @@ L{rpg.store.valkey_bus}):
     "player_id", "connection_id"}} (save that player and close that
     connection: a newer login elsewhere takes over) and C{{"kind": "chat",
     "player_id", "event"}} (a direct message for a player playing there);
+  - on L{MAPS_CHANNEL}: C{{"kind": "released", "origin", "maps"}}, maps a
+    stopping process has just let go of (the others claim them at once
+    rather than after C{map_adopt_after_s});
   - on L{GLOBAL_CHANNEL} and L{SYSTEM_CHANNEL}: C{{"origin", "event"}}, a
     chat event for every player, tagged with the sending process (or
     C{"rpg-admin"}) so that no process delivers its own message twice.
@@ -18,6 +21,7 @@ import msgpack
 
 GLOBAL_CHANNEL = "chat.global"
 SYSTEM_CHANNEL = "chat.system"
+MAPS_CHANNEL = "maps"
 SYSTEM_NAME = "System"
 ADMIN_ORIGIN = "rpg-admin"
 
@@ -42,6 +46,11 @@ def kick_message(player_id, connection_id):
 def chat_message(player_id, event):
     """For the server holding C{player_id}: deliver the chat C{event} to it."""
     return msgpack.packb({"kind": "chat", "player_id": player_id, "event": event})
+
+
+def maps_released_message(origin, map_ids):
+    """For every other process: C{origin} no longer serves C{map_ids}; claim them."""
+    return msgpack.packb({"kind": "released", "origin": origin, "maps": list(map_ids)})
 
 
 def broadcast_message(origin, event):

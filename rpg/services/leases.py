@@ -77,6 +77,10 @@ class LeaseKeeper(Service):
             self._loop.stop()
         return defer.ensureDeferred(self.release_all())
 
+    def claim(self, map_ids):
+        """Try to claim C{map_ids} now (maps another process just released)."""
+        return defer.ensureDeferred(self._claim([m for m in map_ids if m in self.maps]))
+
     async def release_all(self):
         """Release every lease held (at shutdown, so others take over at once)."""
         for map_id, lease in list(self.leases.items()):

@@ -11,6 +11,7 @@ from twisted.application.service import Service
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from rpg.protocol.bus import MAPS_CHANNEL, maps_released_message, read_message
 from rpg.services.leases import LeaseKeeper
 from rpg.interfaces import StaleEpoch
 
@@ -33,8 +34,12 @@ class Ownership(Service):
     log = Logger()
 
     def __init__(self, leases, store, server_id, address, maps, own_maps, clock, tunables,
-                 metrics=None):
+                 metrics=None, bus=None):
         self.store = store
+        self.server_id = server_id
+        # The bus on which a stopping process names the maps it released,
+        # so that the others claim them at once (or None).
+        self.bus = bus
         self.keeper = LeaseKeeper(
             leases, server_id, address, maps, own_maps, clock,
             ttl_s=tunables.map_lease_ttl_s, adopt_after_s=tunables.map_adopt_after_s,
@@ -56,6 +61,10 @@ class Ownership(Service):
     def startService(self):
         super().startService()
         self.keeper.startService()
+        if self.bus is not None:
+            d = defer.maybeDeferred(self.bus.subscribe, MAPS_CHANNEL, self._bus_message)
+            d.addErrback(lambda f: self.log.warn("Could not subscribe to released maps: {error}",
+                                                 error=f.getErrorMessage()))
 
     async def start(self):
         """Claim this process's maps and wait until each won is served."""
@@ -66,7 +75,28 @@ class Ownership(Service):
 
     def stopService(self):
         super().stopService()
-        return self.keeper.stopService()
+        released = sorted(self.keeper.leases)
+        d = defer.maybeDeferred(self.keeper.stopService)
+        if self.bus is not None and released:
+            def tell(_):
+                told = defer.maybeDeferred(
+                    self.bus.publish, MAPS_CHANNEL,
+                    maps_released_message(self.server_id, released))
+                return told.addErrback(lambda f: self.log.warn(
+                    "Could not announce the released maps: {error}",
+                    error=f.getErrorMessage()))
+            d.addCallback(tell)
+        return d
+
+    def _bus_message(self, data):
+        message = read_message(data)
+        if (not self.running or message is None or message.get("kind") != "released"
+                or message.get("origin") == self.server_id
+                or not isinstance(message.get("maps"), list)):
+            return
+        maps = [m for m in message["maps"] if isinstance(m, str)]
+        self.keeper.claim(maps).addErrback(
+            lambda f: self.log.failure("Claiming released maps failed", f))
 
     def _acquired(self, lease):
         d = defer.ensureDeferred(self._serve(lease))
