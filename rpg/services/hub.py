@@ -439,7 +439,7 @@ class Hub(Service):
         return d
 
     # -- crossing to a map served by another process (docs/scaling.md)
-    def departed(self, session, map_id, saved):
+    def departed(self, session, map_id, saved, walk=None):
         """
         The world service took a player out that crossed to C{map_id},
         served elsewhere, and is saving it there: its frames wait until the
@@ -462,7 +462,7 @@ class Hub(Service):
                 # online nowhere.
                 self._release(session.presence_entry)
                 return defer.ensureDeferred(self._forget_online(session.player_id))
-            self.relay.moved(session, map_id)
+            self.relay.moved(session, map_id, walk)
 
         def failed(failure):
             self.log.failure("Handing {username} to map {map_id} failed", failure,
@@ -473,7 +473,7 @@ class Hub(Service):
             session.kick(CLOSE_SERVICE_RESTART, "service restart")
         saved.addCallbacks(done, failed)
 
-    async def arrive(self, session):
+    async def arrive(self, session, walk=None):
         """
         Put in a player that crossed from a map served by another process
         (which saved it on this process's map): the session carries its
@@ -500,7 +500,7 @@ class Hub(Service):
         session.presence_entry = entry
         self.sessions[player_id] = session
         self._playing_names[session.username] = player_id
-        self.world.arrive(session, character)
+        self.world.arrive(session, character, walk)
         session.arrived()
 
     def _release(self, entry):

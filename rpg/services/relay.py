@@ -6,14 +6,15 @@ map runs the conversation (it is the player's I{owner}).
 Over the link between the two (L{rpg.link}):
 
     edge -> owner   ["open", conn, peer, frame, is_binary]  a login to run there
-                    ["enter", conn, peer, player, username, role]
+                    ["enter", conn, peer, player, username, role, walk]
                                                             a player crossing into its map
                     ["in", conn, frame, is_binary]          a client frame, as it came
                     ["gone", conn]                          the client went away
                     ["drain", conn]                         no more frames for a player moved away
     owner -> edge   ["out", [[conn, frame], ...]]           frames for the edge's clients
                     ["close", conn, code, reason]           close that client
-                    ["moved", conn, map, player, username, role, [[frame, is_binary], ...]]
+                    ["moved", conn, map, player, username, role, walk,
+                     [[frame, is_binary], ...]]
                                                             the player crossed to C{map}, served
                                                             elsewhere, and is saved there; the
                                                             frames that waited go with it
@@ -72,6 +73,7 @@ class _Channel:
         # owner has sent back everything it had.
         self.moving = False
         self.identity = None
+        self.walk = None
         self.early = []
         self.late = []
         self.next_owner = None
@@ -150,12 +152,13 @@ class Relay:
                     channel.answered = True
                     channel.session.send_frame(frame)
         elif kind == "moved":
-            conn, map_id, player_id, username, role, pending = body
+            conn, map_id, player_id, username, role, walk, pending = body
             channel = self.forwarded.get(conn)
             if channel is None or channel.owner_id != peer_id or channel.moving:
                 self.links.send(peer_id, "drain", conn)
                 return
             channel.identity = (player_id, username, role)
+            channel.walk = walk if isinstance(walk, dict) else None
             channel.moving = True
             channel.early = [(data, is_binary) for data, is_binary in pending]
             channel.late = []
@@ -181,7 +184,7 @@ class Relay:
             elif channel is not None:
                 self.forwarded[conn] = channel
 
-    def moved(self, session, map_id):
+    def moved(self, session, map_id, walk=None):
         """
         On the old owner, once the player crossing to C{map_id} is saved
         there: hand its connection on.  Its edge is told (C{moved}); when
@@ -194,6 +197,7 @@ class Relay:
             channel = _Channel(self, session, None, None)
             channel.opened = True
             channel.identity = (session.player_id, session.username, session.role)
+            channel.walk = walk
             channel.moving = True
             channel.early = pending
             channel.drained = True  # nothing in flight: this process is the edge
@@ -207,7 +211,7 @@ class Relay:
         session.state = "closed"  # its frames from now on bounce to the edge
         self._flush_edge(edge_id)  # what it was sent before it moved goes first
         self.links.send(edge_id, "moved", conn, map_id, session.player_id, session.username,
-                        session.role, [[data, is_binary] for data, is_binary in pending])
+                        session.role, walk, [[data, is_binary] for data, is_binary in pending])
 
     def _route(self, channel, map_id):
         d = defer.maybeDeferred(self.leases.owner, map_id)
@@ -252,12 +256,13 @@ class Relay:
             session.player_id, session.username, session.role = player_id, username, role
             session.moving()
             session._pending = list(frames)
-            d = defer.ensureDeferred(self.hub.arrive(session))
+            d = defer.ensureDeferred(self.hub.arrive(session, channel.walk))
             d.addErrback(self._arrival_failed, session)
             return
         channel.owner_id = lease.server_id
         self.links.connect(lease.server_id, lease.address)
-        self.links.send(lease.server_id, "enter", conn, session.peer, player_id, username, role)
+        self.links.send(lease.server_id, "enter", conn, session.peer, player_id, username, role,
+                        channel.walk)
         for data, is_binary in frames:
             self.links.send(lease.server_id, "in", conn, data, is_binary)
 
@@ -297,7 +302,7 @@ class Relay:
             session.connection_made()
             session.frame_received(data, is_binary)
         elif kind == "enter":
-            conn, peer, player_id, username, role = body
+            conn, peer, player_id, username, role, walk = body
             if (edge_id, conn) in self.remote:
                 return
             session = Session(self.hub, self._sender(edge_id, conn),
@@ -308,7 +313,8 @@ class Relay:
             session.player_id, session.username, session.role = player_id, username, role
             session.moving()
             self.remote[(edge_id, conn)] = session
-            d = defer.ensureDeferred(self.hub.arrive(session))
+            d = defer.ensureDeferred(self.hub.arrive(
+                session, walk if isinstance(walk, dict) else None))
             d.addErrback(self._arrival_failed, session)
         elif kind == "in":
             conn, data, is_binary = body

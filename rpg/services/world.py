@@ -182,9 +182,9 @@ class WorldService(Service):
     def welcome_payload(self, player_id):
         return self.world.welcome_payload(player_id)
 
-    def arrive(self, client, character):
+    def arrive(self, client, character, walk=None):
         """Put in a player that crossed from a map served by another process."""
-        self.world.arrive(character, self.clock.seconds())
+        self.world.arrive(character, self.clock.seconds(), walk)
         self.clients[client.player_id] = client
         if self.unsaved_leavers.pop(client.player_id, None) is not None:
             self.world.mark_unsaved([client.player_id])
@@ -194,7 +194,7 @@ class WorldService(Service):
         """
         Serve only the maps C{serves(map_id)} names (several processes, one
         world): a player moving to another map leaves, saved there, and goes
-        to C{departed(client, map_id, saved)}.
+        to C{departed(client, map_id, saved, walk)}.
         """
         self.serves = serves
         self.departed = departed
@@ -212,8 +212,9 @@ class WorldService(Service):
             player = self.world.engine.player(player_id)
             if client is None or player is None or self.serves(player.map_id):
                 continue  # left, or back on a map served here
+            walk = self.world.engine.walk_state(player_id, self.clock.seconds())
             saved = self.leave(player_id, release=False)
-            self.departed(client, player.map_id, saved)
+            self.departed(client, player.map_id, saved, walk)
 
     def leave(self, player_id, release=True):
         """

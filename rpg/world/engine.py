@@ -343,14 +343,33 @@ class Engine:
         shown.extend(entities[i].full() for i in visible if i != player.id)
         return {"entities": shown, "removed_entities": [], "map_id": player.map_id}
 
-    def arrived(self, player_id):
+    def walk_state(self, player_id, now):
+        """
+        What of a player's walk goes with it to another process: whether it
+        is walking, and the seconds until its next move is due.
+        """
+        player = self.players[player_id]
+        due = player.next_move_at
+        return {"walking": player.animation_state == "walking",
+                "next_move_in_s": 0.0 if due is None else max(0.0, due - now)}
+
+    def arrived(self, player_id, now, walk=None):
         """
         A player put in the world after changing map on another process: its
         client knows nothing of this map, so its next update is the whole
-        view, as after a map change here (L{compute_updates}).
+        view, as after a map change here (L{compute_updates}); its walk
+        (L{walk_state}) goes on as if it had crossed here.
         """
-        self.players[player_id].known = _NOTHING
+        player = self.players[player_id]
+        player.known = _NOTHING
         self.map_changed.add(player_id)
+        if walk:
+            if walk.get("next_move_in_s"):
+                player.next_move_at = now + float(walk["next_move_in_s"])
+            if walk.get("walking"):
+                self.set_field(player, "animation_state", "walking")
+                player.last_move_at = now
+                self._walking.append((now, player))
 
     def compute_updates(self):
         """

@@ -87,14 +87,17 @@ class GameWorld:
         self.fights.player_added(player.player_id, now)
         return player
 
-    def arrive(self, character, now):
+    def arrive(self, character, now, walk=None):
         """
         Put in a player that crossed from a map served by another process:
         its next update shows it this map from scratch, exactly as after a
         portal crossed here (no welcome: its client knows it already).
+
+        @param walk: its walk as the other process saw it
+            (L{rpg.world.engine.Engine.walk_state}), or C{None}.
         """
         player = self.add_player(character, now)
-        self.engine.arrived(player.player_id)
+        self.engine.arrived(player.player_id, now, walk)
         self.ground.arrived(player.player_id)
         return player
 

@@ -61,8 +61,8 @@ class Hub:
     def dispatch(self, session, request):
         self.dispatched.append((session.player_id, request.payload["direction"]))
 
-    async def arrive(self, session):
-        self.arrivals.append(session.player_id)
+    async def arrive(self, session, walk=None):
+        self.arrivals.append((session.player_id, walk))
         session.arrived()
 
 
@@ -135,7 +135,7 @@ def test_frames_in_flight_during_a_handoff_reach_the_new_owner_in_order():
     # The old owner took the player out; a frame it got meanwhile waited.
     session.moving()
     session.frame_received(move("UP", 1), True)
-    relays["o1"].moved(session, "cave")
+    relays["o1"].moved(session, "cave", {"walking": True, "next_move_in_s": 0.4})
     # The client sends a frame before the edge hears of the move...
     channel.send(move("DOWN", 2), True)
     assert links.pump("o1", "edge") == ["moved"]
@@ -147,7 +147,7 @@ def test_frames_in_flight_during_a_handoff_reach_the_new_owner_in_order():
     assert links.pump("edge", "o2") == ["enter", "in", "in", "in"]
     channel.send(move("RIGHT", 4), True)
     links.pump("edge", "o2")
-    assert relays["o2"].hub.arrivals == [7]
+    assert relays["o2"].hub.arrivals == [(7, {"walking": True, "next_move_in_s": 0.4})]
     assert relays["o2"].hub.dispatched == [(7, "UP"), (7, "DOWN"), (7, "LEFT"), (7, "RIGHT")]
     assert relays["o1"].hub.dispatched == []
     assert channel.owner_id == "o2" and edge.kicked is None

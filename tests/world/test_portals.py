@@ -293,3 +293,31 @@ def test_a_player_saved_dead_on_a_map_without_spawn_enters_at_the_start_maps():
     player = game.player(1)
     assert (player.map_id, player.x, player.y, player.current_hp) == ("town", 0, 0, 10)
     assert view["map_id"] == "town" and view["entities"][0] == player.full()
+
+
+def test_an_arrival_from_another_process_looks_like_a_crossing_here():
+    """
+    A player that crossed to the cave on another process (saved there, put
+    in here with GameWorld.arrive and its walk) is told exactly what a
+    crossing in this world tells the traveller, with the same walk.
+    """
+    here = make_game()
+    enter(here, 1, 9, 5)
+    enter(here, 2, 4, 4, map_id="cave")
+    here.move(1, "RIGHT", 1.0)
+    walk = here.engine.walk_state(1, 1.0)
+    assert walk == {"walking": True, "next_move_in_s": 0.5}
+    crossed = to(1, tick(here, 1.0))
+    saved = here.character_state(1)
+    there = make_game()
+    enter(there, 2, 4, 4, map_id="cave")
+    tick(there, 0.95)
+    there.arrive(saved, 1.0, walk)
+    arrived = to(1, tick(there, 1.0))
+    assert arrived == crossed
+    assert [kind for kind, _ in arrived] == ["event_game_update", "event_ground_items_update"]
+    me = next(e for e in arrived[0][1]["entities"] if e["id"] == "player_1")
+    assert me["animation_state"] == "walking"
+    with pytest.raises(MoveRateLimited):
+        there.move(1, "DOWN", 1.2)
+    assert there.move(1, "DOWN", 1.5)["new_position"]["map_id"] == "cave"
