@@ -87,6 +87,7 @@ async def test_health_and_metrics(tmp_path):
         assert status == 200 and b"rpg_tick_seconds_bucket" in text
         status, reply, _ = await http("GET", server.metrics_url + "/health")
         assert status == 200 and reply == {"status": "ok", "players_online": 1, "maps": ["field"],
+                                           "maps_owned": ["field"],
                                            "server_id": server.service.server_id}
         await client.close()
 
