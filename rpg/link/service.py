@@ -29,7 +29,10 @@ class LinkService(Service):
 
     @ivar address: the endpoint description other processes connect to
         (known once started).
-    @ivar peers: peer server id to its open, authenticated links.
+    @ivar peers: peer server id to its open, authenticated links, oldest
+        first.  Messages to a peer always go on its oldest link, so that they
+        arrive in the order they were sent (two processes that dial each
+        other at once have two links).
     @param on_message: called with C{(peer_id, kind, body)} for every message.
     @param on_lost: called with C{peer_id} when its last link closes: treat it
         like the death of that process.
@@ -97,7 +100,7 @@ class LinkService(Service):
         """
         links = self.peers.get(peer_id)
         if links:
-            next(iter(links)).send(kind, *body)
+            links[0].send(kind, *body)
             return True
         waiting = self._opening.get(peer_id)
         if waiting is None or len(waiting) >= MAX_WAITING:
@@ -120,7 +123,7 @@ class LinkService(Service):
             self._not_linked(peer_id, "the link closed before its handshake completed")
 
     def link_ready(self, link):
-        self.peers.setdefault(link.peer_id, set()).add(link)
+        self.peers.setdefault(link.peer_id, []).append(link)
         for kind, body in self._opening.pop(link.peer_id, []):
             link.send(kind, *body)
         self.log.info("Linked to {peer_id}", peer_id=link.peer_id)
@@ -134,10 +137,15 @@ class LinkService(Service):
 
     def link_lost(self, link):
         links = self.peers.get(link.peer_id)
-        if links is None:
+        if links is None or link not in links:
             return
-        links.discard(link)
-        if not links:
-            del self.peers[link.peer_id]
-            self.log.warn("Lost the link to {peer_id}", peer_id=link.peer_id)
-            self.on_lost(link.peer_id)
+        if links[0] is not link:
+            links.remove(link)  # never used for sending: nothing was lost
+            return
+        # The link messages went on: what was in flight on it is lost, so the
+        # peer is lost, whatever other link is still open to it.
+        del self.peers[link.peer_id]
+        for other in links[1:]:
+            other.transport.loseConnection()
+        self.log.warn("Lost the link to {peer_id}", peer_id=link.peer_id)
+        self.on_lost(link.peer_id)

@@ -156,3 +156,40 @@ def test_a_dialled_peer_that_names_another_server_is_refused():
     pump.flush()
     assert a.ready == [] and c.ready == []
     assert dialler.transport.disconnecting
+
+
+def test_messages_to_a_peer_with_two_links_keep_to_the_oldest():
+    """
+    Two processes that dial each other at once have two links: messages go
+    on the oldest only, so they keep their order; losing the other loses
+    nothing, losing the oldest is losing the peer.
+    """
+    from twisted.internet import task
+
+    from rpg.link.service import LinkService
+
+    class Link:
+        def __init__(self):
+            self.peer_id, self.sent, self.closed = "b", [], False
+            self.transport = self
+
+        def send(self, kind, *body):
+            self.sent.append((kind, *body))
+
+        def loseConnection(self):
+            self.closed = True
+
+    lost = []
+    service = LinkService("a", b"k" * 32, "tcp:0", task.Clock(), on_lost=lost.append)
+    first, second = Link(), Link()
+    service.link_ready(first)
+    service.link_ready(second)
+    service.send("b", "in", 1)
+    service.send("b", "in", 2)
+    assert (first.sent, second.sent) == ([("in", 1), ("in", 2)], [])
+    third = Link()
+    service.link_ready(third)
+    service.link_lost(second)
+    assert lost == [] and service.connected("b")
+    service.link_lost(first)
+    assert lost == ["b"] and not service.connected("b") and third.closed
