@@ -21,6 +21,10 @@ from twisted.protocols.policies import TimeoutMixin
 
 LINK_VERSION = 1
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# What may wait unsent for a peer that does not read (stalled, overloaded)
+# before its link is dropped like a dead peer's: the sender's memory stays
+# bounded whatever the other side does.
+MAX_BACKLOG_BYTES = 64 * 1024 * 1024
 
 
 def proof(secret, nonce, server_id):
@@ -44,6 +48,7 @@ class LinkProtocol(Int32StringReceiver, TimeoutMixin):
     """
     log = Logger()
     MAX_LENGTH = MAX_MESSAGE_BYTES
+    max_backlog = MAX_BACKLOG_BYTES
 
     def __init__(self, node, expected_peer=None):
         self.node = node
@@ -56,23 +61,45 @@ class LinkProtocol(Int32StringReceiver, TimeoutMixin):
         self._heartbeat.clock = node.clock
         self.messages_in = self.messages_out = 0
         self.bytes_in = self.bytes_out = 0
+        # Bytes sent since the transport's buffer filled (None: not full).
+        self._backlog = None
 
     def callLater(self, period, f):
         return self.node.clock.callLater(period, f)
 
     def connectionMade(self):
+        # The transport says when its buffer is full and when it drained.
+        self.transport.registerProducer(self, True)
         self.setTimeout(self.node.timeout_s)
         self.send("hello", self.node.server_id, self._nonce)
 
     def send(self, kind, *body):
         """Send one message (before the handshake only hello and proof go out)."""
         data = msgpack.packb([kind, *body], use_bin_type=True)
+        if self._backlog is not None:
+            if self._backlog > self.max_backlog:
+                return  # dropped already: the connection is being aborted
+            self._backlog += len(data)
+            if self._backlog > self.max_backlog:
+                self._refuse(f"over {self.max_backlog} bytes unsent: the peer does not read")
+                return
         self.messages_out += 1
         self.bytes_out += len(data)
         self.sendString(data)
         metrics = getattr(self.node, "metrics", None)
         if metrics is not None and self.peer_id is not None:
             metrics.link_message("out", kind, len(data))
+
+    # -- IPushProducer: the transport's buffer filled, or drained
+    def pauseProducing(self):
+        if self._backlog is None:
+            self._backlog = 0
+
+    def resumeProducing(self):
+        self._backlog = None
+
+    def stopProducing(self):
+        pass
 
     def stringReceived(self, data):
         self.resetTimeout()

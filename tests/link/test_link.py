@@ -193,3 +193,38 @@ def test_messages_to_a_peer_with_two_links_keep_to_the_oldest():
     assert lost == [] and service.connected("b")
     service.link_lost(first)
     assert lost == ["b"] and not service.connected("b") and third.closed
+
+
+def test_a_peer_that_does_not_read_is_dropped_once_its_backlog_is_over_the_cap():
+    """Sends wait in the transport while its buffer is full, up to max_backlog bytes; then the link is aborted, once."""
+    from twisted.internet import task
+    from twisted.internet.testing import StringTransport
+
+    from rpg.link.protocol import LinkProtocol
+
+    class Node:
+        server_id, secret, heartbeat_s, timeout_s = "a", b"k" * 32, 1.0, 5.0
+        clock = task.Clock()
+
+    link = LinkProtocol(Node())
+    transport = StringTransport()
+    link.makeConnection(transport)
+    assert transport.producer is link
+    link.max_backlog = 1000
+    link.pauseProducing()  # the peer stopped reading
+    link.send("out", b"x" * 600)
+    assert not transport.disconnecting
+    link.send("out", b"x" * 600)
+    assert transport.disconnecting
+    sent = transport.value()
+    link.send("out", b"x" * 600)
+    assert transport.value() == sent
+    link.resumeProducing()  # a link that drains in time is kept
+    other = LinkProtocol(Node())
+    other.makeConnection(StringTransport())
+    other.max_backlog = 1000
+    other.pauseProducing()
+    other.send("out", b"x" * 600)
+    other.resumeProducing()
+    other.send("out", b"x" * 600)
+    assert not other.transport.disconnecting
