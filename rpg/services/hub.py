@@ -157,7 +157,10 @@ class Hub(Service):
         """
         username = self.auth.check_token(token).username
         if self.admission is not None and username not in self._playing_names:
-            self.admission.check(len(self.sessions) + self.admitting)
+            # The players here, and those whose connection this process
+            # carries for the owner of their map: each costs it a socket.
+            carried = len(self.relay.forwarded) if self.relay is not None else 0
+            self.admission.check(len(self.sessions) + self.admitting + carried)
         self.admitting += 1
         try:
             if self.relay is not None and getattr(session, "edge_id", None) is None:
