@@ -242,7 +242,8 @@ class RpgService(MultiService):
             ground_item_maps=maps if self.valkey_url else None,
             ground_item_numbers=self.ground_numbers, metrics=self.metrics,
             # One write per connection per tick: what the tick sent leaves at its end.
-            fanout=self.outbox.fanout, end_of_tick=self._end_of_tick,
+            fanout=self.outbox.fanout,
+            end_of_tick=self.outbox.flush if self.relay is None else self._end_of_tick,
             ownership=self.ownership, relay=self.relay)
         self.game = game
         self.world, self.persistence, self.world_service = (
@@ -267,8 +268,9 @@ class RpgService(MultiService):
                       address=self.port.getHost())
 
     def _end_of_tick(self):
-        if self.relay is not None:
-            self.relay.flush()
+        # Several processes: each edge's frames leave in one link message,
+        # then this process's own sockets are written.
+        self.relay.flush()
         self.outbox.flush()
 
     async def _claim_maps(self, maps):
