@@ -359,7 +359,7 @@ class RpgService(MultiService):
         await self.port.stopListening()
         if self.metrics_port is not None:
             await self.metrics_port.stopListening()
-        grace = self.tunables.shutdown_grace_s if self.hub.sessions else 0
+        grace = self.tunables.shutdown_grace_s if self.hub.connected_players() else 0
         self.hub.broadcast_shutdown("The server is shutting down", grace)
         if grace:
             await task.deferLater(self.reactor, grace, lambda: None)

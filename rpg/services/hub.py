@@ -533,9 +533,20 @@ class Hub(Service):
             self.log.warn("Map {map_id} lost: {n} players closed 1012", map_id=map_id,
                           n=len(evicted))
 
+    def connected_players(self):
+        """
+        The sessions a shutdown tells: the players in the world here and, on
+        an edge, the connections it carries for players on maps served by
+        other processes (they lose their socket with this process too).
+        """
+        sessions = list(self.sessions.values())
+        if self.relay is not None:
+            sessions += self.relay.carried_sessions()
+        return sessions
+
     def broadcast_shutdown(self, message, seconds):
         # Whole seconds on the wire (a grace of 0.5 s says 1).
         frame = encode_event("event_server_shutdown",
                              {"message": message, "seconds": math.ceil(seconds)})
-        for session in list(self.sessions.values()):
+        for session in self.connected_players():
             session.send_frame(frame)

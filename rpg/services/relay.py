@@ -387,6 +387,14 @@ class Relay:
         self._edge_lost(peer_id)
         self._owner_lost(peer_id)
 
+    def carried_sessions(self):
+        """
+        On the edge: the sessions of its clients whose owner answered (a
+        player there, or crossing to another owner), not those of logins
+        still waiting for their first reply.
+        """
+        return [channel.session for channel in self.forwarded.values() if channel.answered]
+
     def close_all(self, code, reason):
         """At shutdown: close the clients this process serves for other edges."""
         for (edge_id, conn), session in list(self.remote.items()):
