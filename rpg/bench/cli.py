@@ -266,11 +266,6 @@ def run_point(options, bots, log=print):
         rows = summarise_processes(server, all_before, all_after, all_usage_before,
                                    all_usage_after, by_process, options.duration)
         result["processes"] = rows
-        players = result["bots"]["connected"]
-        sent = sum(row["bytes_out"] for row in rows)
-        # The frames go out of every process: the owner's count alone is a part.
-        result["traffic"]["server_bytes_per_player_s"] = (
-            sent / players / options.duration if players and sent else None)
     if flood is not None:
         result["register_flood"] = flood.summary(options.duration)
     busy = machine_after[0] - machine_before[0]

@@ -127,8 +127,12 @@ def summarise_processes(servers, before, after, usage_before, usage_after, bots_
             "maps_owned": int(report.metric(a, "rpg_maps_owned")),
             "link_messages": link_totals(b, a, "rpg_link_messages_total"),
             "link_bytes": link_totals(b, a, "rpg_link_bytes_total"),
+            # The owner counts the frames of every player in its world (those it
+            # relays to edges too), an edge those it writes to its own sockets.
             "bytes_out": int(report.metric(a, "rpg_bytes_out_total")
                              - report.metric(b, "rpg_bytes_out_total")),
+            "bytes_out_per_s": round((report.metric(a, "rpg_bytes_out_total")
+                                      - report.metric(b, "rpg_bytes_out_total")) / duration),
             "tick": tick,
         })
     return rows

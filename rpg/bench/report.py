@@ -289,6 +289,7 @@ def processes_table(rows):
         ("link msgs in/out", lambda r: "{in}/{out}".format(**r["link_messages"]), 0),
         ("link KB in/out", lambda r: "{:.0f}/{:.0f}".format(
             r["link_bytes"]["in"] / 1024, r["link_bytes"]["out"] / 1024), 0),
+        ("frames KB/s", lambda r: r["bytes_out_per_s"] / 1024, 0),
         ("tick p50 ms", lambda r: r["tick"]["p50_ms"], 2),
         ("tick p99 ms", lambda r: r["tick"]["p99_ms"], 2),
         ("missed", lambda r: r["tick"]["missed"], 0),
