@@ -44,7 +44,8 @@ from pathlib import Path
 
 from rpg.bench import report
 from rpg.bench.flood import RegistrationFlood
-from rpg.bench.processes import EDGE_MAP_SIDE, ServerProcesses, summarise_processes
+from rpg.bench.processes import (
+    EDGE_MAP_SIDE, ServerProcesses, summarise_processes, world_options_fault)
 from rpg.bench.server import (
     machine_busy, map_side_for, other_cpus, pinned_to, prepare_accounts, process_usage,
     python_env, scrape, write_open_map)
@@ -470,25 +471,9 @@ def parse_args(argv=None):
         unknown = set(options.pin_server) - os.sched_getaffinity(0)
         if unknown:
             parser.error(f"--pin-server: no such core here: {sorted(unknown)}")
-    if options.server_processes < 1:
-        parser.error("--server-processes must be at least 1")
-    if options.url is not None and (options.server_processes > 1 or options.valkey):
-        parser.error("--server-processes and --valkey start the servers themselves;"
-                     " leave out --url")
-    postgresql = (options.database or "").startswith(("postgresql://", "postgres://"))
-    if options.server_processes > 1 and not (options.valkey and postgresql):
-        parser.error("--server-processes N (N >= 2) forms one world: it needs --database"
-                     " postgresql://... and --valkey redis://host:port/db, shared by every"
-                     " process")
-    if options.valkey and not postgresql:
-        parser.error("--valkey needs --database postgresql://... (the processes of one world"
-                     " share PostgreSQL)")
-    if options.pin_edges is not None:
-        if options.server_processes < 2:
-            parser.error("--pin-edges pins the edge processes of --server-processes N (N >= 2)")
-        unknown = set(options.pin_edges) - os.sched_getaffinity(0)
-        if unknown:
-            parser.error(f"--pin-edges: no such core here: {sorted(unknown)}")
+    world_fault = world_options_fault(options)
+    if world_fault:
+        parser.error(world_fault)
     if options.url is not None and options.spawn_server:
         parser.error("--url and --spawn-server exclude each other")
     if options.url is not None and options.jwt_secret is None:

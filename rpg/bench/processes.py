@@ -6,12 +6,39 @@ serve play on a map owned elsewhere; and what each process did, from its
 C{/metrics} and C{/proc}.
 """
 
+import os
 from pathlib import Path
 
 from rpg.bench import report
 from rpg.bench.server import SpawnedServer, process_usage, scrape
 
 EDGE_MAP_SIDE = 48  # tiles: three chunks, the smallest map the bench writes
+
+
+def world_options_fault(options):
+    """
+    What is wrong with C{--server-processes}, C{--valkey} and C{--pin-edges}
+    together with C{--url} and C{--database}, in one line; C{None} if nothing.
+    """
+    processes = options.server_processes
+    if processes < 1:
+        return "--server-processes must be at least 1"
+    if options.url is not None and (processes > 1 or options.valkey):
+        return "--server-processes and --valkey start the servers themselves; leave out --url"
+    postgresql = (options.database or "").startswith(("postgresql://", "postgres://"))
+    if processes > 1 and not (options.valkey and postgresql):
+        return ("--server-processes N (N >= 2) forms one world: it needs --database"
+                " postgresql://... and --valkey redis://host:port/db, shared by every process")
+    if options.valkey and not postgresql:
+        return ("--valkey needs --database postgresql://... (the processes of one world share"
+                " PostgreSQL)")
+    if options.pin_edges is not None:
+        if processes < 2:
+            return "--pin-edges pins the edge processes of --server-processes N (N >= 2)"
+        unknown = set(options.pin_edges) - os.sched_getaffinity(0)
+        if unknown:
+            return f"--pin-edges: no such core here: {sorted(unknown)}"
+    return None
 
 
 class ServerProcesses:
