@@ -3,7 +3,9 @@ The bot worker: one reactor, many bots, driven over stdin/stdout.
 
     python -m rpg.bench.bot --ws-url ws://127.0.0.1:8000/ws --first 0 --count 250
 
-The JWT secret comes from C{$RPG_JWT_SECRET}; bot C{i} logs in as
+Given C{--ws-url} several times (one per process of a world), bot C{i}
+connects to the C{i}th modulo their number, so bots are spread round-robin
+over the processes whatever worker they run in.  The JWT secret comes from C{$RPG_JWT_SECRET}; bot C{i} logs in as
 C{<prefix><i>}.  The worker prints JSON lines: C{{"event": "ready", ...}}
 once every bot is in (or failed), then, after reading the line
 C{window START END} (wall-clock seconds) and reaching END, C{{"event":
@@ -98,8 +100,9 @@ class BotProtocol(WebSocketClientProtocol):
 
 class Bot:
     def __init__(self, worker, username, token, rng, chat_every, fighter=False,
-                 fight_timeout=60.0):
+                 fight_timeout=60.0, url_index=0):
         self.worker = worker
+        self.url_index = url_index  # which of the worker's --ws-url it connects to
         self.fighter = fighter
         self.fight_timeout = fight_timeout
         self.hunter = None
@@ -267,6 +270,7 @@ class Worker:
         self.bots = []
         self.pending = set()
         self.connected = 0
+        self.connected_by_url = [0] * len(options.ws_url)
         self.failed = {}
         self.ready_sent = False
         self.control = None
@@ -278,30 +282,34 @@ class Worker:
     def start(self):
         o = self.options
         secret = os.environ["RPG_JWT_SECRET"]
-        host, port = o.ws_url.split("//")[1].split("/")[0].rsplit(":", 1)
-        self.endpoint = TCP4ClientEndpoint(reactor, host, int(port), timeout=30)
+        self.endpoints = []
+        for url in o.ws_url:
+            host, port = url.split("//")[1].split("/")[0].rsplit(":", 1)
+            self.endpoints.append(TCP4ClientEndpoint(reactor, host, int(port), timeout=30))
         delay = 1.0 / o.connect_rate if o.connect_rate > 0 else 0.0
         for index in range(o.first, o.first + o.count):
             username = f"{o.prefix}{index}"
             bot = Bot(self, username, mint_token(secret, username),
                       random.Random(o.seed * 1_000_003 + index), o.chat_every,
-                      fighter=is_fighter(index, o.fighters), fight_timeout=o.fight_timeout)
+                      fighter=is_fighter(index, o.fighters), fight_timeout=o.fight_timeout,
+                      url_index=index % len(o.ws_url))
             self.bots.append(bot)
             self.pending.add(bot)
             reactor.callLater(delay * (index - o.first), self.connect, bot)
         reactor.callLater(o.connect_timeout, self.connect_timed_out)
 
     def connect(self, bot):
-        factory = WebSocketClientFactory(self.options.ws_url)
+        factory = WebSocketClientFactory(self.options.ws_url[bot.url_index])
         factory.protocol = BotProtocol
         factory.bot = bot
         factory.setProtocolOptions(autoPingInterval=0, perMessageCompressionOffers=[])
-        d = self.endpoint.connect(factory)
+        d = self.endpoints[bot.url_index].connect(factory)
         d.addErrback(lambda f: self.bot_failed(bot, f"connect: {f.getErrorMessage()}"))
 
     def bot_ready(self, bot):
         self.pending.discard(bot)
         self.connected += 1
+        self.connected_by_url[bot.url_index] += 1
         self.check_ready()
 
     def bot_failed(self, bot, reason):
@@ -317,7 +325,8 @@ class Worker:
     def check_ready(self):
         if not self.pending and not self.ready_sent:
             self.ready_sent = True
-            self.emit({"event": "ready", "connected": self.connected, "failed": self.failed,
+            self.emit({"event": "ready", "connected": self.connected,
+                       "connected_by_url": self.connected_by_url, "failed": self.failed,
                        "login_rtt": self.login_rtt.to_json()})
 
     def window(self, start, end):
@@ -358,7 +367,9 @@ class Control(LineReceiver):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="rpg.bench.bot")
-    parser.add_argument("--ws-url", required=True)
+    parser.add_argument("--ws-url", required=True, action="append",
+                        help="a process's WebSocket URL; repeat it to spread the bots over"
+                             " several (round-robin by bot number)")
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--prefix", default="bench")

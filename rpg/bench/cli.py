@@ -8,6 +8,8 @@ memory, as a table and as JSON.
         --jwt-secret S --map samplemap --bots 50
     rpg-bench --pin-server 0 --curve 1000,2000,3000,5000 --fighters 0 --npcs-per-chunk 0
     rpg-bench --crowd --bots 500
+    rpg-bench --server-processes 3 --database postgresql://postgres@127.0.0.1/bench \\
+        --valkey redis://127.0.0.1:6379/0 --bots 1000 --pin-server 0 --pin-edges 1,2
 
 With C{--spawn-server} (the default when no C{--url} is given) each run
 gets a fresh server on a generated open map sized for C{--density} bots per
@@ -19,6 +21,12 @@ loopback.  C{--crowd} starts every bot within one chunk of the spawn (all in
 each other's view); C{--pin-server CPU[,CPU]} runs the spawned server on
 those cores and the bots on the others.  Logins the server refuses
 (C{SERVER_FULL}) are counted and reported as refused.
+
+C{--server-processes N} spawns one world of N processes on C{--database}
+(PostgreSQL) and C{--valkey}: process 0 owns the bench map, the others are
+edges, and the bots are spread round-robin over all of them, so most play
+on a map owned by a process other than the one they are connected to
+(L{rpg.bench.processes}).  The report adds one row per process.
 """
 
 import argparse
@@ -36,9 +44,11 @@ from pathlib import Path
 
 from rpg.bench import report
 from rpg.bench.flood import RegistrationFlood
+from rpg.bench.processes import (
+    EDGE_MAP_SIDE, ServerProcesses, summarise_processes, world_options_fault)
 from rpg.bench.server import (
-    SpawnedServer, machine_busy, map_side_for, other_cpus, pinned_to, prepare_accounts,
-    process_usage, python_env, scrape, write_open_map)
+    machine_busy, map_side_for, other_cpus, pinned_to, prepare_accounts, process_usage,
+    python_env, scrape, write_open_map)
 
 TARGETS = {"tick_p99_ms": 25.0, "missed": 0, "move_p99_ms": 100.0, "rss_kb_per_player": 100.0}
 
@@ -50,7 +60,7 @@ class BenchError(Exception):
 class Workers:
     """The bot worker processes and their JSON lines."""
 
-    def __init__(self, ws_url, bots, processes, secret, connect_rate, chat_every, seed,
+    def __init__(self, ws_urls, bots, processes, secret, connect_rate, chat_every, seed,
                  prefix="bench", fighters=0.0, fight_timeout=60.0, cpus=None):
         self.lines = queue.Queue()
         self.processes = []
@@ -60,7 +70,8 @@ class Workers:
             count = min(per, bots - first)
             if count <= 0:
                 break
-            command = [sys.executable, "-m", "rpg.bench.bot", "--ws-url", ws_url,
+            command = [sys.executable, "-m", "rpg.bench.bot",
+                       *(arg for url in ws_urls for arg in ("--ws-url", url)),
                        "--first", str(first), "--count", str(count), "--prefix", prefix,
                        "--connect-rate", str(connect_rate / processes),
                        "--connect-timeout", str(30 + bots / connect_rate),
@@ -138,24 +149,41 @@ def run_point(options, bots, log=print):
     server = None
     workdir = None
     npcs = None
+    prefix = "bench"
     if options.url is None:
         workdir = tempfile.TemporaryDirectory(prefix="rpg-bench-")
         side = options.map_size or map_side_for(bots, options.density)
-        maps_dir, npcs = write_open_map(Path(workdir.name) / "maps", "bench", side, side,
+        map_id = "bench"
+        if options.database:
+            # A database given is shared with earlier runs (and a Valkey with
+            # their leases): fresh map and account names keep each run's
+            # world its own.
+            tag = secrets.token_hex(3)
+            map_id, prefix = f"bench{tag}", f"b{tag}_"
+        maps_dir, npcs = write_open_map(Path(workdir.name) / "maps", map_id, side, side,
                                         options.npcs_per_chunk, options.seed)
-        server = SpawnedServer(Path(workdir.name) / "data", maps_dir, secret,
-                               python=options.server_python or sys.executable,
-                               extra_args=options.server_arg, cpus=options.pin_server)
+        edge_map_id = f"{map_id}edge"
+        if options.server_processes > 1:
+            write_open_map(maps_dir, edge_map_id, EDGE_MAP_SIDE, EDGE_MAP_SIDE)
+        server = ServerProcesses(
+            workdir.name, maps_dir, secret, options.server_processes, map_id, edge_map_id,
+            database=options.database, valkey=options.valkey,
+            python=options.server_python or sys.executable, extra_args=options.server_arg,
+            owner_cpus=options.pin_server, edge_cpus=options.pin_edges)
         log(f"[{bots} bots] map {side}x{side} with {npcs} NPCs, preparing accounts"
             + (" (a crowd at the spawn)" if options.crowd else ""))
-        prepare_accounts(server.database_url, bots, "bench", side, side, seed=options.seed,
+        prepare_accounts(server.database_url, bots, map_id, side, side, prefix=prefix,
+                         seed=options.seed,
                          crowd_around=(side // 2, side // 2) if options.crowd else None)
+        if options.server_processes > 1:
+            log(f"[{bots} bots] starting {options.server_processes} processes: the owner of"
+                f" {map_id}, then {options.server_processes - 1} edges")
         server.start()
-        base_url, ws_url, pid = server.base_url, server.ws_url, server.pid
-        metrics_url = server.metrics_url
+        base_url, ws_urls, pid = server.owner.base_url, server.ws_urls, server.owner.pid
+        metrics_url = server.owner.metrics_url
     else:
         base_url = options.url.rstrip("/")
-        ws_url = base_url.replace("http", "ws", 1) + "/ws"
+        ws_urls = [base_url.replace("http", "ws", 1) + "/ws"]
         pid = options.server_pid
         metrics_url = options.metrics_url.rstrip("/")
         if options.database:
@@ -168,10 +196,10 @@ def run_point(options, bots, log=print):
         processes = options.processes or default_processes(bots)
         log(f"[{bots} bots] connecting in {processes} processes")
         connect_started = time.monotonic()
-        workers = Workers(ws_url, bots, processes, secret, options.connect_rate,
-                          options.chat_every, options.seed, fighters=options.fighters,
-                          fight_timeout=options.fight_timeout,
-                          cpus=other_cpus(options.pin_server))
+        workers = Workers(ws_urls, bots, processes, secret, options.connect_rate,
+                          options.chat_every, options.seed, prefix=prefix,
+                          fighters=options.fighters, fight_timeout=options.fight_timeout,
+                          cpus=other_cpus((options.pin_server or []) + (options.pin_edges or [])))
         ready = workers.collect("ready", 60 + bots / options.connect_rate)
         connected = sum(r["connected"] for r in ready)
         log(f"[{bots} bots] {connected} in after {time.monotonic() - connect_started:.1f} s;"
@@ -180,8 +208,14 @@ def run_point(options, bots, log=print):
         end = start + options.duration
         workers.tell(f"window {start} {end}")
         time.sleep(max(0.0, start - time.time()))
-        before = report.parse_metrics(scrape(metrics_url))
-        usage_before = process_usage(pid) if pid else None
+        per_process = server is not None and (options.server_processes > 1 or options.valkey)
+        if per_process:
+            # The run's own numbers are the owner's, from the same scrape.
+            all_before, all_usage_before = server.scrape(), server.usage()
+            before, usage_before = all_before[0], all_usage_before[0]
+        else:
+            before = report.parse_metrics(scrape(metrics_url))
+            usage_before = process_usage(pid) if pid else None
         bots_cpu_before = workers.cpu_seconds()
         machine_before = machine_busy()
         if options.register_flood:
@@ -193,10 +227,15 @@ def run_point(options, bots, log=print):
             usage = process_usage(pid) if pid else None
             if usage:
                 rss_peak = max(rss_peak, usage[1])
-        after = report.parse_metrics(scrape(metrics_url))
+        if per_process:
+            all_after, all_usage_after = server.scrape(), server.usage()
+            after, usage_after = all_after[0], all_usage_after[0]
+        else:
+            after = report.parse_metrics(scrape(metrics_url))
         if flood is not None:
             flood.stop()
-        usage_after = process_usage(pid) if pid else None
+        if not per_process:
+            usage_after = process_usage(pid) if pid else None
         bots_cpu = workers.cpu_seconds() - bots_cpu_before
         machine_after = machine_busy()
         results = workers.collect("result", 30)
@@ -206,16 +245,28 @@ def run_point(options, bots, log=print):
         if server is not None:
             server.stop()
         if workdir is not None:
-            if options.keep_logs and server is not None and server.log_path.exists():
+            if options.keep_logs and server is not None:
                 Path(options.keep_logs).mkdir(parents=True, exist_ok=True)
-                target = Path(options.keep_logs) / f"server-{bots}.log"
-                target.write_bytes(server.log_path.read_bytes())
+                for suffix, log_path in server.logs():
+                    if log_path.exists():
+                        target = Path(options.keep_logs) / f"server-{bots}{suffix}.log"
+                        target.write_bytes(log_path.read_bytes())
             workdir.cleanup()
     result = summarise(bots, processes, ready, results, before, after, idle, usage_before,
                        usage_after, rss_peak, bots_cpu, options)
     result["combat"]["npcs"] = npcs
     result["crowd"] = options.crowd
     result["server"]["cpus"] = options.pin_server
+    if server is not None:
+        result["world"] = {"server_processes": options.server_processes,
+                           "valkey": bool(options.valkey),
+                           "database": (options.database or "sqlite").split(":", 1)[0]}
+    if per_process:
+        by_process = [sum(r.get("connected_by_url", [0] * len(ws_urls))[i] for r in ready)
+                      for i in range(len(ws_urls))]
+        rows = summarise_processes(server, all_before, all_after, all_usage_before,
+                                   all_usage_after, by_process, options.duration)
+        result["processes"] = rows
     if flood is not None:
         result["register_flood"] = flood.summary(options.duration)
     busy = machine_after[0] - machine_before[0]
@@ -371,7 +422,16 @@ def parse_args(argv=None):
     parser.add_argument("--server-pid", type=int, default=None,
                         help="with --url: the server's pid, for CPU and memory")
     parser.add_argument("--database", default=None,
-                        help="with --url: the server's database, to make bench accounts in")
+                        help="with --url: the server's database, to make bench accounts in;"
+                             " spawned: the database the server uses (fresh map and account"
+                             " names each run) [default: SQLite in a temporary directory]")
+    parser.add_argument("--valkey", default=None, metavar="URL",
+                        help="spawned: start the server with --valkey URL (redis://host:port/db);"
+                             " needs --database postgresql://...")
+    parser.add_argument("--server-processes", type=int, default=1, metavar="N",
+                        help="spawn one world of N server processes (process 0 owns the bench"
+                             " map, the others are edges; bots spread round-robin over all);"
+                             " N >= 2 needs --database postgresql://... and --valkey")
     parser.add_argument("--map", default="samplemap", help="with --url: the map bots start on")
     parser.add_argument("--map-size", type=int, default=None,
                         help="tiles per side of the map [default: sized for --density]")
@@ -396,7 +456,11 @@ def parse_args(argv=None):
     parser.add_argument("--crowd", action="store_true",
                         help="start every bot within one chunk of the spawn (all in view)")
     parser.add_argument("--pin-server", type=_cpus, default=None, metavar="CPU[,CPU]",
-                        help="run the spawned server on these cores, the bots on the others")
+                        help="run the spawned server (with --server-processes: process 0, the"
+                             " map's owner) on these cores, the bots on the others")
+    parser.add_argument("--pin-edges", type=_cpus, default=None, metavar="CPU[,CPU]",
+                        help="with --server-processes: run the edge processes (1..N-1) on these"
+                             " cores, the bots on the cores left")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", default=None, help="write the results here as JSON")
     options = parser.parse_args(argv)
@@ -407,6 +471,9 @@ def parse_args(argv=None):
         unknown = set(options.pin_server) - os.sched_getaffinity(0)
         if unknown:
             parser.error(f"--pin-server: no such core here: {sorted(unknown)}")
+    world_fault = world_options_fault(options)
+    if world_fault:
+        parser.error(world_fault)
     if options.url is not None and options.spawn_server:
         parser.error("--url and --spawn-server exclude each other")
     if options.url is not None and options.jwt_secret is None:

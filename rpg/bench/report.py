@@ -263,8 +263,41 @@ def run_table(result):
     if machine:
         lines.append(f"machine        {fmt(machine['busy_percent'], 0)} % busy of"
                      f" {machine['cores'] * 100} % ({machine['cores']} cores), everything included")
+    world = result.get("world")
+    if world and (world["server_processes"] > 1 or world["valkey"]):
+        lines.append(f"world          {world['server_processes']} server processes on"
+                     f" {world['database']}" + (" and Valkey" if world["valkey"] else "")
+                     + "; tick, server CPU and RSS above are the map owner's (process 0)")
     targets = result.get("targets")
     if targets:
         lines.append("targets        " + ", ".join(
             f"{name} {'ok' if ok else 'MISSED'}" for name, ok in targets.items()))
+    if result.get("processes"):
+        lines += ["", processes_table(result["processes"])]
+    return "\n".join(lines)
+
+
+def processes_table(rows):
+    """One row per server process of a world (L{rpg.bench.processes.summarise_processes})."""
+    columns = [
+        ("process", lambda r: r["index"], 0),
+        ("role", lambda r: r["role"], 0),
+        ("cores", lambda r: ",".join(map(str, r["cpus"])) if r["cpus"] else None, 0),
+        ("CPU %", lambda r: r["cpu_percent"], 0),
+        ("bots connected", lambda r: r["bots_connected"], 0),
+        ("players in its world", lambda r: r["players_online"], 0),
+        ("link msgs in/out", lambda r: "{in}/{out}".format(**r["link_messages"]), 0),
+        ("link KB in/out", lambda r: "{:.0f}/{:.0f}".format(
+            r["link_bytes"]["in"] / 1024, r["link_bytes"]["out"] / 1024), 0),
+        ("frames KB/s", lambda r: r["bytes_out_per_s"] / 1024, 0),
+        ("tick p50 ms", lambda r: r["tick"]["p50_ms"], 2),
+        ("tick p99 ms", lambda r: r["tick"]["p99_ms"], 2),
+        ("missed", lambda r: r["tick"]["missed"], 0),
+    ]
+    header = "| " + " | ".join(name for name, _, _ in columns) + " |"
+    rule = "|" + "|".join("---:" for _ in columns) + "|"
+    lines = [header, rule]
+    for row in rows:
+        lines.append("| " + " | ".join(fmt(get(row), digits) for _, get, digits in columns)
+                     + " |")
     return "\n".join(lines)

@@ -148,8 +148,12 @@ class SpawnedServer:
     """C{twistd -n rpg} in a child process, on a free loopback port."""
 
     def __init__(self, data_dir, maps_dir, secret, start_map="bench", port=None,
-                 python=sys.executable, extra_args=(), cpus=None):
+                 python=sys.executable, extra_args=(), cpus=None, database=None, valkey=None,
+                 own_maps=None):
         self.data_dir = Path(data_dir)
+        self.database = database  # None: SQLite in the data directory
+        self.valkey = valkey
+        self.own_maps = own_maps
         self.maps_dir = Path(maps_dir)
         self.secret = secret
         self.start_map = start_map
@@ -177,7 +181,18 @@ class SpawnedServer:
 
     @property
     def database_url(self):
-        return f"sqlite:///{self.data_dir / 'rpg.sqlite3'}"
+        return self.database or f"sqlite:///{self.data_dir / 'rpg.sqlite3'}"
+
+    def world_args(self):
+        """The options that put this process in a world shared with others."""
+        args = []
+        if self.database:
+            args += ["--database", self.database]
+        if self.valkey:
+            args += ["--valkey", self.valkey]
+        if self.own_maps:
+            args += ["--own-maps", ",".join(self.own_maps)]
+        return args
 
     def start(self, timeout=30.0):
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -190,7 +205,7 @@ class SpawnedServer:
                    "--data-dir", str(self.data_dir), "--maps", str(self.maps_dir),
                    "--start-map", self.start_map,
                    "--metrics-listen", f"tcp:{self.metrics_port}:interface=127.0.0.1",
-                   *extra_args]
+                   *self.world_args(), *extra_args]
         self.process = subprocess.Popen(
             command, env=python_env(RPG_JWT_SECRET=self.secret), cwd=str(self.data_dir),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
