@@ -446,9 +446,10 @@ class Hub(Service):
         """
         The world service took a player out that crossed to C{map_id},
         served elsewhere, and is saving it there: its frames wait until the
-        save committed, then the relay hands the connection to the map's
-        owner.  A failed save closes it 1012 (the world service keeps the
-        state for its next snapshot).
+        save committed, then this process lets go of its presence entry and
+        online record (the new owner claims its own) and the relay hands the
+        connection to the map's owner.  A failed save closes it 1012 (the
+        world service keeps the state for its next snapshot).
         """
         if self.sessions.get(session.player_id) is session:
             del self.sessions[session.player_id]
@@ -460,11 +461,14 @@ class Hub(Service):
         def done(_):
             if self.metrics is not None:
                 self.metrics.handoff("completed", self.clock.seconds() - started)
+            # It is saved on its new map: this process holds it no longer.
+            # Its new owner claims it when it arrives there; should it never
+            # arrive (that owner dies first), a login elsewhere must not wait
+            # for this process to let go of it.
+            self._release(session.presence_entry)
+            forgotten = defer.ensureDeferred(self._forget_online(session.player_id))
             if session.closed:
-                # Gone while it was saved: it is saved on its new map, and
-                # online nowhere.
-                self._release(session.presence_entry)
-                return defer.ensureDeferred(self._forget_online(session.player_id))
+                return forgotten
             self.relay.moved(session, map_id, walk)
 
         def failed(failure):

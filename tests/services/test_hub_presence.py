@@ -76,3 +76,63 @@ def test_no_refresh_without_players_and_none_after_stop():
     hub.stopService()
     clock.advance(30.0)
     assert presence.refreshed == []
+
+
+class ReleasingPresence:
+    def __init__(self):
+        self.released = []
+
+    def release(self, entry):
+        self.released.append(entry)
+        return defer.succeed(True)
+
+
+class RecordingPersistence:
+    def __init__(self):
+        self.saves = []
+
+    def save(self, characters, ground_items=None, released=()):
+        self.saves.append((list(characters), list(released)))
+        return defer.succeed(None)
+
+
+class NoUnsavedWorld:
+    def unsaved_state(self, player_id):
+        return None
+
+
+class RecordingRelay:
+    def __init__(self):
+        self.moved_to = []
+
+    def moved(self, session, map_id):
+        self.moved_to.append((session, map_id))
+
+
+class CrossingSession(PlayingSession):
+    def __init__(self, player_id, username):
+        super().__init__(player_id, username)
+        self.player_id, self.username = player_id, username
+        self.closed = False
+
+    def moving(self):
+        pass
+
+
+def test_a_player_handed_to_another_process_is_let_go_of_once_saved_there():
+    """Once the crossing is saved, the old owner drops its presence entry and online record."""
+    presence, persistence, relay = ReleasingPresence(), RecordingPersistence(), RecordingRelay()
+    hub = Hub("s1", None, None, presence, MemoryBus(), NoUnsavedWorld(), None, {}, task.Clock(),
+              persistence=persistence, relay=relay)
+    alice = CrossingSession(1, "alice")
+    hub.sessions[1] = alice
+    saved = defer.Deferred()
+    hub.departed(alice, "cave", saved)
+    assert (presence.released, persistence.saves, relay.moved_to) == ([], [], [])
+    saved.callback(None)
+    # Should the new owner die before the player arrives, a login elsewhere
+    # finds nothing here to wait for.
+    assert presence.released == [alice.presence_entry]
+    assert persistence.saves == [([], [1])]
+    assert relay.moved_to == [(alice, "cave")]
+    assert hub.sessions == {}
