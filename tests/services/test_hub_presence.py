@@ -105,8 +105,8 @@ class RecordingRelay:
     def __init__(self):
         self.moved_to = []
 
-    def moved(self, session, map_id):
-        self.moved_to.append((session, map_id))
+    def moved(self, session, map_id, walk=None):
+        self.moved_to.append((session, map_id, walk))
 
 
 class CrossingSession(PlayingSession):
@@ -127,12 +127,12 @@ def test_a_player_handed_to_another_process_is_let_go_of_once_saved_there():
     alice = CrossingSession(1, "alice")
     hub.sessions[1] = alice
     saved = defer.Deferred()
-    hub.departed(alice, "cave", saved)
+    hub.departed(alice, "cave", saved, {"walking": True, "next_move_in_s": 0.5})
     assert (presence.released, persistence.saves, relay.moved_to) == ([], [], [])
     saved.callback(None)
     # Should the new owner die before the player arrives, a login elsewhere
     # finds nothing here to wait for.
     assert presence.released == [alice.presence_entry]
     assert persistence.saves == [([], [1])]
-    assert relay.moved_to == [(alice, "cave")]
+    assert relay.moved_to == [(alice, "cave", {"walking": True, "next_move_in_s": 0.5})]
     assert hub.sessions == {}
