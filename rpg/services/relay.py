@@ -55,6 +55,11 @@ from rpg.session import Session
 
 _conn_numbers = itertools.count(1)
 
+# An edge's batch leaves early once it holds this many bytes of frames: one
+# link message stays far below the link's limit (rpg.link.protocol,
+# MAX_MESSAGE_BYTES) however many replies a tick sends one edge.
+MAX_BATCH_BYTES = 1024 * 1024
+
 
 class _Channel:
     """The edge's end of one forwarded connection (L{Session.forward})."""
@@ -125,6 +130,7 @@ class Relay:
         self.forwarded = {}
         self.remote = {}
         self._batches = {}  # edge id -> [[conn, frame], ...] waiting for the flush
+        self._batch_bytes = {}  # edge id -> bytes of frames in its batch
         self._flush_call = None
         # On an old owner: (edge id, conn) of players moved away, until drained.
         self._moved_away = set()
@@ -333,13 +339,19 @@ class Relay:
                 session.connection_lost()
 
     def _sender(self, edge_id, conn):
+        batches, sizes = self._batches, self._batch_bytes
+
         def send(frame):
-            batch = self._batches.get(edge_id)
+            batch = batches.get(edge_id)
             if batch is None:
-                batch = self._batches[edge_id] = []
+                batch = batches[edge_id] = []
+                sizes[edge_id] = 0
                 if self._flush_call is None:
                     self._flush_call = self.clock.callLater(0, self.flush)
             batch.append((conn, frame))
+            size = sizes[edge_id] = sizes[edge_id] + len(frame)
+            if size >= MAX_BATCH_BYTES:
+                self._flush_edge(edge_id)
         return send
 
     def _closer(self, edge_id, conn):
@@ -362,12 +374,14 @@ class Relay:
             self._flush_edge(edge_id)
 
     def _flush_edge(self, edge_id):
+        self._batch_bytes.pop(edge_id, None)
         batch = self._batches.pop(edge_id, None)
         if batch:
             self.links.send(edge_id, "out", batch)
 
     def _edge_lost(self, edge_id):
         self._batches.pop(edge_id, None)
+        self._batch_bytes.pop(edge_id, None)
         self._moved_away = {key for key in self._moved_away if key[0] != edge_id}
         lost = [key for key in self.remote if key[0] == edge_id]
         for key in lost:

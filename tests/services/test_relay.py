@@ -174,6 +174,24 @@ def test_frames_for_an_edge_leave_in_one_batch_per_flush():
     assert links.pump("o1", "edge") == ["out"]
 
 
+def test_a_big_batch_leaves_before_the_flush():
+    """However much a tick sends one edge, no link message holds much more than MAX_BATCH_BYTES."""
+    from rpg.services.relay import MAX_BATCH_BYTES
+    clock, links, relays = world({})
+    _, session = playing_on(relays, "o1", Edge("edge:1"))
+    chunk = b"c" * (MAX_BATCH_BYTES // 4)
+    for _ in range(10):
+        session.send_frame(chunk)
+    assert [kind for kind, _ in links.queues[("o1", "edge")]] == ["out", "out"]
+    relays["o1"].flush()
+    batches = [body[0] for kind, body in links.queues[("o1", "edge")]]
+    assert [len(b) for b in batches] == [4, 4, 2]
+    edge_frames = []
+    relays["edge"].forwarded["edge:1"].session.send_frame = edge_frames.append
+    links.pump("o1", "edge")
+    assert len(edge_frames) == 10
+
+
 def test_a_lost_owner_closes_its_players_and_answers_a_waiting_login():
     clock, links, relays = world({})
     playing, waiting = Edge("edge:1"), Edge("edge:2")
