@@ -229,6 +229,8 @@ class RpgService(MultiService):
             # Several processes, one world: this one serves the maps it
             # holds a lease on, and relays the others' players.
             maps = await self._claim_maps(maps)
+        elif self.own_maps is not None:
+            self.log.warn("--own-maps is ignored without --valkey: this process serves every map")
         # New ground item numbers come from blocks reserved in the database,
         # unique across every process on it (docs/ground-items.md).
         self.ground_numbers = ReservedNumbers(
