@@ -25,16 +25,25 @@ from .tmx import open_field, write_map
 SECRET = "one-world-test-secret-0123456789abcdef-xyz"
 
 
-def world_maps(tmp_path):
+def world_maps(tmp_path, deep=False):
+    """
+    The town (spawn (5, 5), portal (10, 5) to the cave's (3, 3)) and the cave
+    (portal (3, 10) back to the town's (9, 5)); with C{deep}, the cave has a
+    portal at (20, 3) to the deep's (3, 3), and the deep one at (3, 10) back
+    to the cave's (19, 3).
+    """
     directory = tmp_path / "maps"
     write_map(directory, "town", open_field(width=32, height=32, spawn=(5, 5)),
               portals=[(10, 5, "cave", 3, 3)])
     write_map(directory, "cave", open_field(width=32, height=32, spawn=(3, 3)),
-              portals=[(3, 10, "town", 9, 5)])
+              portals=[(3, 10, "town", 9, 5)] + ([(20, 3, "deep", 3, 3)] if deep else []))
+    if deep:
+        write_map(directory, "deep", open_field(width=32, height=32, spawn=(3, 3)),
+                  portals=[(3, 10, "cave", 19, 3)])
     return directory
 
 
-def cluster(tmp_path, *specs, ttl=3.0, adopt=1.0):
+def cluster(tmp_path, *specs, ttl=3.0, adopt=1.0, deep=False):
     """
     Processes on the test PostgreSQL and Valkey, one per C{specs} entry (the
     extra options of each), started in order, each waiting until the one
@@ -51,7 +60,7 @@ def cluster(tmp_path, *specs, ttl=3.0, adopt=1.0):
                       "snapshot_interval_s = 1.0\nmove_cooldown_ms = 0\n"
                       "move_cooldown_tolerance_ms = 0\nground_item_private_s = 0\n")
     options = ["--database", database, "--valkey", valkey_url(),
-               "--maps", str(world_maps(tmp_path)), "--start-map", "town",
+               "--maps", str(world_maps(tmp_path, deep)), "--start-map", "town",
                "--jwt-secret", SECRET, "--config", str(config)]
     servers = []
     try:
@@ -316,3 +325,54 @@ async def test_crossing_a_portal_to_a_map_served_elsewhere_looks_as_on_one_proce
     await task.deferLater(reactor, 0.5, lambda: None)
     assert rows("SELECT map_id FROM characters c JOIN accounts a USING (player_id)"
                 " WHERE a.username_lower = 'walker'") == [("town",)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_three_processes_serve_one_world_walked_across_through_portals(tmp_path):
+    """
+    Three processes, one map each: a player connected to each in turn walks
+    town -> cave -> deep -> cave -> town; at every crossing it sees the new map
+    as on one process, and a player on each map, connected to another
+    process, sees it arrive and leave.
+    """
+    servers = cluster(tmp_path, ["--own-maps", "town"], ["--own-maps", "cave"],
+                      ["--own-maps", "deep"], adopt=60.0, deep=True)
+    try:
+        assert [health(s)["maps_owned"] for s in servers] == [["town"], ["cave"], ["deep"]]
+        # Watchers: one per map, each connected to a process that does not serve it.
+        town_watcher = await player(servers[2], "townie")
+        cave_watcher = await player(servers[0], "caver")
+        for step in ["RIGHT"] * 5:
+            await cave_watcher.request("cmd_move", {"direction": step})
+        for connect_to in range(3):
+            walker = await player(servers[connect_to], f"walker{connect_to}")
+            me = f"player_{walker.frames[0]['payload']['player_id']}"
+            route = (["RIGHT"] * 5, ["RIGHT"] * 17, ["DOWN"] * 7,
+                     ["LEFT"] * 16 + ["DOWN"] * 7)
+            for steps, arrival, watcher in zip(route, ["cave", "deep", "cave", "town"],
+                                               [cave_watcher, None, cave_watcher,
+                                                town_watcher]):
+                seen = len(watcher.frames) if watcher else 0
+                for direction in steps:
+                    reply = await walker.request("cmd_move", {"direction": direction})
+                    assert reply["type"] == "resp_success", (reply, connect_to)
+                assert reply["payload"]["new_position"]["map_id"] == arrival
+                update = await event_after(walker, walker.frames.index(reply),
+                                           "event_game_update",
+                                           lambda p, arrival=arrival: p["map_id"] == arrival)
+                assert update["payload"]["removed_entities"] == []
+                assert me in [e["id"] for e in update["payload"]["entities"]]
+                if watcher is not None:
+                    await event_after(
+                        watcher, seen, "event_game_update",
+                        lambda p: me in [e["id"] for e in p.get("entities", [])])
+            await walker.close()
+        await town_watcher.close()
+        await cave_watcher.close()
+        await task.deferLater(reactor, 0.5, lambda: None)
+        assert rows("SELECT a.username_lower, c.map_id FROM characters c JOIN accounts a"
+                    " USING (player_id) WHERE a.username_lower LIKE 'walker%%'"
+                    " ORDER BY 1") == [(f"walker{n}", "town") for n in range(3)]
+    finally:
+        for server in servers:
+            server.stop()
