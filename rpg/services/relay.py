@@ -49,9 +49,10 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from rpg.errors import ServerFull
-from rpg.protocol.close_codes import CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER
+from rpg.protocol.close_codes import (
+    CLOSE_POLICY, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER)
 from rpg.protocol.envelope import error_frame
-from rpg.session import Session
+from rpg.session import MAX_PENDING, Session
 
 _conn_numbers = itertools.count(1)
 
@@ -86,6 +87,11 @@ class _Channel:
 
     def send(self, data, is_binary):
         if self.moving:
+            if len(self.late) >= MAX_PENDING:
+                # As while a login is checked: more than this is abuse.
+                self.session.kick(CLOSE_POLICY, "too many messages during a map change")
+                self.gone()
+                return
             self.late.append((data, is_binary))
             return
         relay = self.relay

@@ -214,3 +214,21 @@ def test_a_lost_edge_takes_its_players_out_on_the_owner():
     relays["o1"].lost("edge")
     assert left == [session] and relays["o1"].remote == {}
 
+
+
+def test_a_client_flooding_during_a_handoff_is_closed_1008():
+    """Frames that wait for a map change are bounded as those that wait for a login."""
+    from rpg.session import MAX_PENDING
+    clock, links, relays = world({"cave": "o2"})
+    edge = Edge("edge:1")
+    channel, session = playing_on(relays, "o1", edge)
+    session.moving()
+    relays["o1"].moved(session, "cave")
+    links.pump("o1", "edge")
+    for n in range(MAX_PENDING):
+        channel.send(move("UP", n), True)
+    assert edge.kicked is None
+    channel.send(move("UP", MAX_PENDING), True)
+    assert edge.kicked == (1008, "too many messages during a map change")
+    assert "edge:1" not in relays["edge"].forwarded
+    assert links.pump("edge", "o1") == ["drain", "gone"]
