@@ -41,8 +41,13 @@ class Session:
     Its C{state} moves through::
 
         new --cmd_authenticate--> authenticating --login done--> playing
-         ^                              |  \
-         +--------login failed----------+   +--player's map served elsewhere--> forwarded
+         ^                              |    |                    |  ^
+         +--------login failed----------+    | its map is         |  | it crossed to a
+                                             | served elsewhere   |  | map served here
+                                             v                    v  |
+                                         forwarded <----------> moving
+                             (it crossed to a map served elsewhere, or, carried,
+                              to one served here)
         (any) --connection lost, SERVER_FULL, kicked--> closed
 
     In C{new} only C{cmd_authenticate} is served (anything else is
@@ -52,6 +57,8 @@ class Session:
     nothing is read or sent.  In C{forwarded} every frame goes, as it came,
     to the process that serves the player's map, which runs this
     conversation there (L{rpg.services.relay}); this one only carries frames.
+    In C{moving} (the player crosses to a map another process serves) frames
+    wait, as in C{authenticating}, until it plays there or here again.
     The auth timer closes a connection still in C{new} or
     C{authenticating} after C{auth_timeout_s}.
 
@@ -158,7 +165,9 @@ class Session:
             return
         if self.state in ("authenticating", "moving"):
             if len(self._pending) >= MAX_PENDING:
-                self._close(CLOSE_POLICY, "too many messages before authentication")
+                self._close(CLOSE_POLICY, "too many messages before authentication"
+                            if self.state == "authenticating"
+                            else "too many messages during a map change")
                 return
             self._pending.append((data, is_binary))
             return
@@ -276,6 +285,7 @@ class Session:
             channel.send(data, is_binary)
 
     def _logged_in(self, _):
+        self.login_frame = None
         if self.state in ("closed", "forwarded"):
             return
         self.state = "playing"
@@ -283,6 +293,7 @@ class Session:
         self._drain_pending()
 
     def _login_failed(self, failure, request_id):
+        self.login_frame = None
         if self.state in ("closed", "forwarded"):
             return
         if failure.check(ServerFull):
