@@ -111,6 +111,9 @@ class Session:
         self.login_frame = None
         # Where a forwarded connection's frames go (L{forward}).
         self._channel = None
+        # The process whose socket this is, when that is another process
+        # (L{rpg.services.relay}): None for a connection of this process.
+        self.edge_id = None
         # Bytes sent to this connection that it has not taken yet.
         self._backlog = backlog
         self.over_budget = False  # closed for sustained excess: nothing more is read

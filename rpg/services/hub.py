@@ -163,7 +163,7 @@ class Hub(Service):
             self.admission.check(len(self.sessions) + self.admitting + carried)
         self.admitting += 1
         try:
-            if self.relay is not None and getattr(session, "edge_id", None) is None:
+            if self.relay is not None and session.edge_id is None:
                 lease = await self._owner_elsewhere(token)
                 if lease is not None:
                     self.relay.forward(session, lease, request_id)

@@ -203,7 +203,7 @@ class Relay:
         this process is its edge, the connection goes to the new owner here.
         """
         pending = session.take_pending()
-        edge_id = getattr(session, "edge_id", None)
+        edge_id = session.edge_id
         conn = session.connection_id
         if edge_id is None:
             channel = _Channel(self, session, None, None)
