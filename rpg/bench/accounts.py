@@ -6,6 +6,9 @@ argon2 nor a crowd at the spawn dominates the run.
     python -m rpg.bench.accounts --database sqlite:///d/rpg.sqlite3 \\
         --count 1000 --map bench --width 256 --height 256 [--crowd-around 128,128]
 
+C{--first N} numbers the accounts from C{<prefix>N} instead of C{<prefix>0}
+(C{rpg-bench --map-per-process} makes each map's run of accounts so).
+
 With C{--crowd-around X,Y} every character starts within one chunk (16
 tiles, each way) of that tile instead: a crowd all in each other's view.
 """
@@ -69,7 +72,7 @@ async def _main(reactor, options):
     try:
         created = await create_accounts(store, options.prefix, options.count, options.map,
                                         options.width, options.height, options.seed,
-                                        around=options.crowd_around)
+                                        first=options.first, around=options.crowd_around)
     finally:
         await defer.maybeDeferred(store.close)
     print(f"created {created} accounts")
@@ -92,6 +95,8 @@ def main(argv=None):
     parser.add_argument("--width", type=int, required=True)
     parser.add_argument("--height", type=int, required=True)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--first", type=int, default=0,
+                        help="number the accounts from <prefix>FIRST [default: 0]")
     parser.add_argument("--crowd-around", type=_tile, default=None, metavar="X,Y",
                         help="start every character within one chunk of this tile")
     options = parser.parse_args(argv)

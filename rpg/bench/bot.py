@@ -5,7 +5,12 @@ The bot worker: one reactor, many bots, driven over stdin/stdout.
 
 Given C{--ws-url} several times (one per process of a world), bot C{i}
 connects to the C{i}th modulo their number, so bots are spread round-robin
-over the processes whatever worker they run in.  The JWT secret comes from C{$RPG_JWT_SECRET}; bot C{i} logs in as
+over the processes whatever worker they run in.  With C{--across TOTAL}
+the world's maps are one per process instead (C{rpg-bench
+--map-per-process}): bot C{i} of C{TOTAL} plays on map L{map_share}C{(i)},
+the one process C{map_share(i)} owns, and connects to the next process,
+C{(map_share(i) + 1) mod N}, so that no bot is connected to the owner of
+its map.  The JWT secret comes from C{$RPG_JWT_SECRET}; bot C{i} logs in as
 C{<prefix><i>}.  The worker prints JSON lines: C{{"event": "ready", ...}}
 once every bot is in (or failed), then, after reading the line
 C{window START END} (wall-clock seconds) and reaching END, C{{"event":
@@ -41,6 +46,25 @@ DIRECTIONS = ("UP", "DOWN", "LEFT", "RIGHT")
 EVENT_PREFIX = b"\x84\xa2id\xc0"
 GAME_UPDATE_PREFIX = EVENT_PREFIX + b"\xa4type\xb1event_game_update"
 MOVE_INTERVAL = (0.5, 0.6)
+
+
+def map_share(index, total, shares):
+    """
+    Which of C{shares} maps bot C{index} of C{total} plays on: the bots are
+    cut into C{shares} runs of consecutive numbers, as even as can be (map
+    C{m} holds bots C{ceil(m * total / shares)} up to the next map's first).
+    """
+    return index * shares // total
+
+
+def url_index_for(index, urls, across=None):
+    """
+    The process bot C{index} connects to: round-robin by bot number, or with
+    C{across=TOTAL} the process after the one that owns its map.
+    """
+    if across is None:
+        return index % urls
+    return (map_share(index, across, urls) + 1) % urls
 
 
 def is_fighter(index, share):
@@ -292,7 +316,7 @@ class Worker:
             bot = Bot(self, username, mint_token(secret, username),
                       random.Random(o.seed * 1_000_003 + index), o.chat_every,
                       fighter=is_fighter(index, o.fighters), fight_timeout=o.fight_timeout,
-                      url_index=index % len(o.ws_url))
+                      url_index=url_index_for(index, len(o.ws_url), o.across))
             self.bots.append(bot)
             self.pending.add(bot)
             reactor.callLater(delay * (index - o.first), self.connect, bot)
@@ -370,6 +394,10 @@ def parse_args(argv=None):
     parser.add_argument("--ws-url", required=True, action="append",
                         help="a process's WebSocket URL; repeat it to spread the bots over"
                              " several (round-robin by bot number)")
+    parser.add_argument("--across", type=int, default=None, metavar="TOTAL",
+                        help="the world has one map per --ws-url, each owned by that process,"
+                             " and TOTAL bots cut into runs, one per map: connect each bot to"
+                             " the process after its map's owner")
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--prefix", default="bench")

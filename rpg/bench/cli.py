@@ -10,6 +10,8 @@ memory, as a table and as JSON.
     rpg-bench --crowd --bots 500
     rpg-bench --server-processes 3 --database postgresql://postgres@127.0.0.1/bench \\
         --valkey redis://127.0.0.1:6379/0 --bots 1000 --pin-server 0 --pin-edges 1,2
+    rpg-bench --server-processes 8 --map-per-process --database postgresql://... \\
+        --valkey redis://... --bots 8000 --pin-processes 0,1,2,3,4,5,6,7
 
 With C{--spawn-server} (the default when no C{--url} is given) each run
 gets a fresh server on a generated open map sized for C{--density} bots per
@@ -26,7 +28,12 @@ C{--server-processes N} spawns one world of N processes on C{--database}
 (PostgreSQL) and C{--valkey}: process 0 owns the bench map, the others are
 edges, and the bots are spread round-robin over all of them, so most play
 on a map owned by a process other than the one they are connected to
-(L{rpg.bench.processes}).  The report adds one row per process.
+(L{rpg.bench.processes}).  The report adds one row per process.  With
+C{--map-per-process} the world has one bench map per process instead, each
+owned by its process and holding its share of the bots, and each bot
+connects to the process after its map's owner; the report adds a line for
+the whole world.  C{--pin-processes CPU,...} puts process C{i} alone on the
+C{i}th core.
 """
 
 import argparse
@@ -45,7 +52,8 @@ from pathlib import Path
 from rpg.bench import report
 from rpg.bench.flood import RegistrationFlood
 from rpg.bench.processes import (
-    EDGE_MAP_SIDE, ServerProcesses, summarise_processes, world_options_fault)
+    EDGE_MAP_SIDE, ServerProcesses, share_ranges, summarise_processes, summarise_world,
+    world_options_fault)
 from rpg.bench.server import (
     machine_busy, map_side_for, other_cpus, pinned_to, prepare_accounts, process_usage,
     python_env, scrape, write_open_map)
@@ -61,7 +69,7 @@ class Workers:
     """The bot worker processes and their JSON lines."""
 
     def __init__(self, ws_urls, bots, processes, secret, connect_rate, chat_every, seed,
-                 prefix="bench", fighters=0.0, fight_timeout=60.0, cpus=None):
+                 prefix="bench", fighters=0.0, fight_timeout=60.0, cpus=None, across=False):
         self.lines = queue.Queue()
         self.processes = []
         per = math.ceil(bots / processes)
@@ -76,7 +84,8 @@ class Workers:
                        "--connect-rate", str(connect_rate / processes),
                        "--connect-timeout", str(30 + bots / connect_rate),
                        "--chat-every", str(chat_every), "--seed", str(seed),
-                       "--fighters", str(fighters), "--fight-timeout", str(fight_timeout)]
+                       "--fighters", str(fighters), "--fight-timeout", str(fight_timeout),
+                       *(["--across", str(bots)] if across else [])]
             process = subprocess.Popen(command, env=python_env(RPG_JWT_SECRET=secret),
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        preexec_fn=pinned_to(cpus))
@@ -160,24 +169,39 @@ def run_point(options, bots, log=print):
             # world its own.
             tag = secrets.token_hex(3)
             map_id, prefix = f"bench{tag}", f"b{tag}_"
-        maps_dir, npcs = write_open_map(Path(workdir.name) / "maps", map_id, side, side,
-                                        options.npcs_per_chunk, options.seed)
+        count = options.server_processes
+        maps = [(map_id, 0, bots)]
+        if options.map_per_process:
+            # One map per process, each sized for its share of the bots.
+            maps = [(f"{map_id}m{i}", first, share)
+                    for i, (first, share) in enumerate(share_ranges(bots, count))]
+            side = options.map_size or map_side_for(max(1, math.ceil(bots / count)),
+                                                    options.density)
+        maps_dir, npcs = Path(workdir.name) / "maps", 0
+        for i, (one_map, _, _) in enumerate(maps):
+            npcs += write_open_map(maps_dir, one_map, side, side, options.npcs_per_chunk,
+                                   options.seed + i)[1]
         edge_map_id = f"{map_id}edge"
-        if options.server_processes > 1:
+        if count > 1 and not options.map_per_process:
             write_open_map(maps_dir, edge_map_id, EDGE_MAP_SIDE, EDGE_MAP_SIDE)
         server = ServerProcesses(
-            workdir.name, maps_dir, secret, options.server_processes, map_id, edge_map_id,
+            workdir.name, maps_dir, secret, count, maps[0][0], edge_map_id,
             database=options.database, valkey=options.valkey,
             python=options.server_python or sys.executable, extra_args=options.server_arg,
-            owner_cpus=options.pin_server, edge_cpus=options.pin_edges)
-        log(f"[{bots} bots] map {side}x{side} with {npcs} NPCs, preparing accounts"
-            + (" (a crowd at the spawn)" if options.crowd else ""))
-        prepare_accounts(server.database_url, bots, map_id, side, side, prefix=prefix,
-                         seed=options.seed,
-                         crowd_around=(side // 2, side // 2) if options.crowd else None)
-        if options.server_processes > 1:
-            log(f"[{bots} bots] starting {options.server_processes} processes: the owner of"
-                f" {map_id}, then {options.server_processes - 1} edges")
+            owner_cpus=options.pin_server, edge_cpus=options.pin_edges,
+            map_ids=[m for m, _, _ in maps] if options.map_per_process else None,
+            cpus_each=options.pin_processes)
+        log(f"[{bots} bots] {len(maps)} map(s) of {side}x{side} with {npcs} NPCs in all,"
+            " preparing accounts" + (" (a crowd at the spawn)" if options.crowd else ""))
+        for one_map, first, share in maps:
+            prepare_accounts(server.database_url, share, one_map, side, side, prefix=prefix,
+                             seed=options.seed + first, first=first,
+                             crowd_around=(side // 2, side // 2) if options.crowd else None)
+        if options.map_per_process:
+            log(f"[{bots} bots] starting {count} processes, each the owner of its map")
+        elif count > 1:
+            log(f"[{bots} bots] starting {count} processes: the owner of"
+                f" {map_id}, then {count - 1} edges")
         server.start()
         base_url, ws_urls, pid = server.owner.base_url, server.ws_urls, server.owner.pid
         metrics_url = server.owner.metrics_url
@@ -199,7 +223,9 @@ def run_point(options, bots, log=print):
         workers = Workers(ws_urls, bots, processes, secret, options.connect_rate,
                           options.chat_every, options.seed, prefix=prefix,
                           fighters=options.fighters, fight_timeout=options.fight_timeout,
-                          cpus=other_cpus((options.pin_server or []) + (options.pin_edges or [])))
+                          cpus=other_cpus((options.pin_server or []) + (options.pin_edges or [])
+                                          + (options.pin_processes or [])),
+                          across=options.map_per_process)
         ready = workers.collect("ready", 60 + bots / options.connect_rate)
         connected = sum(r["connected"] for r in ready)
         log(f"[{bots} bots] {connected} in after {time.monotonic() - connect_started:.1f} s;"
@@ -229,6 +255,7 @@ def run_point(options, bots, log=print):
                 rss_peak = max(rss_peak, usage[1])
         if per_process:
             all_after, all_usage_after = server.scrape(), server.usage()
+            maps_served = server.maps_served()
             after, usage_after = all_after[0], all_usage_after[0]
         else:
             after = report.parse_metrics(scrape(metrics_url))
@@ -256,17 +283,23 @@ def run_point(options, bots, log=print):
                        usage_after, rss_peak, bots_cpu, options)
     result["combat"]["npcs"] = npcs
     result["crowd"] = options.crowd
-    result["server"]["cpus"] = options.pin_server
+    result["server"]["cpus"] = (options.pin_server if options.pin_processes is None
+                                else options.pin_processes[:1])
     if server is not None:
         result["world"] = {"server_processes": options.server_processes,
                            "valkey": bool(options.valkey),
                            "database": (options.database or "sqlite").split(":", 1)[0]}
+        if options.map_per_process:
+            result["world"]["map_per_process"] = True
     if per_process:
         by_process = [sum(r.get("connected_by_url", [0] * len(ws_urls))[i] for r in ready)
                       for i in range(len(ws_urls))]
         rows = summarise_processes(server, all_before, all_after, all_usage_before,
-                                   all_usage_after, by_process, options.duration)
+                                   all_usage_after, by_process, options.duration,
+                                   maps_served)
         result["processes"] = rows
+        if options.map_per_process:
+            result["world"].update(summarise_world(rows))
     if flood is not None:
         result["register_flood"] = flood.summary(options.duration)
     busy = machine_after[0] - machine_before[0]
@@ -432,6 +465,10 @@ def parse_args(argv=None):
                         help="spawn one world of N server processes (process 0 owns the bench"
                              " map, the others are edges; bots spread round-robin over all);"
                              " N >= 2 needs --database postgresql://... and --valkey")
+    parser.add_argument("--map-per-process", action="store_true",
+                        help="with --server-processes N: N bench maps, process i the owner of"
+                             " map i, each sized for and holding 1/N of the bots; each bot"
+                             " connects to the process after its map's owner")
     parser.add_argument("--map", default="samplemap", help="with --url: the map bots start on")
     parser.add_argument("--map-size", type=int, default=None,
                         help="tiles per side of the map [default: sized for --density]")
@@ -461,6 +498,10 @@ def parse_args(argv=None):
     parser.add_argument("--pin-edges", type=_cpus, default=None, metavar="CPU[,CPU]",
                         help="with --server-processes: run the edge processes (1..N-1) on these"
                              " cores, the bots on the cores left")
+    parser.add_argument("--pin-processes", type=_cpus_in_order, default=None,
+                        metavar="CPU,CPU,...",
+                        help="with --server-processes N: one core per process, process i alone"
+                             " on the i-th; the bots on the cores left")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", default=None, help="write the results here as JSON")
     options = parser.parse_args(argv)
@@ -498,6 +539,16 @@ def _cpus(text):
         raise argparse.ArgumentTypeError(f"not a list of core numbers: {text!r}") from None
     if not cpus or cpus[0] < 0:
         raise argparse.ArgumentTypeError(f"not a list of core numbers: {text!r}")
+    return cpus
+
+
+def _cpus_in_order(text):
+    try:
+        cpus = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of core numbers: {text!r}") from None
+    if not cpus or min(cpus) < 0 or len(set(cpus)) != len(cpus):
+        raise argparse.ArgumentTypeError(f"not a list of distinct core numbers: {text!r}")
     return cpus
 
 

@@ -264,7 +264,14 @@ def run_table(result):
         lines.append(f"machine        {fmt(machine['busy_percent'], 0)} % busy of"
                      f" {machine['cores'] * 100} % ({machine['cores']} cores), everything included")
     world = result.get("world")
-    if world and (world["server_processes"] > 1 or world["valkey"]):
+    if world and world.get("map_per_process"):
+        lines.append(f"world          {world['server_processes']} server processes on"
+                     f" {world['database']} and Valkey, one map each; tick, server CPU and RSS"
+                     " above are process 0's")
+        lines.append(f"world total    {world['players']} players in the {world['owners']}"
+                     f" owners' worlds; worst tick p99 {fmt(world['tick_p99_ms_worst'], 2)} ms;"
+                     f" {world['missed_total']} ticks missed in all")
+    elif world and (world["server_processes"] > 1 or world["valkey"]):
         lines.append(f"world          {world['server_processes']} server processes on"
                      f" {world['database']}" + (" and Valkey" if world["valkey"] else "")
                      + "; tick, server CPU and RSS above are the map owner's (process 0)")
@@ -273,12 +280,17 @@ def run_table(result):
         lines.append("targets        " + ", ".join(
             f"{name} {'ok' if ok else 'MISSED'}" for name, ok in targets.items()))
     if result.get("processes"):
-        lines += ["", processes_table(result["processes"])]
+        lines += ["", processes_table(result["processes"],
+                                      world if world and world.get("map_per_process") else None)]
     return "\n".join(lines)
 
 
-def processes_table(rows):
-    """One row per server process of a world (L{rpg.bench.processes.summarise_processes})."""
+def processes_table(rows, world=None):
+    """
+    One row per server process of a world (L{rpg.bench.processes.summarise_processes});
+    with C{world} (L{rpg.bench.processes.summarise_world}) a last row for the
+    world: its players, the worst tick p99 and every missed tick.
+    """
     columns = [
         ("process", lambda r: r["index"], 0),
         ("role", lambda r: r["role"], 0),
@@ -299,5 +311,12 @@ def processes_table(rows):
     lines = [header, rule]
     for row in rows:
         lines.append("| " + " | ".join(fmt(get(row), digits) for _, get, digits in columns)
+                     + " |")
+    if world:
+        cells = {"process": "world", "bots connected": sum(r["bots_connected"] for r in rows),
+                 "players in its world": world["players"],
+                 "tick p99 ms": fmt(world["tick_p99_ms_worst"], 2),
+                 "missed": world["missed_total"]}
+        lines.append("| " + " | ".join(str(cells.get(name, "")) for name, _, _ in columns)
                      + " |")
     return "\n".join(lines)

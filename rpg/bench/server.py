@@ -4,6 +4,7 @@ as C{twistd -n rpg}, and what it costs as read from C{/proc} and
 C{/metrics}.
 """
 
+import json
 import os
 import random
 import socket
@@ -118,8 +119,10 @@ def free_port():
 
 
 def prepare_accounts(database_url, count, map_id, width, height, prefix="bench", seed=1,
-                     crowd_around=None):
+                     crowd_around=None, first=0):
     crowd = ["--crowd-around", "{},{}".format(*crowd_around)] if crowd_around else []
+    if first:
+        crowd += ["--first", str(first)]
     subprocess.run(
         [sys.executable, "-m", "rpg.bench.accounts", "--database", database_url,
          "--count", str(count), "--prefix", prefix, "--map", map_id,
@@ -149,7 +152,8 @@ class SpawnedServer:
 
     def __init__(self, data_dir, maps_dir, secret, start_map="bench", port=None,
                  python=sys.executable, extra_args=(), cpus=None, database=None, valkey=None,
-                 own_maps=None):
+                 own_maps=None, tunables=None):
+        self.tunables = dict(tunables or {})  # more lines for bench.toml
         self.data_dir = Path(data_dir)
         self.database = database  # None: SQLite in the data directory
         self.valkey = valkey
@@ -176,7 +180,8 @@ class SpawnedServer:
         """
         path = self.data_dir / "bench.toml"
         path.write_text("max_connections_per_address = 0\nmax_connections = 0\n"
-                        "registrations_overall = 0\n")
+                        "registrations_overall = 0\n"
+                        + "".join(f"{name} = {value!r}\n" for name, value in self.tunables.items()))
         return path
 
     @property
@@ -225,6 +230,27 @@ class SpawnedServer:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"the server did not answer /health in {timeout} s")
+
+    def maps_served(self):
+        """The maps this process serves now: C{maps_owned} of its detailed C{/health}."""
+        with urllib.request.urlopen(self.metrics_url + "/health", timeout=2) as response:
+            return json.loads(response.read())["maps_owned"]
+
+    def wait_serving(self, map_ids, timeout=30.0):
+        """Wait until this process serves every map of C{map_ids}."""
+        deadline = time.monotonic() + timeout
+        served = []
+        while time.monotonic() < deadline:
+            try:
+                served = self.maps_served()
+            except (OSError, ValueError, KeyError):
+                served = []
+            if set(map_ids) <= set(served):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"the server on {self.base_url} did not serve {sorted(map_ids)} within"
+                           f" {timeout} s (it serves {served}; another process may have adopted"
+                           f" them first: see map_adopt_after_s) -- see {self.log_path}")
 
     @property
     def pid(self):
