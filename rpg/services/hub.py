@@ -501,8 +501,11 @@ class Hub(Service):
             self._release(entry)
             raise
         if session.closed or player_id in self.sessions:
+            # Gone on the way, or a newer login of the player got in first:
+            # that one wins, as any newer login does.
             self._release(entry)
             await self._forget_online(player_id)
+            session.kick(CLOSE_LOGGED_IN_ELSEWHERE, "logged in elsewhere")
             return
         session.presence_entry = entry
         self.sessions[player_id] = session

@@ -136,3 +136,53 @@ def test_a_player_handed_to_another_process_is_let_go_of_once_saved_there():
     assert persistence.saves == [([], [1])]
     assert relay.moved_to == [(alice, "cave", {"walking": True, "next_move_in_s": 0.5})]
     assert hub.sessions == {}
+
+
+def test_an_arrival_that_finds_a_newer_login_of_the_player_is_closed_4001():
+    """
+    A player crossing in from another process while a newer login of it got
+    in here first: the login wins, as any newer login does; the arrival's
+    connection is closed 4001 and its presence entry let go.
+    """
+    from rpg.models import CharacterState
+    from rpg.store.presence import MemoryPresence
+
+    class Presence(MemoryPresence):
+        released = []
+
+        def release(self, entry):
+            self.released.append(entry)
+            return super().release(entry)
+
+    class Persistence(RecordingPersistence):
+        def mark_online(self, player_ids):
+            return defer.succeed(None)
+
+    class Store:
+        def load_character(self, player_id):
+            return defer.succeed(CharacterState(
+                player_id=player_id, username="alice", map_id="cave", x=1, y=1,
+                facing="south", hp=10, skills={}, inventory={}, equipment={}))
+
+    class Ownership:
+        def held(self, map_id):
+            return True
+
+    class Arriving(CrossingSession):
+        connection_id, kicked = "edge:9", None
+
+        def kick(self, code, reason):
+            self.kicked = (code, reason)
+            self.closed = True
+
+    presence = Presence()
+    hub = Hub("s1", None, Store(), presence, MemoryBus(), NoUnsavedWorld(), None, {},
+              task.Clock(), persistence=Persistence(), ownership=Ownership())
+    newer = CrossingSession(1, "alice")
+    hub.sessions[1] = newer
+    arriving = Arriving(1, "alice")
+    done = defer.ensureDeferred(hub.arrive(arriving))
+    assert done.called
+    assert arriving.kicked == (4001, "logged in elsewhere")
+    assert hub.sessions == {1: newer}
+    assert [e.connection_id for e in presence.released] == ["edge:9"]
