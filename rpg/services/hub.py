@@ -163,16 +163,18 @@ class Hub(Service):
             self.admission.check(len(self.sessions) + self.admitting + carried)
         self.admitting += 1
         try:
+            account = None
             if self.relay is not None and session.edge_id is None:
-                lease = await self._owner_elsewhere(token)
+                account = await self.auth.account_for_token(token)
+                lease = await self._owner_elsewhere(account)
                 if lease is not None:
                     self.relay.forward(session, lease, request_id)
                     return
-            await self._login(session, token, request_id)
+            await self._login(session, token, request_id, account)
         finally:
             self.admitting -= 1
 
-    async def _owner_elsewhere(self, token):
+    async def _owner_elsewhere(self, account):
         """
         The lease of the process serving the player's map when it is not
         this one, else None (the login runs here).
@@ -180,18 +182,18 @@ class Hub(Service):
         @raise ServerFull: the map has no live owner now (a crashed owner's
             map is served again within seconds: the client tries again).
         """
-        account = await self.auth.account_for_token(token)
         character = (self.world.unsaved_state(account.player_id)
                      or await self.store.load_character(account.player_id))
         if character is None or self.ownership.held(character.map_id):
             return None
-        lease = await self.ownership.keeper.store.owner(character.map_id)
+        lease = await self.ownership.owner_of(character.map_id)
         if lease is None or lease.server_id == self.server_id:
             raise ServerFull(retry_after_ms=self.retry_after_ms)
         return lease
 
-    async def _login(self, session, token, request_id):
-        account = await self.auth.account_for_token(token)
+    async def _login(self, session, token, request_id, account=None):
+        if account is None:
+            account = await self.auth.account_for_token(token)
         if account.banned:
             raise AuthenticationFailed("This account is banned", reason="banned")
         if session.closed:
@@ -305,7 +307,7 @@ class Hub(Service):
             holder = await self.store.online_server(player_id)
             if holder != previous.server_id:
                 return
-            if self.ownership is not None and not await self._owns_a_map(holder):
+            if self.ownership is not None and not await self.ownership.serves_any(holder):
                 # Its leases are gone (it crashed or stalled past them): any
                 # write it still tries is fenced out, nothing to wait for.
                 self.log.info("Player {player_id}: {server} holds no map any more; taking over",
@@ -314,10 +316,6 @@ class Hub(Service):
             await task.deferLater(self.clock, HANDOVER_POLL_S, lambda: None)
         self.log.warn("Player {player_id} was not released by {server} in time; taking over",
                       player_id=player_id, server=previous.server_id)
-
-    async def _owns_a_map(self, server_id):
-        owners = await self.ownership.keeper.store.owners()
-        return any(lease.server_id == server_id for lease in owners.values())
 
     async def _kick_local(self, session):
         self.log.info("{username} logged in elsewhere; closing the older connection",

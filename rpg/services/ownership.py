@@ -53,6 +53,15 @@ class Ownership(Service):
         """Whether players may enter C{map_id} here, and its state be written."""
         return map_id in self.serving and self.keeper.holds(map_id)
 
+    def owner_of(self, map_id):
+        """A Deferred firing with the live lease of C{map_id} (any process's), or None."""
+        return self.keeper.store.owner(map_id)
+
+    async def serves_any(self, server_id):
+        """Whether C{server_id} holds a live lease on any map."""
+        owners = await self.keeper.store.owners()
+        return any(lease.server_id == server_id for lease in owners.values())
+
     def epochs(self):
         """Map id to epoch, for every map served here now: what a write carries."""
         return {map_id: epoch for map_id, epoch in self.serving.items()

@@ -82,3 +82,13 @@ def test_maps_released_at_stop_are_claimed_by_the_others_at_once():
     assert sorted(b.serving) == ["cave", "town"]
     assert b.epochs() == {"cave": 2, "town": 2}
     assert a.serving == {}
+
+
+def test_owners_of_maps_and_processes_are_read_from_the_leases():
+    leases, store, bus, clock = parts()
+    a = ownership(leases, store, bus, clock, "a", ["town"])
+    fired(defer.ensureDeferred(a.start()))
+    assert fired(a.owner_of("town")).server_id == "a"
+    assert fired(a.owner_of("cave")) is None
+    assert fired(defer.ensureDeferred(a.serves_any("a")))
+    assert not fired(defer.ensureDeferred(a.serves_any("b")))
