@@ -240,13 +240,18 @@ class Session:
         d = defer.ensureDeferred(self.hub.login(self, token, request.id))
         d.addCallbacks(self._logged_in, self._login_failed, errbackArgs=(request.id,))
 
-    def moving(self):
+    def moving(self, waiting=()):
         """
         The player is crossing to a map served by another process: frames
         wait, in order, until it is playing there (L{forward_moved}) or
         here again (L{arrived}).
+
+        @param waiting: frames C{(data, is_binary)} that already wait
+            elsewhere (carried from another process): they come first.
         """
         self.state = "moving"
+        if waiting:
+            self._pending[:0] = list(waiting)
 
     def arrived(self):
         """The player is playing (here) after crossing: the frames that waited are served."""

@@ -43,8 +43,6 @@ out of the world and saves them, as if each had disconnected
 (docs/scaling.md).
 """
 
-import itertools
-
 from twisted.internet import defer
 from twisted.logger import Logger
 
@@ -53,8 +51,6 @@ from rpg.protocol.close_codes import (
     CLOSE_POLICY, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER)
 from rpg.protocol.envelope import error_frame
 from rpg.session import MAX_PENDING, Session
-
-_conn_numbers = itertools.count(1)
 
 # An edge's batch leaves early once it holds this many bytes of frames: one
 # link message stays far below the link's limit (rpg.link.protocol,
@@ -266,8 +262,7 @@ class Relay:
             # The new map is served here: the player plays here again.
             self.forwarded.pop(conn, None)
             session.player_id, session.username, session.role = player_id, username, role
-            session.moving()
-            session._pending = list(frames)
+            session.moving(frames)
             d = defer.ensureDeferred(self.hub.arrive(session, channel.walk))
             d.addErrback(self._arrival_failed, session)
             return
