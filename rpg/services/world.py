@@ -119,8 +119,9 @@ class WorldService(Service):
         # Several processes (docs/scaling.md): C{serves(map_id)} says
         # whether a map is served here; a player whose map changes to one
         # that is not leaves this world after the phase that moved it, is
-        # saved on its new map, and is handed to C{departed(client, saved)}
-        # (the hub), C{saved} a Deferred firing once the save committed.
+        # saved on its new map, and is handed to C{departed(client, map_id,
+        # saved, walk)} (the hub), C{saved} a Deferred firing once the save
+        # committed (L{serve_only}).
         self.serves = None
         self.departed = None
         self._map_changes = []
