@@ -8,33 +8,17 @@ Like test_processes.py, the run asserts that the mode works, not a timing
 target.
 """
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 from rpg.bench import cli
 from rpg.bench.bot import map_share, url_index_for
 from rpg.bench.processes import share_ranges
-from rpg.bench.server import REPO_ROOT, python_env
-from tests.store.conftest import postgres_url, reset_postgres
-from tests.store.test_presence_contract import valkey_url
+from tests.bench.test_processes import run_two_processes
 
 
 @pytest.fixture(scope="module")
 def two_maps(tmp_path_factory):
-    database = postgres_url()
-    reset_postgres(database)
-    out = tmp_path_factory.mktemp("bench") / "two-maps.json"
-    completed = subprocess.run(
-        [sys.executable, "-m", "rpg.bench.cli", "--server-processes", "2", "--map-per-process",
-         "--database", database, "--valkey", valkey_url(), "--bots", "6", "--duration", "3",
-         "--warmup", "0.5", "--chat-every", "0", "--fighters", "0", "--npcs-per-chunk", "0",
-         "--json", str(out)],
-        env=python_env(), cwd=str(REPO_ROOT), capture_output=True, timeout=90)
-    assert completed.returncode == 0, completed.stderr.decode()[-3000:]
-    return json.loads(out.read_text())["runs"][0], completed.stdout.decode()
+    return run_two_processes(tmp_path_factory.mktemp("bench"), "--map-per-process")
 
 
 def test_each_map_is_served_by_its_own_process(two_maps):

@@ -19,19 +19,29 @@ from tests.store.conftest import postgres_url, reset_postgres
 from tests.store.test_presence_contract import valkey_url
 
 
-@pytest.fixture(scope="module")
-def two_processes(tmp_path_factory):
+def run_two_processes(directory, *options):
+    """
+    rpg-bench on two spawned processes on a fresh test database, six bots for
+    three seconds, with C{options}.
+
+    @return: the run's JSON result and the report it printed.
+    """
     database = postgres_url()
     reset_postgres(database)
-    out = tmp_path_factory.mktemp("bench") / "two.json"
+    out = directory / "run.json"
     completed = subprocess.run(
-        [sys.executable, "-m", "rpg.bench.cli", "--server-processes", "2",
+        [sys.executable, "-m", "rpg.bench.cli", "--server-processes", "2", *options,
          "--database", database, "--valkey", valkey_url(), "--bots", "6", "--duration", "3",
          "--warmup", "0.5", "--chat-every", "0", "--fighters", "0", "--npcs-per-chunk", "0",
          "--json", str(out)],
         env=python_env(), cwd=str(REPO_ROOT), capture_output=True, timeout=90)
     assert completed.returncode == 0, completed.stderr.decode()[-3000:]
     return json.loads(out.read_text())["runs"][0], completed.stdout.decode()
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory):
+    return run_two_processes(tmp_path_factory.mktemp("bench"))
 
 
 def test_bots_are_spread_over_both_processes_and_all_play_on_the_owners_map(two_processes):
