@@ -166,6 +166,12 @@ def fmt(value, digits=1):
     return str(value)
 
 
+def _table_head(columns):
+    """The header and rule lines of a Markdown table of C{(name, get, digits)} columns."""
+    return ["| " + " | ".join(name for name, _, _ in columns) + " |",
+            "|" + "|".join("---:" for _ in columns) + "|"]
+
+
 def curve_table(results):
     """The headline numbers of several runs, one row each."""
     columns = [
@@ -187,9 +193,7 @@ def curve_table(results):
         ("bots CPU %", lambda r: r["bots"]["cpu_percent"], 0),
         ("machine busy %", lambda r: r["machine"]["busy_percent"], 0),
     ]
-    header = "| " + " | ".join(name for name, _, _ in columns) + " |"
-    rule = "|" + "|".join("---:" for _ in columns) + "|"
-    rows = [header, rule]
+    rows = _table_head(columns)
     for result in results:
         cells = []
         for _, get, digits in columns:
@@ -306,9 +310,7 @@ def processes_table(rows, world=None):
         ("tick p99 ms", lambda r: r["tick"]["p99_ms"], 2),
         ("missed", lambda r: r["tick"]["missed"], 0),
     ]
-    header = "| " + " | ".join(name for name, _, _ in columns) + " |"
-    rule = "|" + "|".join("---:" for _ in columns) + "|"
-    lines = [header, rule]
+    lines = _table_head(columns)
     for row in rows:
         lines.append("| " + " | ".join(fmt(get(row), digits) for _, get, digits in columns)
                      + " |")

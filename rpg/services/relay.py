@@ -298,28 +298,18 @@ class Relay:
     def _owner_message(self, edge_id, kind, body):
         if kind == "open":
             conn, peer, data, is_binary = body
-            if (edge_id, conn) in self.remote:
+            session = self._remote_session(edge_id, conn, peer)
+            if session is None:
                 return
-            session = Session(self.hub, self._sender(edge_id, conn),
-                              self._closer(edge_id, conn), self.clock, self.tunables,
-                              peer=f"{peer} via {edge_id}", metrics=self.metrics)
-            session.connection_id = conn
-            session.edge_id = edge_id
-            self.remote[(edge_id, conn)] = session
             session.connection_made()
             session.frame_received(data, is_binary)
         elif kind == "enter":
             conn, peer, player_id, username, role, walk = body
-            if (edge_id, conn) in self.remote:
+            session = self._remote_session(edge_id, conn, peer)
+            if session is None:
                 return
-            session = Session(self.hub, self._sender(edge_id, conn),
-                              self._closer(edge_id, conn), self.clock, self.tunables,
-                              peer=f"{peer} via {edge_id}", metrics=self.metrics)
-            session.connection_id = conn
-            session.edge_id = edge_id
             session.player_id, session.username, session.role = player_id, username, role
             session.moving()
-            self.remote[(edge_id, conn)] = session
             d = defer.ensureDeferred(self.hub.arrive(
                 session, walk if isinstance(walk, dict) else None))
             d.addErrback(self._arrival_failed, session)
@@ -338,6 +328,21 @@ class Relay:
             session = self.remote.pop((edge_id, body[0]), None)
             if session is not None:
                 session.connection_lost()
+
+    def _remote_session(self, edge_id, conn, peer):
+        """
+        A new L{Session} run here for the connection C{conn} of C{edge_id},
+        its frames batched for that edge; None if there is one already.
+        """
+        if (edge_id, conn) in self.remote:
+            return None
+        session = Session(self.hub, self._sender(edge_id, conn), self._closer(edge_id, conn),
+                          self.clock, self.tunables, peer=f"{peer} via {edge_id}",
+                          metrics=self.metrics)
+        session.connection_id = conn
+        session.edge_id = edge_id
+        self.remote[(edge_id, conn)] = session
+        return session
 
     def _sender(self, edge_id, conn):
         batches, sizes = self._batches, self._batch_bytes
