@@ -40,12 +40,14 @@ from twisted.protocols.basic import LineReceiver
 
 from rpg.bench.fighter import Hunter
 from rpg.bench.report import LatencyHistogram
+from rpg.bench.wsclient import LeanClientFactory, LeanClientProtocol
 
 DIRECTIONS = ("UP", "DOWN", "LEFT", "RIGHT")
 # msgpack of {"id": None, ...}: how every event frame starts.
 EVENT_PREFIX = b"\x84\xa2id\xc0"
 GAME_UPDATE_PREFIX = EVENT_PREFIX + b"\xa4type\xb1event_game_update"
 MOVE_INTERVAL = (0.5, 0.6)
+CLIENTS = ("lean", "autobahn")
 
 
 def map_share(index, total, shares):
@@ -111,7 +113,9 @@ class Stats:
                 "attacks_sent": self.attacks_sent}
 
 
-class BotProtocol(WebSocketClientProtocol):
+class BotEvents:
+    """What a bot's connection tells it, whichever client carries it."""
+
     def onOpen(self):
         self.factory.bot.opened(self)
 
@@ -120,6 +124,14 @@ class BotProtocol(WebSocketClientProtocol):
 
     def onClose(self, wasClean, code, reason):
         self.factory.bot.closed(code, reason)
+
+
+class BotProtocol(BotEvents, WebSocketClientProtocol):
+    """A bot over Autobahn's client (C{--client autobahn})."""
+
+
+class LeanBotProtocol(BotEvents, LeanClientProtocol):
+    """A bot over the bench's own lean client (C{--client lean}, the default)."""
 
 
 class Bot:
@@ -282,7 +294,7 @@ class Bot:
 
     def stop(self):
         self.playing = False
-        if self.protocol is not None and self.protocol.state == WebSocketClientProtocol.STATE_OPEN:
+        if self.protocol is not None and self.protocol.state == self.protocol.STATE_OPEN:
             self.protocol.sendClose(1000)
 
 
@@ -323,10 +335,15 @@ class Worker:
         reactor.callLater(o.connect_timeout, self.connect_timed_out)
 
     def connect(self, bot):
-        factory = WebSocketClientFactory(self.options.ws_url[bot.url_index])
-        factory.protocol = BotProtocol
+        url = self.options.ws_url[bot.url_index]
+        if self.options.client == "lean":
+            factory = LeanClientFactory(url)
+            factory.protocol = LeanBotProtocol
+        else:
+            factory = WebSocketClientFactory(url)
+            factory.protocol = BotProtocol
+            factory.setProtocolOptions(autoPingInterval=0, perMessageCompressionOffers=[])
         factory.bot = bot
-        factory.setProtocolOptions(autoPingInterval=0, perMessageCompressionOffers=[])
         d = self.endpoints[bot.url_index].connect(factory)
         d.addErrback(lambda f: self.bot_failed(bot, f"connect: {f.getErrorMessage()}"))
 
@@ -398,6 +415,9 @@ def parse_args(argv=None):
                         help="the world has one map per --ws-url, each owned by that process,"
                              " and TOTAL bots cut into runs, one per map: connect each bot to"
                              " the process after its map's owner")
+    parser.add_argument("--client", choices=CLIENTS, default="lean",
+                        help="the WebSocket client the bots use: the bench's own lean one"
+                             " (cheap enough not to be the bottleneck) or Autobahn's")
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--prefix", default="bench")

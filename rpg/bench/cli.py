@@ -69,7 +69,8 @@ class Workers:
     """The bot worker processes and their JSON lines."""
 
     def __init__(self, ws_urls, bots, processes, secret, connect_rate, chat_every, seed,
-                 prefix="bench", fighters=0.0, fight_timeout=60.0, cpus=None, across=False):
+                 prefix="bench", fighters=0.0, fight_timeout=60.0, cpus=None, across=False,
+                 client="lean"):
         self.lines = queue.Queue()
         self.processes = []
         per = math.ceil(bots / processes)
@@ -85,6 +86,7 @@ class Workers:
                        "--connect-timeout", str(30 + bots / connect_rate),
                        "--chat-every", str(chat_every), "--seed", str(seed),
                        "--fighters", str(fighters), "--fight-timeout", str(fight_timeout),
+                       "--client", client,
                        *(["--across", str(bots)] if across else [])]
             process = subprocess.Popen(command, env=python_env(RPG_JWT_SECRET=secret),
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -225,7 +227,7 @@ def run_point(options, bots, log=print):
                           fighters=options.fighters, fight_timeout=options.fight_timeout,
                           cpus=other_cpus((options.pin_server or []) + (options.pin_edges or [])
                                           + (options.pin_processes or [])),
-                          across=options.map_per_process)
+                          across=options.map_per_process, client=options.client)
         ready = workers.collect("ready", 60 + bots / options.connect_rate)
         connected = sum(r["connected"] for r in ready)
         log(f"[{bots} bots] {connected} in after {time.monotonic() - connect_started:.1f} s;"
@@ -502,6 +504,10 @@ def parse_args(argv=None):
                         metavar="CPU,CPU,...",
                         help="with --server-processes N: one core per process, process i alone"
                              " on the i-th; the bots on the cores left")
+    parser.add_argument("--client", choices=("lean", "autobahn"), default="lean",
+                        help="the bots' WebSocket client: the bench's own lean one (the"
+                             " default: it keeps up where Autobahn's falls behind) or"
+                             " Autobahn's")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", default=None, help="write the results here as JSON")
     options = parser.parse_args(argv)

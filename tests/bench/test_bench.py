@@ -141,6 +141,19 @@ def test_a_short_run_reads_the_server_side_numbers(short_run):
     assert "tick" in table and "move" in table
 
 
+def test_bots_on_autobahns_client_walk_as_the_lean_ones_do(tmp_path):
+    """--client autobahn: the bots log in and move over Autobahn's client instead."""
+    out = tmp_path / "autobahn.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "rpg.bench.cli", "--bots", "3", "--duration", "2",
+         "--warmup", "0.5", "--fighters", "0", "--client", "autobahn", "--json", str(out)],
+        env=python_env(), cwd=str(REPO_ROOT), capture_output=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr.decode()[-3000:]
+    result = json.loads(out.read_text())["runs"][0]
+    assert result["bots"]["connected"] == 3
+    assert result["move"]["count"] > 3
+
+
 @pytest.fixture(scope="module")
 def fighting_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "fight.json"
