@@ -108,7 +108,8 @@ def build_game(*, store, presence, bus, content, start_map, secret, tunables, se
                                  **_given(wall_clock=wall_clock))
     auth = AuthService(store, secret, tunables, world.new_character, clock=clock,
                        **_given(run_in_thread=run_in_thread))
-    chat = ChatService(server_id, presence, bus, world_service.players, tunables, clock=clock)
+    chat = ChatService(server_id, presence, bus, world_service.players, tunables, clock=clock,
+                       fanout=world_service.fanout)
     hub = Hub(server_id, auth, store, presence, bus, world_service, chat, content.maps, clock,
               persistence=persistence, admission=admission,
               presence_refresh_s=tunables.online_ttl_s / 3, commands=commands,

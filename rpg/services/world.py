@@ -90,7 +90,7 @@ class WorldService(Service):
         self.tunables = tunables
         self.clock = clock or reactor
         self.metrics = metrics
-        self.fanout = fanout or _send_each
+        self.fanout = fanout or send_each
         # Called at the end of each tick, timed as the phase "send": the edge
         # writes there what the tick's phases queued for each connection.
         # The tick's own time leaves it out, as it always left out the
@@ -464,6 +464,7 @@ class WorldService(Service):
                 lambda f: self.log.failure("Refreshing online records failed", f))
 
 
-def _send_each(clients, frame):
+def send_each(clients, frame):
+    """The plain fan-out: each client frames and sends the frame itself."""
     for client in clients:
         client.send_frame(frame)

@@ -32,10 +32,10 @@ class FakeWorld:
         return self.near
 
 
-def make_chat(clock, clients, near=(), **tunables):
+def make_chat(clock, clients, near=(), fanout=None, **tunables):
     players = Players({c.player_id: c for c in clients}, FakeWorld(list(near)))
     chat = ChatService("s1", MemoryPresence(), MemoryBus(), players,
-                       dataclasses.replace(Tunables(), **tunables), clock)
+                       dataclasses.replace(Tunables(), **tunables), clock, fanout=fanout)
     chat.startService()
     return chat
 
@@ -62,6 +62,20 @@ def test_default_word_list_loads():
     """The shipped word list loads and skips comments."""
     words = load_word_list()
     assert words and not any(w.startswith("#") for w in words)
+
+
+def test_a_local_line_is_handed_to_the_fanout_once_for_all_its_listeners():
+    """One frame, one fan-out call for every player near the sender (framed once there)."""
+    clock = task.Clock()
+    clients = [FakeClient(i, f"p{i}") for i in range(1, 6)]
+    fanned = []
+    chat = make_chat(clock, clients, near=[1, 2, 3, 4],
+                     fanout=lambda to, frame: fanned.append(([c.username for c in to], frame)))
+    assert send(chat, clients[0], "local", "hello")["recipients"] == ["p1", "p2", "p3", "p4"]
+    [(to, frame)] = fanned
+    assert to == ["p1", "p2", "p3", "p4"]
+    assert msgpack.unpackb(frame)["payload"]["message"] == "hello"
+    assert all(c.frames == [] for c in clients)
 
 
 def test_rate_limit_follows_the_clock():
