@@ -189,7 +189,7 @@ class Session:
             self.reply_error(request.id, RateLimited(retry_after_ms=BACKLOG_RETRY_MS))
             return
         if self.metrics is not None:
-            self.metrics.messages_in.labels(request.type).inc()
+            self.metrics.message_in(request.type)
         if request.type == "cmd_authenticate":
             if self.state == "playing":
                 self.reply_error(request.id, AuthenticationFailed(

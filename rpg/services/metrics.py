@@ -66,6 +66,7 @@ class Metrics:
         self._lease_children = {o: self.lease_renewals.labels(o) for o in LEASE_OUTCOMES}
         self._handoff_children = {}
         self._map_children = {}
+        self._in_children = {}
 
     def observe_tick(self, timings, total):
         self.tick_seconds.observe(total)
@@ -74,6 +75,17 @@ class Metrics:
             if child is None:
                 child = self._phase_children[phase] = self.phase_seconds.labels(phase)
             child.observe(seconds)
+
+    def message_in(self, message_type):
+        """
+        Count one message of C{message_type} received (a known type: the
+        session checks it first).  The labelled child is looked up once per
+        type, not under the registry's lock once per message.
+        """
+        child = self._in_children.get(message_type)
+        if child is None:
+            child = self._in_children[message_type] = self.messages_in.labels(message_type)
+        child.inc()
 
     def ticks_missed(self, n):
         self.ticks_missed_total.inc(n)
