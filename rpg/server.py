@@ -219,7 +219,9 @@ class RpgService(MultiService):
             presence, bus = self.valkey.presence, self.valkey.bus
         else:
             presence, bus = MemoryPresence(), MemoryBus()
-        self.outbox = Outbox(self.reactor, self.metrics)
+        # Fanned-out frames between ticks wait for the next tick (at most one).
+        self.outbox = Outbox(self.reactor, self.metrics,
+                             fanout_wait_s=1.0 / self.tunables.tick_rate)
         # One process serves every map: it restores the ground items of all
         # of them, and its saves replace only theirs.  Without Valkey it is
         # the database's only process: its saves replace the whole table, so

@@ -138,7 +138,7 @@ class GameProtocol(WebSocketServerProtocol):
                 out = self._out
                 if out is None:
                     self._out = [framed]
-                    self.factory.outbox.mark_pending(self)
+                    self.factory.outbox.mark_pending(self, soon=False)
                 else:
                     out.append(framed)
 
@@ -149,6 +149,8 @@ class GameProtocol(WebSocketServerProtocol):
             self.factory.outbox.mark_pending(self)
         else:
             out.append(framed)
+            # Fanned-out frames may be waiting for the tick: this one does not.
+            self.factory.outbox.flush_within(True)
 
     def flush(self):
         """Write the frames waiting for this connection, in order, in one write."""
@@ -194,21 +196,35 @@ class Outbox:
     Where the frames for the connections wait for their write: one write
     per connection at the end of the tick (the world service's
     C{end_of_tick} is L{flush}) or at the reactor's next turn, and frames
-    for many sessions framed once (the world service's C{fanout}).  Built
+    for many sessions framed once (the world service's C{fanout}).
+
+    A frame fanned out between two ticks (a chat line to the 200 players
+    around its sender) does not leave at the next turn: it waits for the
+    next tick's writes, at most C{fanout_wait_s} (one tick: if no tick
+    flushes by then, a timer does).  Each of those players is written once
+    a tick anyway; a write of its own for each line heard would be a
+    C{send()} more each time, a third more system calls in a busy town
+    (docs/benchmarks.md, "Frames between ticks").  A connection's own
+    frames (replies, a login's welcome) still leave at the next turn, and
+    take any fanned-out frame queued before them along.  Built
     before the world service, which it serves, and before the factory,
     which attaches each connection's session to its protocol here: the
     session itself never sees the transport.
     """
 
-    def __init__(self, clock, metrics=None):
+    def __init__(self, clock, metrics=None, fanout_wait_s=0.05):
         self.clock = clock
         self.metrics = metrics
+        self.fanout_wait_s = fanout_wait_s
         self._protocols = {}  # session -> its GameProtocol
         self._pending = []  # connections with frames waiting
         # Payload bytes sent since the last flush, added to the bytes_out
         # counter once per flush rather than once per frame.
         self.bytes_sent = 0
+        # The call that flushes what waits: at the next turn (a connection's
+        # own frame waits) or fanout_wait_s on (only fanned-out frames wait).
         self._flush_call = None
+        self._flush_soon = False
 
     def attach(self, session, protocol):
         self._protocols[session] = protocol
@@ -231,14 +247,27 @@ class Outbox:
                 protocol.send_framed(framed, frame)
         self.bytes_sent += len(frame) * len(clients)
 
-    def mark_pending(self, protocol):
+    def mark_pending(self, protocol, soon=True):
         """
         Note that C{protocol} has frames waiting: they leave with the next
-        L{flush}, at the end of the tick or at the reactor's next turn.
+        L{flush}, at the end of the tick or, unless a tick comes first, at
+        the reactor's next turn (C{soon}: a connection's own frame) or
+        C{fanout_wait_s} from now (only fanned-out frames).
         """
         self._pending.append(protocol)
-        if self._flush_call is None:
-            self._flush_call = self.clock.callLater(0, self.flush)
+        self.flush_within(soon)
+
+    def flush_within(self, soon):
+        """Make sure the next L{flush} comes at the next turn (C{soon}) or
+        within C{fanout_wait_s}."""
+        call = self._flush_call
+        if call is None:
+            self._flush_soon = soon
+            self._flush_call = self.clock.callLater(0 if soon else self.fanout_wait_s,
+                                                    self.flush)
+        elif soon and not self._flush_soon:
+            self._flush_soon = True
+            call.reset(0)
 
     def flush(self):
         """Write every connection's waiting frames, one write per connection."""

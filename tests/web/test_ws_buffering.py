@@ -75,7 +75,7 @@ def test_end_of_tick_flush_leaves_nothing_for_the_next_turn():
 
 
 def test_frames_sent_outside_a_tick_leave_at_the_next_turn():
-    """A frame sent between ticks (a login reply, chat) is written on the reactor's next turn."""
+    """A connection's own frames sent between ticks (a login's replies) go at the next turn."""
     factory, clock = make_factory()
     protocol = open_connection(factory)
     protocol._send(b"welcome")
@@ -83,6 +83,48 @@ def test_frames_sent_outside_a_tick_leave_at_the_next_turn():
     assert protocol.transport.writes == []
     clock.advance(0)
     assert protocol.transport.writes == [binary_frame(b"welcome") + binary_frame(b"chat")]
+
+
+def fanned_out_between_ticks():
+    factory, clock = make_factory()
+    listeners = [open_connection(factory) for _ in range(3)]
+    sessions = [Playing() for _ in listeners]
+    for session, p in zip(sessions, listeners):
+        factory.outbox.attach(session, p)
+    factory.outbox.fanout(sessions, b"chat line")
+    return factory, clock, listeners, sessions
+
+
+def test_frames_fanned_out_between_ticks_leave_with_the_next_tick():
+    """A chat line's listeners get it in the next tick's write, not in one of its own."""
+    factory, clock, listeners, sessions = fanned_out_between_ticks()
+    clock.advance(0)
+    clock.advance(0.02)
+    assert [p.transport.writes for p in listeners] == [[], [], []]
+    factory.outbox.fanout(sessions, b"update")  # the tick
+    factory.outbox.flush()
+    assert [p.transport.writes for p in listeners] == [
+        [binary_frame(b"chat line") + binary_frame(b"update")]] * 3
+    assert clock.getDelayedCalls() == []
+
+
+def test_frames_fanned_out_leave_within_one_tick_even_without_a_tick():
+    """With no tick to carry them (the world stopped), they leave fanout_wait_s later."""
+    factory, clock, listeners, _ = fanned_out_between_ticks()
+    clock.advance(factory.outbox.fanout_wait_s - 0.001)
+    assert [p.transport.writes for p in listeners] == [[], [], []]
+    clock.advance(0.001)
+    assert [p.transport.writes for p in listeners] == [[binary_frame(b"chat line")]] * 3
+
+
+def test_a_connections_own_frame_takes_the_waiting_fanned_out_ones_along_at_the_next_turn():
+    """A reply after a fanned-out frame goes at the next turn, both in one write, in order."""
+    factory, clock, listeners, _ = fanned_out_between_ticks()
+    listeners[0]._send(b"reply")
+    clock.advance(0)
+    assert listeners[0].transport.writes == [binary_frame(b"chat line") + binary_frame(b"reply")]
+    assert listeners[1].transport.writes == [binary_frame(b"chat line")]
+    assert clock.getDelayedCalls() == []
 
 
 def test_nothing_is_written_after_the_connection_closed():
