@@ -62,6 +62,9 @@ class Verdict:
     close: bool = False   # sustained excess: the connection is to be closed
 
 
+ADMITTED = Verdict(True)
+
+
 class MessageBudget:
     """
     One connection's budget.
@@ -85,20 +88,25 @@ class MessageBudget:
 
     def charge(self, message_type, payload, now):
         """Admit and charge one message, or refuse it and count a strike."""
+        # Every message a client sends comes through here: no lists, and one
+        # shared verdict for the admitted.
         general = self.buckets["general"]
         general.refill(now)
-        charges = [(general, 1.0)]
         bucket = self.buckets.get(self.kinds.get(message_type))
-        if bucket is not None:
+        if bucket is None:
+            wait = general.wait_for(1.0)
+            if wait == 0:
+                general.tokens -= 1.0
+                return ADMITTED
+        else:
             bucket.refill(now)
             # A cost over the burst could never be paid: it empties the bucket.
-            charges.append((bucket, min(float(message_cost(message_type, payload)),
-                                        bucket.burst)))
-        wait = max(bucket.wait_for(cost) for bucket, cost in charges)
-        if wait == 0:
-            for bucket, cost in charges:
+            cost = min(float(message_cost(message_type, payload)), bucket.burst)
+            wait = max(general.wait_for(1.0), bucket.wait_for(cost))
+            if wait == 0:
+                general.tokens -= 1.0
                 bucket.tokens -= cost
-            return Verdict(True)
+                return ADMITTED
         forgiven = max(0.0, now - self._struck_at) * self.forgive_per_s
         self.strikes = max(0.0, self.strikes - forgiven) + 1
         self._struck_at = now
