@@ -39,6 +39,7 @@ writes go through C{transport.write} and the backlog reads 0; the test
 above is what tells that this happened.
 """
 
+from autobahn.websocket.protocol import WebSocketProtocol
 from twisted.internet import tcp
 
 # The releases these internals were read and tested on.
@@ -46,10 +47,21 @@ CHECKED_ON = (("Twisted", "26.10.0"), ("Autobahn", "26.11.1"))
 
 # What L{send_now} and L{unsent_bytes} read of a C{tcp.Server}.
 TCP_INTERNALS = ("socket", "dataBuffer", "offset", "_tempDataLen", "connected", "disconnecting")
-# What L{frames_directly}, L{send_uncapped} and L{send_close} read or call
-# on an Autobahn protocol.
+# What L{frames_directly}, L{send_uncapped}, L{send_close} and L{read_frames}
+# read or call on an Autobahn protocol.
 AUTOBAHN_INTERNALS = ("send_queue", "_perMessageCompress", "maxMessagePayloadSize",
-                      "sendCloseFrame")
+                      "sendCloseFrame",
+                      # read_frames: Autobahn's reading state and options ...
+                      "state", "data", "current_frame", "inside_message", "applyMask",
+                      "maxFramePayloadSize", "logOctets", "logFrames", "trackedTimings",
+                      "_listeners", "_parent", "factory",
+                      # ... the keepalive a data frame resets, and the counters it adds to
+                      "autoPingTimeoutCall", "autoPingRestartOnAnyTraffic",
+                      "_cancelAutoPingTimeoutCall", "trafficStats")
+# The counters of Autobahn's C{trafficStats} that L{read_frames} adds to.
+TRAFFIC_STATS = ("incomingOctetsWireLevel", "incomingOctetsWebSocketLevel",
+                 "incomingOctetsAppLevel", "incomingWebSocketFrames",
+                 "incomingWebSocketMessages")
 
 # Class attributes of Twisted's FileDescriptor; a Twisted without them
 # always takes transport.write.
@@ -135,3 +147,106 @@ def send_close(protocol, code, reason):
     a close frame holds.
     """
     protocol.sendCloseFrame(code=code, reasonUtf8=reason.encode("utf-8")[:123], isReply=False)
+
+
+_OPEN = WebSocketProtocol.STATE_OPEN
+_LENGTH_LIMIT = 0x7FFFFFFFFFFFFFFF   # RFC 6455: the most significant bit is 0
+
+
+def unmask(mask, payload):
+    """C{payload} XORed with the four bytes of C{mask}, repeated (RFC 6455, 5.3)."""
+    n = len(payload)
+    return (int.from_bytes(payload, "little")
+            ^ int.from_bytes((mask * (n // 4 + 1))[:n], "little")).to_bytes(n, "little")
+
+
+def reading_directly(protocol):
+    """
+    Whether the next bytes for the Autobahn server C{protocol} may be read
+    by L{read_frames}: the connection is open, Autobahn holds no bytes and
+    is between frames and between messages, and nothing it does for a
+    data frame beyond delivering it is switched on (compression, logging
+    of octets or frames, timings, listeners of its C{message} event,
+    leaving the mask on).
+    """
+    return (protocol.state == _OPEN and not protocol.data and protocol.current_frame is None
+            and not protocol.inside_message and protocol._perMessageCompress is None
+            and protocol.applyMask and not protocol.logOctets and not protocol.logFrames
+            and not protocol.trackedTimings and not protocol._listeners
+            and protocol._parent is None and protocol.factory.isServer)
+
+
+def read_frames(protocol, data, deliver):
+    """
+    Read the client messages at the start of C{data}, the bytes of one
+    C{dataReceived} of the Autobahn server C{protocol}, in its place: each
+    one complete frame, final, binary, masked, no RSV bit, minimally
+    encoded length within C{maxFramePayloadSize} and
+    C{maxMessagePayloadSize}.  Each payload, unmasked, is handed to
+    C{deliver(payload, True)} in order, as Autobahn hands it to
+    C{onMessage}; a data frame also cancels a pending auto-ping timeout, as
+    in Autobahn, and is counted in its C{trafficStats}.
+
+    Reading stops at the first thing that is not such a frame (a control
+    frame, a text frame, a fragment, a frame cut by the read, one over a
+    cap, a protocol violation), or as soon as the connection is no longer
+    open (a message closed it) or L{reading_directly} says no: what is left
+    goes to Autobahn, which is then between frames with nothing buffered,
+    and does with it exactly what it would have done.
+
+    @return: the bytes left for Autobahn's C{dataReceived} (all of C{data}
+        when nothing was read here; empty when everything was).
+    """
+    at = 0
+    end = len(data)
+    read = 0   # payload bytes read here
+    frames = 0
+    max_frame = protocol.maxFramePayloadSize
+    max_message = protocol.maxMessagePayloadSize
+    while at < end and reading_directly(protocol):
+        if data[at] != 0x82 or end - at < 2:   # FIN, no RSV bit, binary
+            break
+        n = data[at + 1]
+        if n < 0x80:   # unmasked: Autobahn fails the connection
+            break
+        n &= 0x7F
+        if n < 126:
+            head = at + 2
+        elif n == 126:
+            head = at + 4
+            if head > end:
+                break
+            n = int.from_bytes(data[at + 2:head], "big")
+            if n < 126:
+                break
+        else:
+            head = at + 10
+            if head > end:
+                break
+            n = int.from_bytes(data[at + 2:head], "big")
+            if n < 65536 or n > _LENGTH_LIMIT:
+                break
+        if 0 < max_message < n or 0 < max_frame < n:
+            break
+        start = head + 4
+        stop = start + n
+        if stop > end:
+            break
+        payload = unmask(data[head:start], data[start:stop]) if n else b""
+        at = stop
+        read += n
+        frames += 1
+        if protocol.autoPingTimeoutCall and protocol.autoPingRestartOnAnyTraffic:
+            protocol._cancelAutoPingTimeoutCall()
+        deliver(payload, True)
+    if not frames:
+        return data
+    stats = protocol.trafficStats
+    # Autobahn counts a read's bytes as they arrive on an open connection;
+    # what is left is counted by Autobahn when it still is.
+    stats.incomingOctetsWireLevel += at if protocol.state == _OPEN else end
+    stats.incomingOctetsWebSocketLevel += read
+    stats.incomingOctetsAppLevel += read
+    stats.incomingWebSocketFrames += frames
+    stats.incomingWebSocketMessages += frames
+    return data[at:]
