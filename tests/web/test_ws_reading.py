@@ -28,7 +28,7 @@ CLOSE_ME = b"close me"
 
 
 def frame(payload, opcode=BINARY, fin=True, rsv=0, mask=b"\x3c\xa5\x0f\x81", length=None):
-    """A client frame (RFC 6455, 5.2), masked unless C{mask} is None; C{length}: 7, 16 or 64 bits."""
+    """A client frame (RFC 6455, 5.2), masked unless C{mask} is None; C{length}: 7, 16 or 64."""
     n = len(payload)
     if length is None:
         length = 7 if n < 126 else 16 if n < 65536 else 64
@@ -65,7 +65,7 @@ class Wire(StringTransport):
 
 
 class Recording(GameProtocol):
-    """GameProtocol, its messages recorded in order with its writes instead of reaching a session."""
+    """GameProtocol, its messages recorded in order with its writes, with no session."""
 
     def onOpen(self):
         pass
@@ -187,7 +187,7 @@ def test_a_frame_split_over_two_reads_anywhere(payload, header):
 
 
 def test_the_rest_of_a_cut_frame_is_never_read_as_a_frame():
-    """After a cut, bytes that would parse as frames (an all-zero mask) still belong to Autobahn's frame."""
+    """After a cut, bytes that parse as frames (an all-zero mask) still belong to the cut frame."""
     inner = frame(b"inner", mask=bytes(4))
     data = (frame(b"ab", mask=b"\x80\x00\x00\x00") + frame(inner, opcode=PING, mask=bytes(4))
             + frame(inner, mask=bytes(4)))
@@ -261,7 +261,7 @@ def test_a_bad_frame_fails_the_connection_as_autobahn_does(bad, code):
     (100, 100, 100, None), (0, 0, 5000, None),
 ])
 def test_the_payload_caps_are_autobahns(max_frame, max_message, size, code):
-    """maxFramePayloadSize and maxMessagePayloadSize (0: none) close 1009 exactly where Autobahn does."""
+    """maxFramePayloadSize and maxMessagePayloadSize (0: none) close 1009 where Autobahn does."""
     result = same_as_autobahn([frame(b"x" * size) + frame(b"y")],
                               maxFramePayloadSize=max_frame, maxMessagePayloadSize=max_message)
     assert result["close_code"] == code
@@ -276,7 +276,7 @@ def test_a_close_frame_after_data_frames():
 
 
 def test_a_message_that_closes_the_connection():
-    """A message closes the connection: the close leaves, later frames still arrive, as in Autobahn."""
+    """A message closes the connection: its close leaves, later frames arrive, as in Autobahn."""
     result = same_as_autobahn([frame(b"a") + frame(CLOSE_ME) + frame(b"b") + frame(b"c"),
                                frame(b"d")])
     assert result["close_code"] == 1008
@@ -306,7 +306,7 @@ def test_a_data_frame_cancels_a_pending_auto_ping_timeout():
 
 
 def test_options_that_want_autobahn_turn_the_fast_path_off():
-    """Logging frames or octets, timings, a message listener, no unmasking, a client: Autobahn reads."""
+    """Frame or octet logging, timings, a listener, no unmasking, a client: Autobahn reads all."""
     assert reading_directly(open_protocol(Recording))
     switches = [lambda p: setattr(p, "logFrames", True), lambda p: setattr(p, "logOctets", True),
                 lambda p: p.setTrackTimings(True), lambda p: setattr(p, "applyMask", False),
