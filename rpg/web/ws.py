@@ -2,9 +2,11 @@
 The WebSocket edge: decode, hand to the session, encode.  Nothing else.
 
 Outgoing frames are framed here and written straight to the transport,
-through L{rpg.web.fastpath}, the one module that relies on Twisted's and
-Autobahn's internals (and says why it pays).  Anything unusual (a queued or
-compressed send) still goes through Autobahn.
+and a client's usual frames (complete, binary, masked) are read without
+Autobahn's frame machinery, through L{rpg.web.fastpath}, the one module
+that relies on Twisted's and Autobahn's internals (and says why it pays).
+Anything unusual (a queued or compressed send; a control frame, a text
+frame, a fragment, a frame cut by the read) still goes through Autobahn.
 
 A connection's frames are not written one by one: they wait in the
 connection's list and leave in one write at the end of the tick (the world
@@ -24,7 +26,8 @@ from twisted.logger import Logger
 from rpg.protocol.close_codes import CLOSE_POLICY
 from rpg.session import Session
 from rpg.web.fastpath import (
-    binary_frame, frames_directly, send_close, send_now, send_uncapped, unsent_bytes)
+    binary_frame, frames_directly, read_frames, send_close, send_now, send_uncapped,
+    unsent_bytes)
 from rpg.web.limits import release_connection
 
 
@@ -97,6 +100,13 @@ class GameProtocol(WebSocketServerProtocol):
         factory.connections.add(self)
         factory.outbox.attach(self.session, self)
         self.session.connection_made()
+
+    def dataReceived(self, data):
+        # A client's usual frames are read here (rpg.web.fastpath); whatever
+        # else the bytes hold goes to Autobahn, in order.
+        rest = read_frames(self, data, self.onMessage)
+        if rest:
+            super().dataReceived(rest)
 
     def onMessage(self, payload, isBinary):
         if self.session is not None:

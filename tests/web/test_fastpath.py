@@ -18,8 +18,8 @@ from twisted.internet.testing import StringTransport
 
 from rpg.web import fastpath
 from rpg.web.fastpath import (
-    AUTOBAHN_INTERNALS, CHECKED_ON, TCP_INTERNALS, binary_frame, frames_directly, send_close,
-    send_now, send_uncapped, unsent_bytes)
+    AUTOBAHN_INTERNALS, CHECKED_ON, TCP_INTERNALS, TRAFFIC_STATS, binary_frame, frames_directly,
+    read_frames, reading_directly, send_close, send_now, send_uncapped, unsent_bytes)
 
 CHANGED = ("rpg/web/fastpath.py was checked on {}; the installed release changed the "
            "internals it relies on: read it again and fix it or turn it off"
@@ -216,8 +216,21 @@ class _Server(WebSocketServerProtocol):
     def onOpen(self):
         self.factory.opened.callback(self)
 
+    def dataReceived(self, data):
+        # As GameProtocol reads: what read_frames leaves goes to Autobahn.
+        rest = read_frames(self, data, self.onMessage)
+        self.factory.left_to_autobahn.append(rest)
+        if rest:
+            super().dataReceived(rest)
+
+    def onMessage(self, payload, isBinary):
+        self.factory.received.append((payload, isBinary))
+
 
 class _Client(WebSocketClientProtocol):
+    def onOpen(self):
+        self.factory.opened.callback(self)
+
     def onMessage(self, payload, isBinary):
         self.factory.messages.append((payload, isBinary))
 
@@ -228,24 +241,37 @@ class _Client(WebSocketClientProtocol):
 
 @pytest_twisted.ensureDeferred
 async def test_autobahn_still_has_what_the_fast_path_reads_and_calls():
-    """On a real WebSocket: our frames are read by Autobahn, an over-cap send goes, 1008 closes."""
+    """On a real WebSocket: our frames are read by Autobahn, its client's by read_frames, 1008 closes."""
     server_factory = WebSocketServerFactory()
     server_factory.protocol = _Server
     server_factory.opened = defer.Deferred()
+    server_factory.received, server_factory.left_to_autobahn = [], []
     server_factory.setProtocolOptions(maxMessagePayloadSize=100, failByDrop=False)
     port = reactor.listenTCP(0, server_factory, interface="127.0.0.1")
     url = f"ws://127.0.0.1:{port.getHost().port}"
     client_factory = WebSocketClientFactory(url)
     client_factory.protocol = _Client
     client_factory.messages = []
-    client_factory.closed = defer.Deferred()
+    client_factory.opened, client_factory.closed = defer.Deferred(), defer.Deferred()
     connector = reactor.connectTCP("127.0.0.1", port.getHost().port, client_factory)
     try:
         server = await server_factory.opened
         missing = [name for name in AUTOBAHN_INTERNALS if not hasattr(server, name)]
+        missing += [name for name in TRAFFIC_STATS if not hasattr(server.trafficStats, name)]
         assert missing == [], CHANGED
         assert type(server.transport) is tcp.Server, CHANGED   # no wrapper between us and TCP
         assert frames_directly(server), CHANGED
+        assert reading_directly(server), CHANGED
+        # A client's message is read by read_frames: nothing is left to Autobahn.
+        del server_factory.left_to_autobahn[:]
+        client = await client_factory.opened
+        client.sendMessage(b"from the client", isBinary=True)
+        for _ in range(100):
+            if server_factory.received:
+                break
+            await _turns(1)
+        assert server_factory.received == [(b"from the client", True)], CHANGED
+        assert server_factory.left_to_autobahn == [b""], CHANGED
         send_now(server.transport, binary_frame(b"ours"))
         send_uncapped(server, b"z" * 1000)                      # over maxMessagePayloadSize
         assert server.maxMessagePayloadSize == 100
