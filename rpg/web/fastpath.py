@@ -210,6 +210,18 @@ def reading_directly(protocol):
             and protocol._parent is None and protocol.factory.isServer)
 
 
+def reads_directly(protocol):
+    """
+    Whether this Autobahn server C{protocol}, just opened, has everything
+    L{read_frames} reads: checked once per connection, so that an Autobahn
+    release without them leaves every read to Autobahn (slower, still
+    correct) instead of failing each one.
+    """
+    stats = getattr(protocol, "trafficStats", None)
+    return (all(hasattr(protocol, name) for name in AUTOBAHN_INTERNALS)
+            and stats is not None and all(hasattr(stats, name) for name in TRAFFIC_STATS))
+
+
 def read_frames(protocol, data, deliver):
     """
     Read the client messages at the start of C{data}, the bytes of one

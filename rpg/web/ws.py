@@ -26,8 +26,8 @@ from twisted.logger import Logger
 from rpg.protocol.close_codes import CLOSE_POLICY
 from rpg.session import Session
 from rpg.web.fastpath import (
-    binary_frame, frames_directly, read_frames, send_close, send_now, send_uncapped,
-    unsent_bytes)
+    binary_frame, frames_directly, read_frames, reads_directly, send_close, send_now,
+    send_uncapped, unsent_bytes)
 from rpg.web.limits import release_connection
 
 
@@ -84,6 +84,10 @@ class GameProtocol(WebSocketServerProtocol):
     # The check that closes a connection whose unsent output stayed too big.
     _backlog_call = None
     peer_address = "unknown"   # until the handshake names it
+    # Whether rpg.web.fastpath reads this connection's frames (once it is
+    # open, and when Autobahn's internals it reads are there): None until
+    # the first read after the handshake.
+    _reads_directly = None
 
     def onConnect(self, request):
         self.peer_address = request.peer
@@ -104,7 +108,10 @@ class GameProtocol(WebSocketServerProtocol):
     def dataReceived(self, data):
         # A client's usual frames are read here (rpg.web.fastpath); whatever
         # else the bytes hold goes to Autobahn, in order.
-        rest = read_frames(self, data, self.onMessage)
+        reads = self._reads_directly
+        if reads is None and self.state == WebSocketServerProtocol.STATE_OPEN:
+            reads = self._reads_directly = reads_directly(self)   # checked once, when open
+        rest = read_frames(self, data, self.onMessage) if reads else data
         if rest:
             super().dataReceived(rest)
 

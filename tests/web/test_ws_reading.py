@@ -367,3 +367,14 @@ def test_random_mixes_cut_anywhere_match_autobahn(seed):
                        {"maxFramePayloadSize": 0, "maxMessagePayloadSize": 500},
                        {"maxFramePayloadSize": 0, "maxMessagePayloadSize": 0}])
     same_as_autobahn(cuts(data, *at), **caps)
+
+
+def test_without_autobahns_internals_every_read_is_left_to_autobahn(monkeypatch):
+    """A release missing an internal read here: the fast path stays off, messages still arrive."""
+    from rpg.web import fastpath
+    monkeypatch.setattr(fastpath, "AUTOBAHN_INTERNALS",
+                        (*fastpath.AUTOBAHN_INTERNALS, "renamedInThisRelease"))
+    protocol = open_protocol(Recording)
+    protocol.dataReceived(frame(b"one"))
+    assert protocol._reads_directly is False
+    assert protocol.events == [("message", b"one", True)]
