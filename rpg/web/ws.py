@@ -83,6 +83,8 @@ class GameProtocol(WebSocketServerProtocol):
     _out = None
     # The check that closes a connection whose unsent output stayed too big.
     _backlog_call = None
+    # Whether a frame of its own (not fanned out) is among those waiting.
+    _own_waiting = False
     peer_address = "unknown"   # until the handshake names it
     # Whether rpg.web.fastpath reads this connection's frames (once it is
     # open, and when Autobahn's internals it reads are there): None until
@@ -155,7 +157,7 @@ class GameProtocol(WebSocketServerProtocol):
                 out = self._out
                 if out is None:
                     self._out = [framed]
-                    self.factory.outbox.mark_pending(self, soon=False)
+                    self.factory.outbox.mark_pending(self, own=False)
                 else:
                     out.append(framed)
 
@@ -163,11 +165,14 @@ class GameProtocol(WebSocketServerProtocol):
         out = self._out
         if out is None:
             self._out = [framed]
-            self.factory.outbox.mark_pending(self)
+            self._own_waiting = True
+            self.factory.outbox.mark_pending(self, own=True)
         else:
             out.append(framed)
-            # Fanned-out frames may be waiting for the tick: this one does not.
-            self.factory.outbox.flush_within(True)
+            if not self._own_waiting:
+                # Fanned-out frames were waiting for the tick: this one does not.
+                self._own_waiting = True
+                self.factory.outbox.mark_own(self)
 
     def flush(self):
         """Write the frames waiting for this connection, in order, in one write."""
@@ -175,6 +180,7 @@ class GameProtocol(WebSocketServerProtocol):
         if out is None:
             return
         self._out = None
+        self._own_waiting = False
         if self.state == WebSocketServerProtocol.STATE_OPEN:
             if send_now(self.transport, out[0] if len(out) == 1 else b"".join(out)):
                 return  # all of it is in the socket: nothing waits
@@ -238,10 +244,12 @@ class Outbox:
         # Payload bytes sent since the last flush, added to the bytes_out
         # counter once per flush rather than once per frame.
         self.bytes_sent = 0
-        # The call that flushes what waits: at the next turn (a connection's
-        # own frame waits) or fanout_wait_s on (only fanned-out frames wait).
-        self._flush_call = None
-        self._flush_soon = False
+        # Connections with a frame of their own waiting: written at the next
+        # turn (_own_call) unless a tick comes first.  The others wait for
+        # the tick, or for _late_call, fanout_wait_s after the first of them.
+        self._own = []
+        self._own_call = None
+        self._late_call = None
 
     def attach(self, session, protocol):
         self._protocols[session] = protocol
@@ -264,36 +272,47 @@ class Outbox:
                 protocol.send_framed(framed, frame)
         self.bytes_sent += len(frame) * len(clients)
 
-    def mark_pending(self, protocol, soon=True):
+    def mark_pending(self, protocol, own=True):
         """
         Note that C{protocol} has frames waiting: they leave with the next
         L{flush}, at the end of the tick or, unless a tick comes first, at
-        the reactor's next turn (C{soon}: a connection's own frame) or
-        C{fanout_wait_s} from now (only fanned-out frames).
+        the reactor's next turn (C{own}: one of them is the connection's
+        own) or C{fanout_wait_s} from now (all of them fanned out).
         """
         self._pending.append(protocol)
-        self.flush_within(soon)
+        if own:
+            self.mark_own(protocol)
+        elif self._late_call is None:
+            self._late_call = self.clock.callLater(self.fanout_wait_s, self.flush)
 
-    def flush_within(self, soon):
-        """Make sure the next L{flush} comes at the next turn (C{soon}) or
-        within C{fanout_wait_s}."""
-        call = self._flush_call
-        if call is None:
-            self._flush_soon = soon
-            self._flush_call = self.clock.callLater(0 if soon else self.fanout_wait_s,
-                                                    self.flush)
-        elif soon and not self._flush_soon:
-            self._flush_soon = True
-            call.reset(0)
+    def mark_own(self, protocol):
+        """Note that C{protocol}'s waiting frames include one of its own:
+        they leave at the reactor's next turn, unless a tick comes first."""
+        self._own.append(protocol)
+        if self._own_call is None:
+            self._own_call = self.clock.callLater(0, self.flush_own)
+
+    def flush_own(self):
+        """Write the connections that have a frame of their own waiting."""
+        self._own_call = None
+        own, self._own = self._own, []
+        for protocol in own:
+            protocol.flush()
+        self._count_bytes()
 
     def flush(self):
         """Write every connection's waiting frames, one write per connection."""
-        call, self._flush_call = self._flush_call, None
-        if call is not None and call.active():
-            call.cancel()
+        for call in (self._own_call, self._late_call):
+            if call is not None and call.active():
+                call.cancel()
+        self._own_call = self._late_call = None
+        self._own = []
         pending, self._pending = self._pending, []
         for protocol in pending:
             protocol.flush()
+        self._count_bytes()
+
+    def _count_bytes(self):
         if self.bytes_sent:
             if self.metrics is not None:
                 self.metrics.bytes_out.inc(self.bytes_sent)

@@ -117,14 +117,16 @@ def test_frames_fanned_out_leave_within_one_tick_even_without_a_tick():
     assert [p.transport.writes for p in listeners] == [[binary_frame(b"chat line")]] * 3
 
 
-def test_a_connections_own_frame_takes_the_waiting_fanned_out_ones_along_at_the_next_turn():
-    """A reply after a fanned-out frame goes at the next turn, both in one write, in order."""
+def test_a_reply_to_one_listener_does_not_take_the_others_chat_line_out_early():
+    """The sender's reply leaves at the next turn; the other listeners still wait for the tick."""
     factory, clock, listeners, _ = fanned_out_between_ticks()
     listeners[0]._send(b"reply")
     clock.advance(0)
     assert listeners[0].transport.writes == [binary_frame(b"chat line") + binary_frame(b"reply")]
-    assert listeners[1].transport.writes == [binary_frame(b"chat line")]
-    assert clock.getDelayedCalls() == []
+    assert [p.transport.writes for p in listeners[1:]] == [[], []]
+    factory.outbox.flush()   # the tick
+    assert [p.transport.writes for p in listeners[1:]] == [[binary_frame(b"chat line")]] * 2
+    assert listeners[0].transport.writes == [binary_frame(b"chat line") + binary_frame(b"reply")]
 
 
 def test_nothing_is_written_after_the_connection_closed():
