@@ -55,7 +55,7 @@ from rpg.bench.processes import (
     EDGE_MAP_SIDE, ServerProcesses, share_ranges, summarise_processes, summarise_world,
     world_options_fault)
 from rpg.bench.server import (
-    machine_busy, map_side_for, other_cpus, pinned_to, prepare_accounts, process_usage,
+    REPO_ROOT, machine_busy, map_side_for, other_cpus, pinned_to, prepare_accounts, process_usage,
     python_env, scrape, write_open_map)
 
 TARGETS = {"tick_p99_ms": 25.0, "missed": 0, "move_p99_ms": 100.0, "rss_kb_per_player": 100.0}
@@ -564,6 +564,9 @@ def main(argv=None):
 
     def log(message):
         print(message, file=sys.stderr, flush=True)
+    # Servers and bots run the rpg this runs: an installed copy (make setup's,
+    # .venv/bin/rpg-bench) does not follow later edits of the checkout.
+    log(f"rpg-bench: server and bots run the code in {REPO_ROOT}")
     try:
         for bots in options.points:
             result = run_point(options, bots, log)
@@ -577,7 +580,8 @@ def main(argv=None):
         print(report.curve_table(results))
     if options.json:
         with open(options.json, "w") as f:
-            json.dump({"runs": results, "argv": sys.argv[1:]}, f, indent=2)
+            json.dump({"runs": results, "argv": sys.argv[1:], "code": str(REPO_ROOT)}, f,
+                      indent=2)
     return 0
 
 

@@ -6,13 +6,53 @@ and inclusive.
 
 With WITHIN (a function name, e.g. WorldService.tick), only the samples
 taken inside that function count, and percentages are of those.
+
+Without WITHIN it first splits a server's samples by where its time goes:
+the tick (its own work, and the C{send()} calls of its end-of-tick write),
+C{send()} calls between ticks, reading what clients send, waiting in
+C{epoll}, and threads (the database pool).
 """
 
 import collections
 import sys
 
 
+# (share, what a stack is counted as when one of its frames starts with it),
+# first match wins: the order matters.
+SPLIT = (("send() in the tick", ("send_now", "WorldService.tick")),
+         ("send() between ticks", ("send_now",)),
+         ("the tick, besides send()", ("WorldService.tick",)),
+         ("reading", ("Connection.doRead",)),
+         ("waiting in epoll", ("EPollReactor.doPoll",)),
+         ("threads", ("_bootstrap",)))
+
+
+def split(path):
+    """C{[(share name, fraction of samples)]}, as L{SPLIT} cuts them, plus C{other}."""
+    shares = collections.Counter()
+    total = 0
+    with open(path) as f:
+        for line in f:
+            stack, _, count = line.rstrip("\n").rpartition(" ")
+            if not stack:
+                continue
+            n = int(count)
+            total += n
+            names = stack.split(";")
+            for share, needs in SPLIT:
+                if all(any(name.startswith(need) for name in names) for need in needs):
+                    shares[share] += n
+                    break
+            else:
+                shares["other"] += n
+    return [(share, n / total) for share, n in shares.most_common()] if total else []
+
+
 def main(path, limit=40, within=None):
+    if within is None:
+        for share, fraction in split(path):
+            print(f"{100 * fraction:6.1f} %  {share}")
+        print()
     own = collections.Counter()
     inclusive = collections.Counter()
     total = 0
