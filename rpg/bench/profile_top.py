@@ -27,24 +27,28 @@ SPLIT = (("send() in the tick", ("send_now", "WorldService.tick")),
          ("threads", ("_bootstrap",)))
 
 
+def stacks(path):
+    """C{(stack, samples)} for each line of a collapsed-stacks file."""
+    with open(path) as f:
+        for line in f:
+            stack, _, count = line.rstrip("\n").rpartition(" ")
+            if stack:
+                yield stack, int(count)
+
+
 def split(path):
     """C{[(share name, fraction of samples)]}, as L{SPLIT} cuts them, plus C{other}."""
     shares = collections.Counter()
     total = 0
-    with open(path) as f:
-        for line in f:
-            stack, _, count = line.rstrip("\n").rpartition(" ")
-            if not stack:
-                continue
-            n = int(count)
-            total += n
-            names = stack.split(";")
-            for share, needs in SPLIT:
-                if all(any(name.startswith(need) for name in names) for need in needs):
-                    shares[share] += n
-                    break
-            else:
-                shares["other"] += n
+    for stack, n in stacks(path):
+        total += n
+        names = stack.split(";")
+        for share, needs in SPLIT:
+            if all(any(name.startswith(need) for name in names) for need in needs):
+                shares[share] += n
+                break
+        else:
+            shares["other"] += n
     return [(share, n / total) for share, n in shares.most_common()] if total else []
 
 
@@ -56,23 +60,18 @@ def main(path, limit=40, within=None):
     own = collections.Counter()
     inclusive = collections.Counter()
     total = 0
-    with open(path) as f:
-        for line in f:
-            stack, _, count = line.rstrip("\n").rpartition(" ")
-            if not stack:
+    for stack, n in stacks(path):
+        total += n
+        if within is not None:
+            names = [frame.split(" (")[0] for frame in stack.split(";")]
+            if within not in names:
                 continue
-            n = int(count)
-            total += n
-            if within is not None:
-                names = [frame.split(" (")[0] for frame in stack.split(";")]
-                if within not in names:
-                    continue
-                stack = ";".join(stack.split(";")[names.index(within):])
-            frames = [frame.split(" (")[0] + " (" + frame.split(" (")[1].split(":")[0].rsplit(
-                "/", 1)[-1] + ")" if " (" in frame else frame for frame in stack.split(";")]
-            own[frames[-1]] += n
-            for frame in set(frames):
-                inclusive[frame] += n
+            stack = ";".join(stack.split(";")[names.index(within):])
+        frames = [frame.split(" (")[0] + " (" + frame.split(" (")[1].split(":")[0].rsplit(
+            "/", 1)[-1] + ")" if " (" in frame else frame for frame in stack.split(";")]
+        own[frames[-1]] += n
+        for frame in set(frames):
+            inclusive[frame] += n
     print(f"{total} samples")
     print("\nself time")
     for frame, n in own.most_common(limit):
