@@ -85,6 +85,8 @@ class GameProtocol(WebSocketServerProtocol):
     _backlog_call = None
     # Whether a frame of its own (not fanned out) is among those waiting.
     _own_waiting = False
+    # The Outbox's number for the last time its frames were queued.
+    _queued_as = None
     peer_address = "unknown"   # until the handshake names it
     # Whether rpg.web.fastpath reads this connection's frames (once it is
     # open, and when Autobahn's internals it reads are there): None until
@@ -240,7 +242,8 @@ class Outbox:
         self.metrics = metrics
         self.fanout_wait_s = fanout_wait_s
         self._protocols = {}  # session -> its GameProtocol
-        self._pending = []  # connections with frames waiting
+        self._pending = []  # (connection, its queueing number), in the order queued
+        self._queued = 0
         # Payload bytes sent since the last flush, added to the bytes_out
         # counter once per flush rather than once per frame.
         self.bytes_sent = 0
@@ -279,7 +282,12 @@ class Outbox:
         the reactor's next turn (C{own}: one of them is the connection's
         own) or C{fanout_wait_s} from now (all of them fanned out).
         """
-        self._pending.append(protocol)
+        # Connections are written in the order their first frame came: an
+        # entry left behind by flush_own is stale once the connection is
+        # queued again, and the tick's flush skips it.
+        self._queued += 1
+        protocol._queued_as = self._queued
+        self._pending.append((protocol, self._queued))
         if own:
             self.mark_own(protocol)
         elif self._late_call is None:
@@ -308,8 +316,9 @@ class Outbox:
         self._own_call = self._late_call = None
         self._own = []
         pending, self._pending = self._pending, []
-        for protocol in pending:
-            protocol.flush()
+        for protocol, queued_as in pending:
+            if protocol._queued_as == queued_as:
+                protocol.flush()
         self._count_bytes()
 
     def _count_bytes(self):

@@ -129,6 +129,22 @@ def test_a_reply_to_one_listener_does_not_take_the_others_chat_line_out_early():
     assert listeners[0].transport.writes == [binary_frame(b"chat line") + binary_frame(b"reply")]
 
 
+def test_connections_are_written_in_the_order_their_first_frame_came_in_the_tick():
+    """A connection written at the last turn goes after one queued before it in this tick."""
+    factory, clock = make_factory()
+    first, second = open_connection(factory), open_connection(factory)
+    order = []
+    for name, p in (("first", first), ("second", second)):
+        p.transport.write = lambda data, name=name: order.append(name)
+    first._send(b"welcome")
+    clock.advance(0)               # its own frame leaves at the next turn
+    second._send(b"update")        # the tick: the second is queued first ...
+    first._send(b"update")         # ... then the first
+    del order[:]
+    factory.outbox.flush()
+    assert order == ["second", "first"]
+
+
 def test_nothing_is_written_after_the_connection_closed():
     """Frames still waiting when the connection closes are dropped, not written."""
     factory, clock = make_factory()
