@@ -10,7 +10,7 @@ import signal
 import time
 
 import pytest_twisted
-from twisted.internet import reactor, task
+from twisted.internet import defer, reactor, task
 
 from .proc import TwistdServer
 from .test_one_world import cluster, health, player, rows
@@ -139,7 +139,11 @@ async def test_an_owner_stopped_past_its_lease_cannot_overwrite_the_new_owners_s
         assert health(a)["maps_owned"] == []
         assert sorted(health(b)["maps_owned"]) == ["cave", "town"]
         # Its own connection to A is closed: 1012 when A lets the map go.
-        assert await on_a.wait_closed(timeout=5) == (1012, "service restart")
+        try:
+            closed = await on_a.wait_closed(timeout=5)
+        except defer.TimeoutError:
+            raise AssertionError("A never closed its own connection:\n" + a.log()[-4000:])
+        assert closed == (1012, "service restart"), a.log()[-3000:]
         print(f"\nB served town {adopted:.1f} s after A stopped")
     finally:
         if a.process.poll() is None:
