@@ -286,3 +286,28 @@ async def test_autobahn_still_has_what_the_fast_path_reads_and_calls():
     finally:
         connector.disconnect()
         await port.stopListening()
+
+
+def test_autobahn_still_pretty_prints_each_connections_options_with_its_module_pformat():
+    """quiet_option_dump replaces the pformat Autobahn's _connectionMade calls: it must be there."""
+    import inspect
+
+    from autobahn.websocket import protocol as autobahn_protocol
+    source = inspect.getsource(autobahn_protocol.WebSocketProtocol._connectionMade)
+    assert "pformat(configAttrLog)" in source, CHANGED
+    assert hasattr(autobahn_protocol, "pformat"), CHANGED
+
+
+def test_the_option_dump_is_a_repr_unless_debugging(monkeypatch):
+    """After the edge's factory is built, Autobahn's pformat is repr at info level, pformat at debug."""
+    import txaio
+    from autobahn.websocket import protocol as autobahn_protocol
+
+    from rpg.config import Tunables
+    from rpg.web.ws import GameFactory
+    GameFactory(hub=None, tunables=Tunables(), clock=task.Clock())
+    options = [("autoPingInterval", 10, "GameFactory")] * 20
+    monkeypatch.setattr(txaio, "get_global_log_level", lambda: "info")
+    assert autobahn_protocol.pformat(options) == repr(options)
+    monkeypatch.setattr(txaio, "get_global_log_level", lambda: "debug")
+    assert autobahn_protocol.pformat(options) != repr(options)   # pretty: one per line
