@@ -56,6 +56,7 @@ class Tunables:
     hp_regen_interval_s: float = 10.0
     # capacity and the move cooldown on arrival times
     max_players: int = 1500
+    max_logins_in_flight: int = 200
     server_full_retry_after_ms: int = 10000
     tick_behind_window_s: float = 5.0
     tick_behind_late_ticks: int = 10
@@ -223,6 +224,8 @@ def apply_overrides(base, data, source="config"):
     if tunables.online_ttl_s < 1:
         raise ConfigError(f"{source}: online_ttl_s must be at least 1 (records are refreshed "
                           "every third of it)")
+    if tunables.max_logins_in_flight < 1:
+        raise ConfigError(f"{source}: max_logins_in_flight must be at least 1")
     if tunables.tick_behind_window_s <= 0 or tunables.tick_behind_late_ticks < 1:
         raise ConfigError(f"{source}: tick_behind_window_s and tick_behind_late_ticks"
                           " must be positive")

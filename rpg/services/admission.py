@@ -2,7 +2,10 @@
 Admission: whether this process may take one more player.
 
 A process admits at most C{max_players} players (those in the world and
-those whose login is under way), and none while its tick is falling behind.
+those whose login is under way), and none while its tick is falling behind
+or while C{max_logins_in_flight} logins are already under way: each waits on
+the store, and a login that waited behind thousands of others would be
+closed by the authentication timeout instead of being answered.
 The tick reports each run to L{Admission.tick_observed}: how many ticks it
 missed before this one and how long the tick and its send took.
 
@@ -34,6 +37,7 @@ class Admission:
     def __init__(self, tunables, clock):
         self.clock = clock
         self.max_players = tunables.max_players
+        self.max_logins = tunables.max_logins_in_flight
         self.retry_after_ms = tunables.server_full_retry_after_ms
         self.window_s = tunables.tick_behind_window_s
         self.late_limit = tunables.tick_behind_late_ticks
@@ -83,11 +87,12 @@ class Admission:
         return self._busy / (ticks * self.interval)
 
     # -- what logins ask
-    def check(self, players):
+    def check(self, players, logins=0):
         """
         @param players: players in the world plus logins under way.
+        @param logins: the logins under way (a part of C{players}).
         @raise ServerFull: with C{retry_after_ms} when one more cannot come in.
         """
-        if players >= self.max_players or self.behind:
+        if players >= self.max_players or logins >= self.max_logins or self.behind:
             self.refused += 1
             raise ServerFull(retry_after_ms=self.retry_after_ms)

@@ -160,7 +160,8 @@ class Hub(Service):
             # The players here, and those whose connection this process
             # carries for the owner of their map: each costs it a socket.
             carried = len(self.relay.forwarded) if self.relay is not None else 0
-            self.admission.check(len(self.sessions) + self.admitting + carried)
+            self.admission.check(len(self.sessions) + self.admitting + carried,
+                                 logins=self.admitting)
         self.admitting += 1
         try:
             account = None

@@ -28,6 +28,16 @@ def run_ticks(adm, clock, seconds, busy, missed_every=0):
         adm.tick_observed(1 if missed_every and n % missed_every == 0 else 0, busy)
 
 
+def test_refuses_while_as_many_logins_as_allowed_are_under_way():
+    """max_logins_in_flight logins under way: the next one is refused at once, room or not."""
+    adm, _ = admission(max_players=100, max_logins_in_flight=2)
+    adm.check(10, logins=1)
+    with pytest.raises(ServerFull) as caught:
+        adm.check(10, logins=2)
+    assert caught.value.details == {"retry_after_ms": 7000}
+    adm.check(10, logins=1)   # one finished: room again
+
+
 def test_admits_below_the_cap_and_refuses_at_it():
     """Fewer than max_players (in the world plus logging in) pass; at the cap SERVER_FULL with retry_after_ms."""
     adm, _ = admission()

@@ -352,6 +352,28 @@ def test_a_login_past_max_players_is_server_full_then_1013(content):
     assert stack.login("alice").closed is None
 
 
+def test_logins_past_max_logins_in_flight_are_server_full_at_once(content):
+    """Two logins waiting on the store fill max_logins_in_flight = 2: a third is refused at
+    once; the two waiting get in when the store answers."""
+    stack = Stack(content, max_logins_in_flight=2)
+    tokens = {name: stack.token(name) for name in ("alice", "bob", "carol")}
+    load, held = stack.store.load_character, []
+    stack.store.load_character = lambda player_id: held.append((player_id, defer.Deferred())) \
+        or held[-1][1]
+    waiting = [(Connection(stack), name) for name in ("alice", "bob")]
+    request_ids = [c.send("cmd_authenticate", {"token": tokens[name]}) for c, name in waiting]
+    assert len(held) == 2
+    carol = Connection(stack)
+    reply = carol.reply(carol.send("cmd_authenticate", {"token": tokens["carol"]}))
+    assert reply["payload"]["error_code"] == "SERVER_FULL"
+    assert carol.closed == (CLOSE_TRY_AGAIN_LATER, "server full")
+    stack.store.load_character = load
+    for player_id, d in held:
+        d.callback(result(load(player_id)))
+    assert [c.reply(i)["type"] for (c, _), i in zip(waiting, request_ids)] == [
+        "event_welcome", "event_welcome"]
+
+
 # -- the budget
 def test_a_flood_is_rate_limited_then_closed_1008_and_the_player_saved(content):
     """Over the message budget: RATE_LIMITED, then 1008 on sustained excess; the player leaves."""
