@@ -64,7 +64,9 @@ class Ownership(Service):
 
     def epochs(self):
         """Map id to epoch, for every map served here now: what a write carries."""
-        return {map_id: epoch for map_id, epoch in self.serving.items()
+        # holds() lets go of a lapsed lease as it looks, which takes the map
+        # out of serving: look over a copy.
+        return {map_id: epoch for map_id, epoch in list(self.serving.items())
                 if self.keeper.holds(map_id)}
 
     def startService(self):

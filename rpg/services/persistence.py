@@ -45,8 +45,12 @@ class Persistence:
         """
         Save one consistent cut: characters (and ground items) as they are now.
 
-        @return: Deferred firing once committed.
+        @return: Deferred firing once committed, or failing (never raising:
+            the snapshot loop and a leaving player's save both rely on it).
         """
+        return defer.maybeDeferred(self._save, characters, ground_items, released)
+
+    def _save(self, characters, ground_items, released):
         maps, epochs = self.ground_item_maps, {}
         if self.fence is not None:
             # Fenced: the database refuses the whole cut unless every map it

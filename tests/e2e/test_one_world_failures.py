@@ -138,12 +138,15 @@ async def test_an_owner_stopped_past_its_lease_cannot_overwrite_the_new_owners_s
         assert alive(a), a.log()[-3000:]
         assert health(a)["maps_owned"] == []
         assert sorted(health(b)["maps_owned"]) == ["cave", "town"]
-        # Its own connection to A is closed: 1012 when A lets the map go.
+        # Its own connection to A is closed: 1012 when A lets the map go, or
+        # 4001 when B's kick of the older login reaches A first (A learns both
+        # once it runs again, in whatever order its timers and Valkey give).
         try:
             closed = await on_a.wait_closed(timeout=5)
         except defer.TimeoutError:
             raise AssertionError("A never closed its own connection:\n" + a.log()[-4000:])
-        assert closed == (1012, "service restart"), a.log()[-3000:]
+        assert closed in ((1012, "service restart"), (4001, "logged in elsewhere")), \
+            a.log()[-3000:]
         print(f"\nB served town {adopted:.1f} s after A stopped")
     finally:
         if a.process.poll() is None:

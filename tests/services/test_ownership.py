@@ -70,6 +70,18 @@ def test_a_map_lost_to_another_owner_is_let_go():
     assert a.epochs() == {"cave": 1}
 
 
+def test_epochs_asked_after_a_stall_let_go_of_every_lapsed_map_without_failing():
+    """Woken after a stall (SIGSTOP): the first write's epochs() finds both leases lapsed,
+    lets go of each map as it looks, and answers none."""
+    leases, store, bus, clock = parts()
+    a = ownership(leases, store, bus, clock, "a", list(MAPS))
+    fired(defer.ensureDeferred(a.start()))
+    a.keeper._loop.stop()   # stalled: no renewal runs
+    clock.advance(20.0)
+    assert a.epochs() == {}
+    assert sorted(a.lost_maps) == sorted(MAPS) and a.serving == {}
+
+
 def test_maps_released_at_stop_are_claimed_by_the_others_at_once():
     leases, store, bus, clock = parts()
     a = ownership(leases, store, bus, clock, "a", list(MAPS))

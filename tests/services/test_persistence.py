@@ -20,3 +20,15 @@ async def test_saves_replace_only_the_ground_items_of_its_maps():
     await persistence.save([], [ground_item(2, map_id="town")])
     await persistence.save([], [ground_item(3, map_id="town")])
     assert await store.load_ground_items() == [elsewhere, ground_item(3, map_id="town")]
+
+
+def test_a_save_whose_fence_raises_fails_its_deferred_instead_of_raising():
+    """The snapshot loop must never see save() raise: a broken fence is a failed Deferred."""
+    class BrokenFence:
+        def epochs(self):
+            raise RuntimeError("lease table in flux")
+
+    persistence = Persistence(MemoryPlayerStore(clock=Clock()), "s1", 30, fence=BrokenFence())
+    failures = []
+    persistence.save([]).addErrback(failures.append)
+    assert [f.type for f in failures] == [RuntimeError]
