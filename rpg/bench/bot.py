@@ -40,14 +40,13 @@ from twisted.protocols.basic import LineReceiver
 
 from rpg.bench.fighter import Hunter
 from rpg.bench.report import LatencyHistogram
-from rpg.bench.wsclient import LeanClientFactory, LeanClientProtocol
+from rpg.bench.wsclient import CLIENTS, LeanClientFactory, LeanClientProtocol
 
 DIRECTIONS = ("UP", "DOWN", "LEFT", "RIGHT")
 # msgpack of {"id": None, ...}: how every event frame starts.
 EVENT_PREFIX = b"\x84\xa2id\xc0"
 GAME_UPDATE_PREFIX = EVENT_PREFIX + b"\xa4type\xb1event_game_update"
 MOVE_INTERVAL = (0.5, 0.6)
-CLIENTS = ("lean", "autobahn")
 
 
 def map_share(index, total, shares):

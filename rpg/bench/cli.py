@@ -57,6 +57,7 @@ from rpg.bench.processes import (
 from rpg.bench.server import (
     REPO_ROOT, machine_busy, map_side_for, other_cpus, pinned_to, prepare_accounts, process_usage,
     python_env, scrape, write_open_map)
+from rpg.bench.wsclient import CLIENTS
 
 TARGETS = {"tick_p99_ms": 25.0, "missed": 0, "move_p99_ms": 100.0, "rss_kb_per_player": 100.0}
 
@@ -504,7 +505,7 @@ def parse_args(argv=None):
                         metavar="CPU,CPU,...",
                         help="with --server-processes N: one core per process, process i alone"
                              " on the i-th; the bots on the cores left")
-    parser.add_argument("--client", choices=("lean", "autobahn"), default="lean",
+    parser.add_argument("--client", choices=CLIENTS, default="lean",
                         help="the bots' WebSocket client: the bench's own lean one (the"
                              " default: it keeps up where Autobahn's falls behind) or"
                              " Autobahn's")

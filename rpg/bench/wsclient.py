@@ -31,6 +31,9 @@ MAX_HEADER_BYTES = 16384
 # one frame per tick, a few kilobytes even in a crowd).
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 
+# The WebSocket clients a bench bot may use: this one, or Autobahn's.
+CLIENTS = ("lean", "autobahn")
+
 OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
 OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
 
